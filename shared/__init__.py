@@ -1,0 +1,1 @@
+"""Code every stage shares: settings, message schemas, Kafka plumbing, archive storage, telemetry."""

@@ -1,0 +1,1 @@
+"""Kafka plumbing written once: client settings, the transactional consume-transform-produce loop."""

@@ -1,0 +1,203 @@
+"""The consume-transform-produce loop every stage after the fetcher runs, written once.
+
+Each poll batch is one Kafka transaction: the outputs of every record and the input offsets commit
+together (`send_offsets_to_transaction`), and downstream readers use `read_committed`, so a crash at any
+moment leaves either all of a batch's effects or none. A record the processor cannot handle goes to the
+DLQ with the reason; a `RetryableError` (storage or endpoint down) aborts the batch and retries it from
+the same offsets after a pause, so nothing is lost. SIGTERM finishes the batch in flight, commits, and
+leaves the group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from opentelemetry import trace
+
+from shared.kafka.clients import group_consumer, transactional_producer
+from shared.messages import DeadLetter, encode
+from shared.settings import Settings
+from shared.telemetry import current_trace_id, extract_context, inject_headers, tracer
+from shared.topics import DLQ
+
+log = logging.getLogger(__name__)
+
+Record = ConsumerRecord[bytes, bytes]
+
+
+@dataclass(frozen=True)
+class Output:
+    """A message to produce. `partition` pins it (stages keep a page on its partition number)."""
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    partition: int | None = None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class RetryableError(Exception):
+    """A transient failure: the batch is aborted and retried from the same offsets."""
+
+
+class PoisonError(Exception):
+    """Input that will never process: it goes to the DLQ with this message as the reason.
+    The message must not contain PII."""
+
+
+class Processor(Protocol):
+    async def process(self, record: Record) -> list[Output]: ...
+
+
+AssignHook = Callable[[set[TopicPartition]], Awaitable[None]]
+
+
+def dead_letter(settings: Settings, stage: str, record: Record, reason: str, error_type: str,
+                export_id: str | None = None) -> Output:
+    letter = DeadLetter(
+        stage=stage, reason=reason, error_type=error_type, source_topic=record.topic,
+        source_partition=record.partition, source_offset=record.offset, key=record.key,
+        value=record.value, export_id=export_id, trace_id=current_trace_id(),
+    )
+    return Output(settings.topic(DLQ), encode(letter), key=record.key)
+
+
+async def send_transaction(producer: AIOKafkaProducer, outputs: Sequence[Output],
+                           offsets: dict[TopicPartition, int] | None = None, group_id: str | None = None) -> None:
+    """Send outputs (and, if given, input offsets) atomically in one transaction."""
+    async with producer.transaction():
+        for out in outputs:
+            await producer.send(out.topic, out.value, key=out.key, partition=out.partition,
+                                headers=inject_headers(out.headers))
+        if offsets:
+            await producer.send_offsets_to_transaction(offsets, group_id)
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Let the batch in flight commit before partitions move to another member."""
+
+    def __init__(self, lock: asyncio.Lock, on_assign: AssignHook | None) -> None:
+        self.lock = lock
+        self.on_assign = on_assign
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self.lock:
+            pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if self.on_assign is not None:
+            await self.on_assign(assigned)
+
+
+class StageLoop:
+    def __init__(self, settings: Settings, stage: str, input_topic: str, processor: Processor, *,
+                 on_assign: AssignHook | None = None, max_records: int = 200,
+                 retry_pause_seconds: float = 2.0, consumer_options: dict[str, Any] | None = None) -> None:
+        self.settings = settings
+        self.stage = stage
+        self.input_topic = settings.topic(input_topic)
+        self.processor = processor
+        self.on_assign = on_assign
+        self.max_records = max_records
+        self.retry_pause_seconds = retry_pause_seconds
+        self.consumer_options = consumer_options or {}
+        self.batches_committed = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        lock = asyncio.Lock()
+        producer = transactional_producer(self.settings, self.stage)
+        consumer = group_consumer(self.settings, self.stage, **self.consumer_options)
+        consumer.subscribe([self.input_topic], listener=_WaitForBatch(lock, self.on_assign))
+        await producer.start()
+        await consumer.start()
+        log.info("%s consuming %s as group %s", self.stage, self.input_topic, self.settings.group_id(self.stage))
+        try:
+            while not stop.is_set():
+                batches = await self._poll(consumer, stop)
+                if not batches:
+                    continue
+                async with lock:
+                    try:
+                        await self._process_batch(producer, batches)
+                        self.batches_committed += 1
+                    except RetryableError as exc:
+                        log.warning("%s: batch aborted, retrying in %.1fs: %s", self.stage,
+                                    self.retry_pause_seconds, exc)
+                        for tp, records in batches.items():
+                            consumer.seek(tp, records[0].offset)
+                        with contextlib.suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(stop.wait(), self.retry_pause_seconds)
+        finally:
+            await self._shutdown(consumer, producer)
+
+    async def _poll(self, consumer: Any, stop: asyncio.Event) -> dict[TopicPartition, list[Record]]:
+        poll = asyncio.ensure_future(consumer.getmany(timeout_ms=500, max_records=self.max_records))
+        stopped = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if poll not in done:
+            poll.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poll
+            return {}
+        result: dict[TopicPartition, list[Record]] = poll.result()
+        return result
+
+    async def _process_batch(self, producer: AIOKafkaProducer,
+                             batches: dict[TopicPartition, list[Record]]) -> None:
+        outputs: list[Output] = []
+        for records in batches.values():
+            for record in records:
+                outputs.extend(await self._process_one(record))
+        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+        try:
+            await send_transaction(producer, outputs, offsets, self.settings.group_id(self.stage))
+        except KafkaError as exc:
+            raise RetryableError(f"transaction failed: {type(exc).__name__}") from exc
+
+    async def _process_one(self, record: Record) -> list[Output]:
+        ctx = extract_context(record.headers)
+        attributes = {
+            "messaging.system": "kafka",
+            "messaging.operation.name": "process",
+            "messaging.destination.name": record.topic,
+            "messaging.destination.partition.id": str(record.partition),
+            "messaging.kafka.offset": record.offset,
+            "messaging.consumer.group.name": self.settings.group_id(self.stage),
+        }
+        with tracer().start_as_current_span(f"process {record.topic}", context=ctx,
+                                            kind=trace.SpanKind.CONSUMER, attributes=attributes) as span:
+            try:
+                return await self.processor.process(record)
+            except RetryableError:
+                raise
+            except Exception as exc:  # anything else is poison: never a crash loop, never a silent drop
+                reason = str(exc) if isinstance(exc, PoisonError) else f"unexpected {type(exc).__name__}"
+                span.set_status(trace.Status(trace.StatusCode.ERROR))
+                span.set_attribute("error.type", type(exc).__name__)
+                # The exception text is not logged for unexpected errors: it may quote record content.
+                log.warning("%s: %s offset %d partition %d to DLQ: %s", self.stage, record.topic,
+                            record.offset, record.partition, reason)
+                return [dead_letter(self.settings, self.stage, record, reason, type(exc).__name__)]
+
+    async def _shutdown(self, consumer: Any, producer: AIOKafkaProducer) -> None:
+        grace = self.settings.shutdown_grace_seconds
+        try:
+            await asyncio.wait_for(consumer.stop(), grace / 2)
+        finally:
+            await asyncio.wait_for(producer.stop(), grace / 2)
+        log.info("%s stopped after %d committed batches", self.stage, self.batches_committed)

@@ -1,0 +1,205 @@
+"""A real single-node Apache Kafka (KRaft, broker + controller) from Maven Central jars, for the demo
+and the tests. No Docker: Maven assembles the class path once into a git-ignored cache, and `java -cp`
+runs the broker on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.errors import ArchiverError
+
+POM = Path(__file__).with_name("pom.xml")
+KAFKA_VERSION = "4.1.1"
+
+
+class LocalKafkaError(ArchiverError):
+    code = "local_kafka_error"
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("CA_KAFKA_CACHE", Path.cwd() / ".cache" / f"kafka-{KAFKA_VERSION}"))
+
+
+def fetch_jars(cache_dir: Path | None = None) -> Path:
+    """Download the broker's runtime class path with Maven (once; later calls reuse the cache)."""
+    jars = (cache_dir or default_cache_dir()) / "libs"
+    if (jars / f"kafka_2.13-{KAFKA_VERSION}.jar").exists():
+        return jars
+    if shutil.which("mvn") is None:
+        raise LocalKafkaError("Maven (mvn) is needed to fetch the Kafka jars; install it, or set "
+                              "KAFKA_BOOTSTRAP_SERVERS / CA_KAFKA_BOOTSTRAP_SERVERS to use a running broker")
+    tmp = jars.with_name("libs.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    cmd = ["mvn", "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
+           "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LocalKafkaError(f"mvn failed to fetch Kafka {KAFKA_VERSION}: {result.stdout[-2000:]}{result.stderr[-2000:]}")
+    tmp.rename(jars)
+    return jars
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+SERVER_PROPERTIES = """\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={data_dir}
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+group.initial.rebalance.delay.ms=0
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+log.cleaner.backoff.ms=1000
+"""
+
+LOG4J2 = """\
+status=warn
+appender.out.type=Console
+appender.out.name=OUT
+appender.out.layout.type=PatternLayout
+appender.out.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=warn
+rootLogger.appenderRef.out.ref=OUT
+logger.started.name=kafka.server.KafkaRaftServer
+logger.started.level=info
+"""
+
+
+@dataclass
+class LocalKafka:
+    """One broker process. `start()` returns once it accepts connections; `stop()` shuts it down."""
+
+    work_dir: Path
+    port: int = 0
+    heap: str = "512m"
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.work_dir / "kafka.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.work_dir / "kafka.log"
+
+    def start(self, timeout: float = 90.0) -> None:
+        jars = fetch_jars()
+        if shutil.which("java") is None:
+            raise LocalKafkaError("Java 17+ is needed to run the local Kafka broker")
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or free_port()
+        props = self.work_dir / "server.properties"
+        props.write_text(SERVER_PROPERTIES.format(port=self.port, controller_port=free_port(),
+                                                  data_dir=self.work_dir / "data"))
+        (self.work_dir / "log4j2.properties").write_text(LOG4J2)
+        classpath = f"{jars}/*"
+        log4j = f"-Dlog4j2.configurationFile={self.work_dir / 'log4j2.properties'}"
+        fmt = subprocess.run(["java", log4j, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t",
+                              _cluster_id(), "-c", str(props), "--ignore-formatted"],
+                             capture_output=True, text=True)
+        if fmt.returncode != 0:
+            raise LocalKafkaError(f"formatting KRaft storage failed: {fmt.stdout[-1500:]}{fmt.stderr[-1500:]}")
+        with self.log_file.open("ab") as out:
+            self.process = subprocess.Popen(
+                ["java", f"-Xms128m", f"-Xmx{self.heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", log4j,
+                 "-cp", classpath, "kafka.Kafka", str(props)],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.pid_file.write_text(f"{self.process.pid} {self.port}\n")
+        self._wait_until_ready(timeout)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise LocalKafkaError(f"Kafka exited with {self.process.returncode}; see {self.log_file}:\n"
+                                      + self.log_file.read_text()[-2000:])
+            if "Kafka Server started" in self.log_file.read_text(errors="replace"):
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise LocalKafkaError(f"Kafka did not start within {timeout:.0f}s; see {self.log_file}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        pid = self.process.pid if self.process else _read_pid(self.pid_file)
+        if pid is None:
+            return
+        _terminate(pid, timeout)
+        if self.process is not None:
+            self.process.wait()
+        self.pid_file.unlink(missing_ok=True)
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def read_running(work_dir: Path) -> str | None:
+    """The bootstrap address of a broker started earlier in `work_dir`, if it still runs."""
+    try:
+        pid_text, port = (work_dir / "kafka.pid").read_text().split()
+        os.kill(int(pid_text), 0)
+    except (OSError, ValueError):
+        return None
+    return f"127.0.0.1:{port}"
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    """SIGTERM for a controlled shutdown; SIGKILL only after the timeout."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if _is_zombie(pid):
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return False

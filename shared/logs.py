@@ -1,0 +1,47 @@
+"""Logging: JSON lines for machines, plain text on a terminal. Callers never pass PII or secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+from shared.telemetry import current_trace_id
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, stage: str) -> None:
+        super().__init__()
+        self.stage = stage
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "stage": self.stage,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key in ("export_id", "page_index"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        trace_id = current_trace_id()
+        if trace_id:
+            entry["trace_id"] = trace_id
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error_type"] = record.exc_info[0].__name__
+        return json.dumps(entry)
+
+
+def setup_logging(stage: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if sys.stderr.isatty():
+        handler.setFormatter(logging.Formatter(f"%(asctime)s {stage:<9} %(levelname)-7s %(message)s", "%H:%M:%S"))
+    else:
+        handler.setFormatter(JsonFormatter(stage))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # aiokafka logs every rebalance and retry at INFO; keep its warnings only.
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)

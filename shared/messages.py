@@ -1,0 +1,209 @@
+"""Versioned message schemas, one Struct per kind of Kafka message, encoded as MessagePack.
+
+MessagePack rather than JSON: raw page bodies travel as bytes without base64, and it is smaller and
+faster to encode (see bench/codec_bench.py). Every message carries `v`, its schema version; a reader
+rejects versions it does not know instead of guessing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+SCHEMA_VERSION = 1
+
+PiiAction = Literal["mask", "tokenize", "redact", "encrypt"]
+OutputFormat = Literal["jsonl", "csv"]
+
+
+class PiiRule(msgspec.Struct, frozen=True, kw_only=True):
+    entity_type: str
+    action: PiiAction = "tokenize"
+    pattern: str | None = None
+    min_length: int = 0
+
+
+class TimeWindow(msgspec.Struct, frozen=True):
+    start: datetime
+    end: datetime
+
+
+class ExportRequest(msgspec.Struct, frozen=True, kw_only=True, tag="export_request"):
+    """What a user asks to export. Topic `exports`, key export_id."""
+
+    export_id: str
+    window: TimeWindow | None = None
+    session_ids: list[str] = []
+    pii_rules: list[PiiRule] = []
+    output_format: OutputFormat = "jsonl"
+    max_storage_mb: int | None = None
+    retention_days: int | None = None
+    requested_at: datetime | None = None
+    v: int = SCHEMA_VERSION
+
+
+class RawPage(msgspec.Struct, frozen=True, kw_only=True, tag="raw_page"):
+    """One page exactly as the source sent it. Topic `pages.raw`, key `export_id:page_index`."""
+
+    export_id: str
+    page_index: int
+    body: bytes
+    source_sha256: str
+    fetched_at: datetime
+    v: int = SCHEMA_VERSION
+
+
+class ExportTotal(msgspec.Struct, frozen=True, kw_only=True, tag="export_total"):
+    """The fetcher fetched the last page: the export has `total_pages` pages. Travels the whole pipeline,
+    so the notifier can count archived pages against it."""
+
+    export_id: str
+    total_pages: int
+    total_records: int
+    started_at: datetime
+    v: int = SCHEMA_VERSION
+
+
+class VerifiedPage(msgspec.Struct, frozen=True, kw_only=True, tag="verified_page"):
+    """A page whose checksum was proven, split into records. `dead` pages carry no records: they went to
+    the DLQ, and travel on only so that completion can be counted (the export becomes partial)."""
+
+    export_id: str
+    page_index: int
+    records: list[dict[str, Any]]
+    sha256: str
+    rejected_records: int = 0
+    dead: bool = False
+    v: int = SCHEMA_VERSION
+
+
+class RedactionCount(msgspec.Struct, frozen=True, kw_only=True):
+    entity_type: str
+    action: PiiAction
+    count: int
+
+
+class SanitizedPage(msgspec.Struct, frozen=True, kw_only=True, tag="sanitized_page"):
+    """Records with PII replaced. Topic `transcripts.sanitized`: public, read by downstream teams."""
+
+    export_id: str
+    page_index: int
+    records: list[dict[str, Any]]
+    redactions: list[RedactionCount]
+    key_id: str
+    rejected_records: int = 0
+    dead: bool = False
+    v: int = SCHEMA_VERSION
+
+
+class SegmentWritten(msgspec.Struct, frozen=True, kw_only=True, tag="segment_written"):
+    """One durable archive object (or, for a dead page, none). Topic `archive.segments`, key export_id."""
+
+    export_id: str
+    page_index: int
+    object_key: str | None
+    sha256: str | None
+    bytes: int
+    records: int
+    redactions: list[RedactionCount]
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    rejected_records: int = 0
+    dead: bool = False
+    v: int = SCHEMA_VERSION
+
+
+ExportStage = Literal["requested", "fetching", "fetched", "completed", "partial", "failed"]
+
+
+class ExportStatus(msgspec.Struct, frozen=True, kw_only=True, tag="export_status"):
+    """Latest state of an export as one stage sees it. Topic `exports.status` (compacted),
+    key `export_id:stage`, so each stage's latest word per export survives compaction."""
+
+    export_id: str
+    stage: str
+    state: ExportStage
+    pages: int = 0
+    records: int = 0
+    total_pages: int | None = None
+    detail: str = ""
+    updated_at: datetime
+    v: int = SCHEMA_VERSION
+
+
+class FetchCheckpoint(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_checkpoint"):
+    """Where the fetcher resumes an export. Topic `fetch.checkpoints` (compacted), key export_id."""
+
+    export_id: str
+    job_id: str
+    next_page_index: int
+    resume_token: str | None
+    records: int
+    started_at: datetime
+    done: bool = False
+    v: int = SCHEMA_VERSION
+
+
+class DeadLetter(msgspec.Struct, frozen=True, kw_only=True, tag="dead_letter"):
+    """Input a stage could not process, with the reason and where it came from. Topic `dlq`.
+    It may hold raw (unsanitized) bytes: the DLQ is classed with the raw topics."""
+
+    stage: str
+    reason: str
+    error_type: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    key: bytes | None
+    value: bytes | None
+    export_id: str | None = None
+    trace_id: str | None = None
+    v: int = SCHEMA_VERSION
+
+
+class NotifierState(msgspec.Struct, frozen=True, kw_only=True, tag="notifier_state"):
+    """The notifier's progress on one export, its changelog. Topic `notifier.state` (compacted)."""
+
+    export_id: str
+    archived_pages: list[tuple[int, int]] = []  # inclusive ranges of page indices
+    dead_pages: list[int] = []
+    total_pages: int | None = None
+    total_records: int | None = None
+    records: int = 0
+    bytes: int = 0
+    rejected_records: int = 0
+    redactions: dict[str, int] = {}
+    started_at: datetime | None = None
+    first_archived_at: datetime | None = None
+    notified: bool = False
+    v: int = SCHEMA_VERSION
+
+
+PageMessage = RawPage | ExportTotal
+VerifiedMessage = VerifiedPage | ExportTotal
+SanitizedMessage = SanitizedPage | ExportTotal
+SegmentMessage = SegmentWritten | ExportTotal
+
+T = TypeVar("T")
+
+_encoder = msgspec.msgpack.Encoder()
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode(data: bytes, kind: type[T]) -> T:
+    """Decode and check the schema version. Raises msgspec.ValidationError / DecodeError on bad input."""
+    message = msgspec.msgpack.decode(data, type=kind)
+    version = getattr(message, "v", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise msgspec.ValidationError(f"unsupported schema version {version} (this build reads {SCHEMA_VERSION})")
+    return message
+
+
+def page_key(export_id: str, page_index: int) -> bytes:
+    return f"{export_id}:{page_index:08d}".encode()

@@ -1,0 +1,117 @@
+"""One settings object per process, read from environment variables.
+
+Every setting `x` is read from `CA_X`; secrets may instead come from a mounted file named by `CA_X_FILE`.
+Defaults run the local demo (local Kafka, bundled simulator, local archive). Secrets have no default
+except where the demo needs one, and they never appear in `Settings.redacted()`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from shared.errors import ConfigError
+
+ENV_PREFIX = "CA_"
+SECRET_FIELDS = frozenset({"cognigy_client_secret", "tokenization_key", "webhook_secret"})
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # Kafka
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = "cognigy-archiver."
+    page_partitions: int = 4
+    instance_id: str = ""
+    transaction_timeout_ms: int = 20_000
+    shutdown_grace_seconds: float = 30.0
+    # Cognigy (the fetcher)
+    cognigy_base_url: str = "http://127.0.0.1:8780"
+    cognigy_client_id: str = "demo-client"
+    cognigy_client_secret: str = "demo-secret"
+    cognigy_poll_interval_seconds: float = 0.2
+    cognigy_timeout_seconds: float = 30.0
+    max_window_days: int = 365
+    max_session_ids: int = 500
+    # Sanitizer
+    tokenization_key: str = ""
+    tokenization_key_id: str = "k1"
+    spacy_model: str = "auto"
+    # Archiver
+    archive_dir: str = "var/archive"
+    # Notifier
+    webhook_urls: str = ""
+    webhook_secret: str = ""
+    webhook_timeout_seconds: float = 15.0
+    webhook_max_attempts: int = 5
+    audit_log_path: str = "var/audit/audit.jsonl"
+    # Logs
+    log_level: str = "INFO"
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+    def group_id(self, stage: str) -> str:
+        return f"{self.topic_prefix}{stage}"
+
+    def transactional_id(self, stage: str) -> str:
+        # Stable across restarts of the same instance, so a restarted process fences its zombie and
+        # aborts the transaction the dead one left open (read_committed readers wait on it otherwise).
+        instance = self.instance_id or socket.gethostname()
+        return f"{self.topic_prefix}{stage}-{instance}"
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        return [u.strip() for u in self.webhook_urls.split(",") if u.strip()]
+
+    @property
+    def archive_path(self) -> Path:
+        return Path(self.archive_dir)
+
+    def require(self, *fields: str) -> None:
+        missing = [f for f in fields if not getattr(self, f)]
+        if missing:
+            names = ", ".join(env_name(f) for f in missing)
+            raise ConfigError(f"required setting(s) not set: {names} (or the matching *_FILE)")
+
+    def redacted(self) -> dict[str, Any]:
+        values = msgspec.structs.asdict(self)
+        return {k: ("***" if k in SECRET_FIELDS and v else v) for k, v in values.items()}
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def env_names() -> list[str]:
+    """Every environment variable the settings read (deployment manifests are checked against it)."""
+    names = [env_name(f) for f in Settings.__struct_fields__]
+    names += [env_name(f) + "_FILE" for f in sorted(SECRET_FIELDS)]
+    return names
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    for field in Settings.__struct_fields__:
+        name = env_name(field)
+        if field in SECRET_FIELDS and name + "_FILE" in env:
+            path = Path(env[name + "_FILE"])
+            try:
+                raw[field] = path.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+        elif name in env:
+            raw[field] = env[name]
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        # msgspec names the offending field as `$.field`; show the variable the user actually sets.
+        text = str(exc)
+        for field in Settings.__struct_fields__:
+            text = text.replace(f"$.{field}", env_name(field))
+        raise ConfigError(f"invalid setting: {text}") from None
