@@ -30,16 +30,23 @@ class TimeWindow(msgspec.Struct, frozen=True):
     end: datetime
 
 
+class ExportOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How an export's pages are to be treated downstream; every page message carries them, so no stage
+    needs to look the export up."""
+
+    pii_rules: list[PiiRule] = []
+    output_format: OutputFormat = "jsonl"
+    max_storage_mb: int | None = None
+    retention_days: int | None = None
+
+
 class ExportRequest(msgspec.Struct, frozen=True, kw_only=True, tag="export_request"):
     """What a user asks to export. Topic `exports`, key export_id."""
 
     export_id: str
     window: TimeWindow | None = None
     session_ids: list[str] = []
-    pii_rules: list[PiiRule] = []
-    output_format: OutputFormat = "jsonl"
-    max_storage_mb: int | None = None
-    retention_days: int | None = None
+    options: ExportOptions = ExportOptions()
     requested_at: datetime | None = None
     v: int = SCHEMA_VERSION
 
@@ -52,6 +59,7 @@ class RawPage(msgspec.Struct, frozen=True, kw_only=True, tag="raw_page"):
     body: bytes
     source_sha256: str
     fetched_at: datetime
+    options: ExportOptions
     v: int = SCHEMA_VERSION
 
 
@@ -74,6 +82,7 @@ class VerifiedPage(msgspec.Struct, frozen=True, kw_only=True, tag="verified_page
     page_index: int
     records: list[dict[str, Any]]
     sha256: str
+    options: ExportOptions
     rejected_records: int = 0
     dead: bool = False
     v: int = SCHEMA_VERSION
@@ -93,6 +102,7 @@ class SanitizedPage(msgspec.Struct, frozen=True, kw_only=True, tag="sanitized_pa
     records: list[dict[str, Any]]
     redactions: list[RedactionCount]
     key_id: str
+    options: ExportOptions
     rejected_records: int = 0
     dead: bool = False
     v: int = SCHEMA_VERSION

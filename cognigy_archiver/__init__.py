@@ -1,0 +1,1 @@
+"""cognigy-archiver: the command line, the demo, and process supervision for the five stages."""

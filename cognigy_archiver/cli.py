@@ -1,0 +1,269 @@
+"""The `cognigy-archiver` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import msgspec
+import typer
+from aiokafka.errors import KafkaConnectionError
+
+from shared.errors import ArchiverError, ValidationFailed
+from shared.export_requests import PII_ACTIONS, new_export_id, validate_export_request
+from shared.messages import ExportOptions, ExportRequest, PiiRule, TimeWindow
+from shared.settings import Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Export Cognigy.AI conversation logs through Kafka into a verified, PII-free archive.")
+kafka_app = typer.Typer(no_args_is_help=True, help="Start and stop a local Apache Kafka broker (from Maven jars).")
+topics_app = typer.Typer(no_args_is_help=True, help="Create and list the pipeline's topics.")
+export_app = typer.Typer(no_args_is_help=True, help="Submit and watch exports.")
+archive_app = typer.Typer(no_args_is_help=True, help="Inspect the archive.")
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(topics_app, name="topics")
+app.add_typer(export_app, name="export")
+app.add_typer(archive_app, name="archive")
+
+
+def fail(error: ArchiverError, as_json: bool = False) -> NoReturn:
+    if as_json:
+        typer.echo(json.dumps(error.to_dict()), err=True)
+    else:
+        typer.secho(f"error: {error.message}", fg="red", err=True)
+        for p in error.details.get("problems", []):
+            typer.echo(f"  - {p['field']}: {p['problem']}", err=True)
+    raise typer.Exit(2)
+
+
+def settings_or_fail() -> Settings:
+    try:
+        return load_settings()
+    except ArchiverError as exc:
+        fail(exc)
+
+
+def run_async(coro: Any, settings: Settings) -> Any:
+    try:
+        return asyncio.run(coro)
+    except KafkaConnectionError:
+        fail(ArchiverError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: is it running? "
+                           "(`cognigy-archiver kafka start`, or set CA_KAFKA_BOOTSTRAP_SERVERS)"))
+
+
+@app.command()
+def run(stage: Annotated[str, typer.Argument(help="fetcher | verifier | sanitizer | archiver | notifier")]) -> None:
+    """Run one stage process until SIGTERM."""
+    from cognigy_archiver.stages import STAGES, run_stage
+
+    if stage not in STAGES:
+        fail(ArchiverError(f"unknown stage {stage!r}; choose one of: {', '.join(STAGES)}"))
+    settings = settings_or_fail()
+    try:
+        run_stage(stage, settings)
+    except ArchiverError as exc:
+        fail(exc)
+    except KafkaConnectionError:
+        fail(ArchiverError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}"))
+
+
+@app.command()
+def simulate(
+    port: int = 8780, seed: int = 7, conversations: int = 300, page_size: int = 50,
+    corrupt_page: Annotated[list[int] | None, typer.Option(help="page index whose checksum is always wrong")] = None,
+    rate_limit_per_minute: int = 0,
+    ground_truth: Annotated[Path | None, typer.Option(help="write every planted PII value here (JSON lines)")] = None,
+) -> None:
+    """Serve the bundled Cognigy simulator (export-job API with a seeded synthetic dataset)."""
+    from simulator.server import SimulatorConfig, run as serve
+
+    config = SimulatorConfig(port=port, seed=seed, conversations=conversations, page_size=page_size,
+                             corrupt_pages=corrupt_page or [], rate_limit_per_minute=rate_limit_per_minute)
+    if ground_truth is not None:
+        from simulator.dataset import generate_dataset, write_ground_truth
+        from simulator.server import dataset_start
+
+        write_ground_truth(generate_dataset(seed, conversations, dataset_start()), ground_truth)
+    serve(config)
+
+
+@kafka_app.command("start")
+def kafka_start(work_dir: Path = Path("var/kafka"), port: int = 9092) -> None:
+    """Start a single-node KRaft broker in the background on 127.0.0.1."""
+    from shared.localkafka import LocalKafka, read_running
+
+    running = read_running(work_dir)
+    if running:
+        typer.echo(f"Kafka already running at {running}")
+        return
+    broker = LocalKafka(work_dir, port=port)
+    try:
+        broker.start()
+    except ArchiverError as exc:
+        fail(exc)
+    typer.echo(f"Kafka {broker.bootstrap} started (logs: {broker.log_file}); stop with `cognigy-archiver kafka stop`")
+
+
+@kafka_app.command("stop")
+def kafka_stop(work_dir: Path = Path("var/kafka")) -> None:
+    """Stop the broker started by `kafka start` (controlled shutdown)."""
+    from shared.localkafka import LocalKafka, read_running
+
+    if not read_running(work_dir):
+        typer.echo("no local Kafka is running")
+        return
+    LocalKafka(work_dir).stop()
+    typer.echo("Kafka stopped")
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create every topic the pipeline uses (existing ones are left alone)."""
+    from shared.topics import create_topics, topic_specs
+
+    settings = settings_or_fail()
+    created = run_async(create_topics(settings), settings)
+    for spec in topic_specs(settings):
+        name = settings.topic(spec.name)
+        mark = "created" if name in created else "exists "
+        typer.echo(f"{mark} {name} partitions={spec.partitions} {spec.config.get('cleanup.policy', '')}")
+
+
+def parse_rule(text: str) -> PiiRule:
+    """`TYPE:ACTION[:MIN_LENGTH]`, e.g. `EMAIL_ADDRESS:tokenize` or `ALL:mask`."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or parts[1] not in PII_ACTIONS:
+        raise ValidationFailed([{"field": "rule", "problem": f"{text!r}: use TYPE:ACTION[:MIN_LENGTH] with ACTION "
+                                 f"one of {', '.join(PII_ACTIONS)}"}])
+    try:
+        min_length = int(parts[2]) if len(parts) == 3 else 0
+    except ValueError:
+        raise ValidationFailed([{"field": "rule", "problem": f"{text!r}: MIN_LENGTH must be a number"}]) from None
+    return msgspec.convert({"entity_type": parts[0].upper(), "action": parts[1], "min_length": min_length}, PiiRule)
+
+
+def parse_time(text: str, field: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed([{"field": field, "problem": f"{text!r} is not an ISO-8601 time"}]) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def build_request(start: str | None, end: str | None, session_ids: list[str], rules: list[str], output_format: str,
+                  max_storage_mb: int | None, retention_days: int | None, export_id: str | None) -> ExportRequest:
+    window = None
+    if start or end:
+        if not (start and end):
+            raise ValidationFailed([{"field": "window", "problem": "give both --start and --end"}])
+        window = TimeWindow(parse_time(start, "start"), parse_time(end, "end"))
+    if output_format not in ("jsonl", "csv"):
+        raise ValidationFailed([{"field": "format", "problem": f"{output_format!r}: use jsonl or csv"}])
+    options = msgspec.convert({
+        "pii_rules": [msgspec.to_builtins(parse_rule(r)) for r in (rules or ["ALL:tokenize"])],
+        "output_format": output_format, "max_storage_mb": max_storage_mb, "retention_days": retention_days,
+    }, ExportOptions)
+    return ExportRequest(export_id=export_id or new_export_id(), window=window, session_ids=session_ids,
+                         options=options, requested_at=datetime.now(UTC))
+
+
+async def publish_request(settings: Settings, request: ExportRequest) -> None:
+    from shared.kafka.clients import plain_producer
+    from shared.messages import encode
+    from shared.topics import EXPORTS
+
+    producer = plain_producer(settings)
+    await producer.start()
+    try:
+        await producer.send_and_wait(settings.topic(EXPORTS), encode(request), key=request.export_id.encode())
+    finally:
+        await producer.stop()
+
+
+@export_app.command("submit")
+def export_submit(
+    start: Annotated[str | None, typer.Option(help="window start, ISO-8601 (e.g. 2026-10-01T00:00:00Z)")] = None,
+    end: Annotated[str | None, typer.Option(help="window end, ISO-8601, exclusive")] = None,
+    session_id: Annotated[list[str] | None, typer.Option(help="export only these sessions (repeatable)")] = None,
+    rule: Annotated[list[str] | None, typer.Option(help="PII rule TYPE:ACTION[:MIN_LENGTH] (repeatable); "
+                                                  "default ALL:tokenize")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",
+    max_storage_mb: int | None = None,
+    retention_days: int | None = None,
+    export_id: Annotated[str | None, typer.Option(help="default: a new random id")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print results and errors as JSON")] = False,
+) -> None:
+    """Validate an export request and submit it; prints the export id."""
+    settings = settings_or_fail()
+    try:
+        request = build_request(start, end, session_id or [], rule or [], output_format, max_storage_mb,
+                                retention_days, export_id)
+        validate_export_request(request, settings)
+    except ArchiverError as exc:
+        fail(exc, as_json)
+    run_async(publish_request(settings, request), settings)
+    typer.echo(json.dumps({"export_id": request.export_id}) if as_json else request.export_id)
+
+
+@export_app.command("status")
+def export_status(export_id: str) -> None:
+    """The latest status of an export, per stage."""
+    from shared.kafka.tables import read_table
+    from shared.messages import ExportStatus
+    from shared.topics import EXPORTS_STATUS
+
+    settings = settings_or_fail()
+    table = run_async(read_table(settings, settings.topic(EXPORTS_STATUS), ExportStatus), settings)
+    rows = [s for s in table.values() if s.export_id == export_id]
+    if not rows:
+        fail(ArchiverError(f"no status for export {export_id!r} yet"))
+    for s in sorted(rows, key=lambda s: s.updated_at):
+        typer.echo(f"{s.updated_at:%H:%M:%S} {s.stage:<9} {s.state:<9} pages={s.pages} records={s.records} {s.detail}")
+
+
+@archive_app.command("verify")
+def archive_verify(export_id: str) -> None:
+    """Re-read every object of an export and check hashes and counts against its manifest."""
+    from shared.archive_store import FilesystemStore
+    from shared.segments import verify_export
+
+    settings = settings_or_fail()
+    try:
+        report = verify_export(FilesystemStore(settings.archive_path), export_id)
+    except ArchiverError as exc:
+        fail(exc)
+    for problem in report.problems:
+        typer.secho(f"  - {problem}", fg="red", err=True)
+    if not report.ok:
+        typer.secho(f"{export_id}: {len(report.problems)} problem(s)", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{export_id}: OK, {report.segments} segments, {report.records} records match the manifest")
+
+
+@app.command()
+def demo(
+    conversations: int = 300,
+    work_dir: Path = Path("var/demo"),
+    timeout: float = 300.0,
+) -> None:
+    """Run everything locally: Kafka, the simulator, the five stages, one export, a summary."""
+    from cognigy_archiver.demo import run_demo
+
+    try:
+        ok = asyncio.run(run_demo(work_dir, conversations, timeout))
+    except ArchiverError as exc:
+        fail(exc)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app(prog_name="cognigy-archiver")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""`cognigy-archiver demo`: the whole pipeline on one machine, one export, and what came out of it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cognigy_archiver.cli import build_request, publish_request
+from cognigy_archiver.processes import ProcessGroup, child_env
+from cognigy_archiver.stages import STAGES
+from cognigy_archiver.webhook_receiver import WebhookReceiver
+from shared.archive_store import FilesystemStore
+from shared.localkafka import LocalKafka, free_port
+from shared.segments import read_manifest, verify_export
+from shared.settings import load_settings
+from shared.topics import create_topics
+from simulator.server import dataset_window
+from stages.notifier.audit import verify_chain
+
+console = Console()
+
+
+def write_secret(path: Path, value: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value)
+    path.chmod(0o600)
+    return path
+
+
+async def run_demo(work_dir: Path, conversations: int, timeout: float) -> bool:
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    console.print(f"[bold]cognigy-archiver demo[/] in {work_dir}/ ({conversations} conversations)")
+    broker = LocalKafka(work_dir / "kafka")
+    with console.status("starting Apache Kafka (first run downloads its jars with Maven)..."):
+        broker.start()
+    console.print(f"  Kafka          {broker.bootstrap} (KRaft, single node)")
+    webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    receiver = WebhookReceiver(webhook_secret)
+    hook_url = await receiver.start()
+    env = child_env({
+        "CA_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "CA_INSTANCE_ID": "demo",
+        "CA_ARCHIVE_DIR": str(work_dir / "archive"),
+        "CA_AUDIT_LOG_PATH": str(work_dir / "audit" / "audit.jsonl"),
+        "CA_TOKENIZATION_KEY_FILE": str(write_secret(work_dir / "secrets" / "tokenization.key",
+                                                     secrets.token_urlsafe(32))),
+        "CA_WEBHOOK_SECRET_FILE": str(write_secret(work_dir / "secrets" / "webhook.secret", webhook_secret)),
+        "CA_WEBHOOK_URLS": hook_url,
+    })
+    sim_port = free_port()
+    env["CA_COGNIGY_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
+    settings = load_settings(env)
+    procs = ProcessGroup(env, work_dir / "logs")
+    try:
+        await create_topics(settings)
+        console.print(f"  topics         {settings.topic_prefix}* created")
+        procs.start_simulator(sim_port, "--conversations", str(conversations))
+        console.print(f"  simulator      {env['CA_COGNIGY_BASE_URL']} (seeded synthetic Cognigy tenant)")
+        for stage in STAGES:
+            procs.start_stage(stage)
+        console.print(f"  stages         {', '.join(STAGES)} (one process each; logs in {procs.log_dir}/)")
+        start, end = dataset_window()
+        request = build_request(start.isoformat(), end.isoformat(), [], [], "jsonl", None, None, None)
+        await publish_request(settings, request)
+        console.print(f"  export         {request.export_id} submitted: {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
+                      "rule ALL:tokenize")
+        return await _follow(request.export_id, settings.archive_path, procs, receiver, work_dir, timeout)
+    finally:
+        with console.status("stopping the stages, the simulator and Kafka..."):
+            codes = procs.stop_all()
+            await receiver.stop()
+            broker.stop()
+        unclean = {n: c for n, c in codes.items() if c not in (0, -15)}
+        if unclean:
+            console.print(f"[yellow]processes that did not exit cleanly: {unclean}[/]")
+
+
+def _archived_pages(archive: Path, export_id: str) -> int:
+    return len(list((archive / export_id / "segments").glob("*.meta.json")))
+
+
+async def _follow(export_id: str, archive: Path, procs: ProcessGroup, receiver: WebhookReceiver, work_dir: Path,
+                  timeout: float) -> bool:
+    started = time.monotonic()
+    with Progress(TextColumn("  archiving      "), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("pages", total=None)
+        while not receiver.unique_events:
+            if time.monotonic() - started > timeout:
+                console.print(f"[red]no completion webhook after {timeout:.0f}s; see the logs in {procs.log_dir}/[/]")
+                return False
+            dead = [name for name in procs.procs if not procs.alive(name)]
+            if dead:
+                console.print(f"[red]{', '.join(dead)} exited early; see {procs.log_dir}/[/]")
+                return False
+            progress.update(task, completed=_archived_pages(archive, export_id))
+            await asyncio.sleep(0.2)
+    elapsed = time.monotonic() - started
+    event = next(iter(receiver.unique_events.values()))
+    data = event["data"]
+    store = FilesystemStore(archive)
+    report = verify_export(store, export_id)
+    manifest = read_manifest(store, export_id)
+    audit_path = work_dir / "audit" / "audit.jsonl"
+    chain_problems = verify_chain(audit_path)
+
+    table = Table(title=f"export {export_id}", show_header=False, title_justify="left")
+    table.add_row("state", "[yellow]partial[/]" if data["partial"] else "[green]completed[/]")
+    table.add_row("records archived", f"{data['records']:,} in {data['pages']} pages ({len(manifest.segments)} segments)")
+    table.add_row("archive size", f"{data['bytes'] / 1024:,.1f} KiB zstd  ({archive / export_id})")
+    table.add_row("time to archive", f"{elapsed:.1f} s ({data['records'] / elapsed:,.0f} records/s end to end)")
+    redactions = ", ".join(f"{k} {v}" for k, v in sorted(data["redactions"].items())) or "none"
+    table.add_row("PII replaced", redactions)
+    table.add_row("manifest check", "[green]OK[/]" if report.ok else f"[red]{len(report.problems)} problems[/]")
+    signed = sum(d.verified for d in receiver.deliveries)
+    table.add_row("webhook", f"{event['type']} received, signature valid ({signed} delivery)")
+    table.add_row("audit log", f"{audit_path} ({'chain intact' if not chain_problems else 'CHAIN BROKEN'})")
+    console.print(table)
+    console.print(f"Look inside: [bold]cognigy-archiver archive verify {export_id}[/] "
+                  f"(with CA_ARCHIVE_DIR={archive})")
+    return report.ok and not chain_problems

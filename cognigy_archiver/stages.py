@@ -1,0 +1,47 @@
+"""Running one stage as a process: settings, logs, tracing, signals, and errors shown without tracebacks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from shared.kafka.loop import install_stop_signals
+from shared.logs import setup_logging
+from shared.settings import Settings
+from shared.telemetry import setup_tracing
+
+StageMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
+STAGES = ("fetcher", "verifier", "sanitizer", "archiver", "notifier")
+
+
+def stage_main(name: str) -> StageMain:
+    # Imported on demand: the sanitizer pulls in spaCy, which the other stages do not need.
+    if name == "fetcher":
+        from stages.fetcher.stage import run as fetcher
+        return fetcher
+    if name == "verifier":
+        from stages.verifier.stage import run as verifier
+        return verifier
+    if name == "sanitizer":
+        from stages.sanitizer.stage import run as sanitizer
+        return sanitizer
+    if name == "archiver":
+        from stages.archiver.stage import run as archiver
+        return archiver
+    if name == "notifier":
+        from stages.notifier.stage import run as notifier
+        return notifier
+    raise ValueError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")
+
+
+def run_stage(name: str, settings: Settings) -> None:
+    setup_logging(name, settings.log_level)
+    setup_tracing(name)
+    main = stage_main(name)
+
+    async def supervised() -> None:
+        stop = asyncio.Event()
+        install_stop_signals(stop)
+        await main(settings, stop)
+
+    asyncio.run(supervised())

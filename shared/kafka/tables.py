@@ -1,0 +1,57 @@
+"""Reading a topic from its start to its current end, and a compacted topic as a table."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import TypeVar
+
+from aiokafka import TopicPartition
+
+from shared.kafka.clients import reader
+from shared.kafka.loop import Record
+from shared.messages import decode
+from shared.settings import Settings
+
+T = TypeVar("T")
+
+
+async def read_topic(settings: Settings, topic: str, partitions: Iterable[int] | None = None) -> AsyncIterator[Record]:
+    """Every committed record of `topic` (full name), from the start to the end it had when called."""
+    consumer = reader(settings)
+    await consumer.start()
+    try:
+        if partitions is None:
+            await consumer._client.force_metadata_update()  # a fresh client may not know the topic yet
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in partitions]
+        if not tps:
+            return
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        # read_committed: end offsets are the last stable offsets, so this stops at what is committed.
+        ends = await consumer.end_offsets(tps)
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000)
+            for records in batch.values():
+                for record in records:
+                    yield record
+            for tp in list(remaining):
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
+
+
+async def read_table(settings: Settings, topic: str, kind: type[T],
+                     partitions: Iterable[int] | None = None) -> dict[bytes, T]:
+    """The latest value per key of a compacted topic; tombstones delete."""
+    table: dict[bytes, T] = {}
+    async for record in read_topic(settings, topic, partitions):
+        if record.key is None:
+            continue
+        if record.value is None:
+            table.pop(record.key, None)
+        else:
+            table[record.key] = decode(record.value, kind)
+    return table

@@ -1,0 +1,1 @@
+"""The five stage processes, one folder each."""

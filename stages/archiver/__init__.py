@@ -1,0 +1,1 @@
+"""The archiver: writes sanitized pages as durable, checksummed, zstd-compressed segments."""

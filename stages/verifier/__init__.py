@@ -1,0 +1,1 @@
+"""The verifier: proves each page arrived intact and splits it into records."""

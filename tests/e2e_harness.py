@@ -1,0 +1,113 @@
+"""Running the real pipeline for a test: the simulator and the five stages as OS processes against the real
+broker, a signed-webhook receiver, and readers for what came out."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cognigy_archiver.cli import build_request, publish_request
+from cognigy_archiver.processes import ProcessGroup, child_env
+from cognigy_archiver.stages import STAGES
+from cognigy_archiver.webhook_receiver import WebhookReceiver
+from shared.localkafka import free_port
+from shared.messages import ExportRequest
+from shared.settings import Settings, load_settings
+from shared.topics import create_topics
+from simulator.server import dataset_window
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    procs: ProcessGroup
+    receiver: WebhookReceiver
+    simulator_url: str
+    work_dir: Path
+
+    @property
+    def archive(self) -> Path:
+        return self.settings.archive_path
+
+    async def submit(self) -> ExportRequest:
+        start, end = dataset_window()
+        request = build_request(start.isoformat(), end.isoformat(), [], [], "jsonl", None, None, None)
+        await publish_request(self.settings, request)
+        return request
+
+    def archived_pages(self, export_id: str) -> int:
+        return len(list((self.archive / export_id / "segments").glob("*.meta.json")))
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            dead = [n for n in self.procs.procs if not self.procs.alive(n)]
+            assert not dead, f"{dead} exited early; logs in {self.procs.log_dir}: {self.tail_logs()}"
+            assert time.monotonic() < deadline, f"timed out waiting for {what}; logs: {self.tail_logs()}"
+            await asyncio.sleep(0.1)
+
+    async def wait_for_webhook(self, timeout: float = 120.0) -> dict[str, Any]:
+        await self.wait_until(lambda: bool(self.receiver.unique_events), timeout, "the completion webhook")
+        return next(iter(self.receiver.unique_events.values()))
+
+    async def wait_until_fetched(self, pages: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (await self.simulator_stats()).get("data", 0) < pages:
+            assert time.monotonic() < deadline, f"fetcher did not reach page {pages}: {self.tail_logs()}"
+            await asyncio.sleep(0.05)
+
+    def tail_logs(self) -> str:
+        parts = []
+        for log in sorted(self.procs.log_dir.glob("*.log")):
+            lines = log.read_text(errors="replace").splitlines()[-15:]
+            parts.append(f"--- {log.name}\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+    async def simulator_lines(self, path: str) -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(base_url=self.simulator_url) as http:
+            response = await http.get(path)
+            response.raise_for_status()
+        return [json.loads(line) for line in response.text.splitlines() if line.strip()]
+
+    async def simulator_stats(self) -> dict[str, Any]:
+        async with httpx.AsyncClient(base_url=self.simulator_url) as http:
+            stats: dict[str, Any] = (await http.get("/_sim/stats")).json()
+        return stats
+
+
+async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: str) -> Pipeline:
+    webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    receiver = WebhookReceiver(webhook_secret)
+    hook_url = await receiver.start()
+    port = free_port()
+    env = child_env({
+        "CA_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "CA_TOPIC_PREFIX": settings.topic_prefix,
+        "CA_INSTANCE_ID": "e2e",
+        "CA_ARCHIVE_DIR": str(settings.archive_path),
+        "CA_AUDIT_LOG_PATH": settings.audit_log_path,
+        "CA_TOKENIZATION_KEY": settings.tokenization_key,
+        "CA_WEBHOOK_SECRET": webhook_secret,
+        "CA_WEBHOOK_URLS": hook_url,
+        "CA_COGNIGY_BASE_URL": f"http://127.0.0.1:{port}",
+        "CA_SHUTDOWN_GRACE_SECONDS": "10",
+        "CA_LOG_LEVEL": "INFO",
+    })
+    settings = load_settings(env)
+    await create_topics(settings)
+    procs = ProcessGroup(env, work_dir / "logs")
+    url = procs.start_simulator(port, "--page-size", str(PAGE_SIZE), *simulator_args)
+    for stage in STAGES:
+        procs.start_stage(stage)
+    return Pipeline(settings, procs, receiver, url, work_dir)
