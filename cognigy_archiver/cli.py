@@ -73,22 +73,43 @@ def run(stage: Annotated[str, typer.Argument(help="fetcher | verifier | sanitize
 
 @app.command()
 def simulate(
-    port: int = 8780, seed: int = 7, conversations: int = 300, page_size: int = 50,
+    port: int = 8780,
+    host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 in a container)")] = "127.0.0.1",
+    seed: int = 7,
+    conversations: int = 300,
+    page_size: int = 50,
     corrupt_page: Annotated[list[int] | None, typer.Option(help="page index whose checksum is always wrong")] = None,
     rate_limit_per_minute: int = 0,
+    page_delay: Annotated[float, typer.Option(help="seconds of latency per data page")] = 0.0,
     ground_truth: Annotated[Path | None, typer.Option(help="write every planted PII value here (JSON lines)")] = None,
 ) -> None:
     """Serve the bundled Cognigy simulator (export-job API with a seeded synthetic dataset)."""
     from simulator.server import SimulatorConfig, run as serve
 
-    config = SimulatorConfig(port=port, seed=seed, conversations=conversations, page_size=page_size,
-                             corrupt_pages=corrupt_page or [], rate_limit_per_minute=rate_limit_per_minute)
+    try:
+        config = SimulatorConfig(host=host, port=port, seed=seed, conversations=conversations, page_size=page_size,
+                                 corrupt_pages=corrupt_page or [], rate_limit_per_minute=rate_limit_per_minute,
+                                 page_delay_seconds=page_delay)
+    except ValueError as exc:
+        fail(ArchiverError(f"invalid simulator option: {exc}"))
     if ground_truth is not None:
         from simulator.dataset import generate_dataset, write_ground_truth
-        from simulator.server import dataset_start
 
-        write_ground_truth(generate_dataset(seed, conversations, dataset_start()), ground_truth)
+        dataset = generate_dataset(seed, conversations, config.dataset_start, config.dataset_days)
+        write_ground_truth(dataset, ground_truth)
     serve(config)
+
+
+@kafka_app.command("fetch")
+def kafka_fetch() -> None:
+    """Download the broker's jars from Maven Central into .cache/ (once)."""
+    from shared.localkafka import fetch_jars
+
+    try:
+        jars = fetch_jars()
+    except ArchiverError as exc:
+        fail(exc)
+    typer.echo(f"Kafka jars ready in {jars}")
 
 
 @kafka_app.command("start")

@@ -61,9 +61,17 @@ class Pipeline:
         await self.wait_until(lambda: bool(self.receiver.unique_events), timeout, "the completion webhook")
         return next(iter(self.receiver.unique_events.values()))
 
+    async def pages_served(self) -> list[int]:
+        """How often the simulator served each page index (over all export jobs)."""
+        served: dict[int, int] = {}
+        for pages in (await self.simulator_stats())["pages_served"].values():
+            for index, count in pages.items():
+                served[int(index)] = served.get(int(index), 0) + count
+        return [served[i] for i in sorted(served)]
+
     async def wait_until_fetched(self, pages: int, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
-        while (await self.simulator_stats()).get("data", 0) < pages:
+        while len(await self.pages_served()) < pages:
             assert time.monotonic() < deadline, f"fetcher did not reach page {pages}: {self.tail_logs()}"
             await asyncio.sleep(0.05)
 

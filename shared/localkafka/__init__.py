@@ -26,7 +26,13 @@ class LocalKafkaError(ArchiverError):
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("CA_KAFKA_CACHE", Path.cwd() / ".cache" / f"kafka-{KAFKA_VERSION}"))
+    """`.cache/` in the source checkout (git-ignored); the user's cache folder for an installed wheel."""
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "pyproject.toml").exists():
+        base = repo / ".cache"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cognigy-archiver"
+    return base / f"kafka-{KAFKA_VERSION}"
 
 
 def fetch_jars(cache_dir: Path | None = None) -> Path:

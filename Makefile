@@ -1,0 +1,18 @@
+# The two commands (see README.md): `make demo` and `make test`. Both set everything up first.
+.PHONY: setup demo test lint bench
+
+setup:
+	./scripts/setup.sh
+
+demo: setup
+	.venv/bin/cognigy-archiver demo
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/mypy
+
+test: lint
+	.venv/bin/pytest
+
+bench: setup
+	.venv/bin/python -m bench.codec_bench

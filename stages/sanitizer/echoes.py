@@ -1,0 +1,56 @@
+"""Values found once in a session, found again wherever the session repeats them.
+
+A name given in lower case after "What's your name?" is found by context, but "ok jane, done!" three turns
+later has no context, and NER misses lower-case names. So every value found in a session is looked for,
+as whole words in any case, in every text of the session; a name's words of three letters or more are
+looked for on their own as well ("jane doe" -> "jane", "doe"). An echo gets the type and normalized value
+of what it echoes, hence the same token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from stages.sanitizer.recognizers.base import Detection
+from stages.sanitizer.recognizers.person import ENTITY_TYPE as PERSON
+from stages.sanitizer.recognizers.person import NOT_NAMES
+
+SCORE = 0.5
+MIN_CHARS = 3  # shorter values ("Al", "Jo") would match parts of too many ordinary texts
+
+
+class Echoes:
+    def __init__(self, found: Iterable[tuple[str, Detection]]) -> None:
+        """`found`: the detections of one session, each with the text it was found in."""
+        self._values: dict[str, tuple[str, str]] = {}  # surface (lower case, single spaces) -> type, value
+        for text, detection in found:
+            surface = _surface(text[detection.start : detection.end])
+            self._add(surface, detection.entity_type, detection.normalized)
+            if detection.entity_type == PERSON:
+                for word in surface.split():
+                    if word not in NOT_NAMES:
+                        self._add(word, PERSON, word)
+        # Longest first, so that "jane doe" is one echo rather than "jane" and "doe".
+        values = sorted(self._values, key=len, reverse=True)
+        alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in values)
+        self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if values else None
+
+    def find(self, text: str) -> list[Detection]:
+        if self._pattern is None:
+            return []
+        found = []
+        for match in self._pattern.finditer(text):
+            # Case-insensitive matching and lower() disagree on a few letters (the Turkish dotted I).
+            value = self._values.get(_surface(match.group()))
+            if value is not None:
+                found.append(Detection(match.start(), match.end(), value[0], SCORE, value[1]))
+        return found
+
+    def _add(self, surface: str, entity_type: str, normalized: str) -> None:
+        if len(surface) >= MIN_CHARS:
+            self._values.setdefault(surface, (entity_type, normalized))
+
+
+def _surface(text: str) -> str:
+    return " ".join(text.lower().split())

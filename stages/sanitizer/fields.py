@@ -1,0 +1,86 @@
+"""Where text lives in a Cognigy Conversations record, and how to put sanitized text back.
+
+Scanned: `inputText`, `ratingComment`, `previousInputText`, and every string leaf of `inputData` and
+`previousInputData`, which arrive as objects or as JSON strings. Dict keys are not scanned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+Path = tuple[str | int, ...]
+
+TEXT_FIELDS = ("inputText", "ratingComment", "previousInputText")
+DATA_FIELDS = ("inputData", "previousInputData")
+
+
+class Leaf(msgspec.Struct, frozen=True):
+    """One string in a record: where it is, the text, and the dict key it sits under (for data leaves;
+    lists inherit their key), which may say what the text holds."""
+
+    path: Path
+    text: str
+    key: str | None = None
+
+
+def text_leaves(record: Mapping[str, Any]) -> list[Leaf]:
+    leaves = [Leaf((name,), value) for name in TEXT_FIELDS if isinstance(value := record.get(name), str)]
+    for name in DATA_FIELDS:
+        if name in record:
+            _collect(_parsed(record[name]), (name,), None, leaves)
+    return leaves
+
+
+def with_texts(record: Mapping[str, Any], texts: Mapping[Path, str]) -> dict[str, Any]:
+    """A copy of `record` with the string at each path replaced; containers on a path are copied, the
+    rest is shared. A JSON-string inputData that changes is re-encoded (compactly)."""
+    copy = dict(record)
+    by_field: dict[str, dict[Path, str]] = {}
+    for path, text in texts.items():
+        by_field.setdefault(str(path[0]), {})[path[1:]] = text
+    for name, replacements in by_field.items():
+        if name in TEXT_FIELDS:
+            copy[name] = replacements[()]
+            continue
+        original = record[name]
+        parsed = _parsed(original)
+        updated = _replaced(parsed, (), replacements)
+        if parsed is not original:  # it came as JSON text: it leaves as JSON text
+            updated = json.dumps(updated, ensure_ascii=False, separators=(",", ":"))
+        copy[name] = updated
+    return copy
+
+
+def _parsed(value: Any) -> Any:
+    """A JSON-string object or array as its value; anything else (plain text included) as it is."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return msgspec.json.decode(value)
+        except msgspec.DecodeError:
+            return value
+    return value
+
+
+def _collect(value: Any, path: Path, key: str | None, leaves: list[Leaf]) -> None:
+    if isinstance(value, str):
+        leaves.append(Leaf(path, value, key))
+    elif isinstance(value, Mapping):
+        for child_key, child in value.items():
+            _collect(child, (*path, child_key), str(child_key), leaves)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _collect(child, (*path, index), key, leaves)
+
+
+def _replaced(value: Any, path: Path, replacements: Mapping[Path, str]) -> Any:
+    if path in replacements:
+        return replacements[path]
+    if isinstance(value, Mapping):
+        return {k: _replaced(v, (*path, k), replacements) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replaced(v, (*path, i), replacements) for i, v in enumerate(value)]
+    return value

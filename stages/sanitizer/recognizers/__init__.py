@@ -1,0 +1,1 @@
+"""Recognizers: one module per entity type, registered in `registry`."""

@@ -1,0 +1,44 @@
+"""What a recognizer returns, what it is told about a text, and the interface every recognizer meets."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+
+class Detection(msgspec.Struct, frozen=True):
+    """One piece of PII found in a text: `text[start:end]`, its type, a confidence in [0, 1], and the
+    canonical form that tokens and ciphertexts are computed over (so that `Jane@X.com` and
+    `jane@x.com` get the same token)."""
+
+    start: int
+    end: int
+    entity_type: str
+    score: float
+    normalized: str
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+class TextContext(msgspec.Struct, frozen=True):
+    """What is known about a text beyond the text itself.
+
+    `expected`: entity types the text is likely to hold (the bot just asked for them, or the text sits
+    under an inputData key such as `email`). `entities`: spans `(start, end, label)` that the NER model
+    found in this same text; empty without a model."""
+
+    expected: frozenset[str] = frozenset()
+    entities: tuple[tuple[int, int, str], ...] = ()
+
+
+NO_CONTEXT = TextContext()
+
+
+class Recognizer(Protocol):
+    @property
+    def entity_type(self) -> str: ...
+
+    def detect(self, text: str, context: TextContext) -> list[Detection]: ...

@@ -1,0 +1,126 @@
+"""PERSON: names from three sources, strongest first:
+- the answer to a bot question that asked for a name ("jane doe" after "What's your name?"),
+- self-introductions: "my name is X" (any case), "this is X", "I'm X", "call me X" (a lower-case X only
+  if it does not look like an ordinary word: "I'm jane" yes, "I'm confused" no),
+- PERSON entities from the spaCy NER model, when one is loaded (they arrive in `TextContext.entities`).
+Normalized to lower case with single spaces, so "Jane Doe" and "jane  doe" share a token."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from stages.sanitizer.recognizers.base import Detection, TextContext
+
+ENTITY_TYPE = "PERSON"
+ANSWER_SCORE = 0.8
+INTRODUCTION_SCORE = 0.8
+NER_SCORE = 0.85
+
+# Words that follow "I'm" or answer a question but are no name. spaCy's stop words hold the function
+# words; chat adds its own.
+NOT_NAMES = frozenset(STOP_WORDS) | {
+    "ok", "okay", "hi", "hello", "hey", "thanks", "thank", "thx", "yes", "yeah", "yep", "yup", "no", "nope",
+    "sure", "fine", "good", "great", "sorry", "help", "agent", "human", "bot", "please", "pls", "hmm", "um",
+    "new", "old", "happy", "glad", "sad", "angry", "upset", "tired", "sick", "busy", "ready", "done",
+    "interested", "calling", "writing", "asking", "here", "there", "back", "home", "away", "late", "early",
+    "right", "wrong", "lost", "stuck", "unable", "able", "customer", "client", "user", "member", "guest",
+    "why", "what", "who", "anonymous", "private", "skip", "cancel", "stop", "menu", "start", "restart",
+    "today", "tomorrow", "tonight", "later", "asap", "soon", "maybe", "anytime",
+}
+# Suffixes of adjectives, participles and adverbs: "I'm frustrated", "I'm leaving", "this is ridiculous".
+_ORDINARY_WORD = re.compile(r"(?:ing|ed|ly|ful|ous|ive|able|ible|less|ish|ic|al)$")
+
+_WORD = r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*"
+_NAME_WORD = re.compile(_WORD)
+_STRONG_CUE = r"my\s+(?:full\s+|first\s+|last\s+)?name\s+is|my\s+name['\u2019]s|name\s*:"
+_WEAK_CUE = r"this\s+is|i\s+am|i['\u2019]?m|call\s+me"
+_INTRODUCTION = re.compile(
+    rf"\b(?:(?P<strong>{_STRONG_CUE})|{_WEAK_CUE})\s+(?P<name>{_WORD}(?:[ \t]+{_WORD}){{0,2}})",
+    re.IGNORECASE,
+)
+# What may come before the name in an answer: "sure, it's Jane Doe", "hi! my name is jane". ("It's X"
+# introduces a name only in an answer; elsewhere it is "it's broken".)
+_ANSWER_PREFIX = re.compile(
+    rf"^\s*(?:(?:sure|yes|yeah|ok|okay|hi|hello|hey)\b[\s,.!]*)?(?:(?:{_STRONG_CUE}|{_WEAK_CUE}|it['\u2019]?s)\s+)?",
+    re.IGNORECASE,
+)
+_ANSWER_MAX_WORDS = 4
+_TRAILING = " \t.,;:!?"
+
+
+class PersonRecognizer:
+    entity_type = ENTITY_TYPE
+
+    def detect(self, text: str, context: TextContext) -> list[Detection]:
+        found = [d for d in (_from_entity(text, start, end) for start, end, label in context.entities
+                             if label == "PERSON") if d is not None]
+        found += _introductions(text)
+        if ENTITY_TYPE in context.expected:
+            answer = _answer(text)
+            if answer is not None:
+                found.append(answer)
+        return found
+
+
+def normalize(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def _detection(text: str, start: int, end: int, score: float) -> Detection:
+    return Detection(start, end, ENTITY_TYPE, score, normalize(text[start:end]))
+
+
+def _is_name_word(word: str, strong: bool) -> bool:
+    lower = word.lower()
+    if lower in NOT_NAMES:
+        # "My name is Will": after a strong cue a capitalised stop word is still a name.
+        return strong and word[0].isupper()
+    return strong or word[0].isupper() or _ORDINARY_WORD.search(lower) is None
+
+
+def _introductions(text: str) -> list[Detection]:
+    found = []
+    for match in _INTRODUCTION.finditer(text):
+        strong = match.group("strong") is not None
+        end = None
+        for word in _NAME_WORD.finditer(text, match.start("name"), match.end("name")):
+            if not _is_name_word(word.group(), strong):
+                break
+            end = word.end()
+        if end is not None:
+            found.append(_detection(text, match.start("name"), end, INTRODUCTION_SCORE))
+    return found
+
+
+def _answer(text: str) -> Detection | None:
+    """The whole answer as a name, if it is a few words none of which is an ordinary word."""
+    prefix = _ANSWER_PREFIX.match(text)
+    start = prefix.end() if prefix else 0
+    end = len(text)
+    while end > start and text[end - 1] in _TRAILING:
+        end -= 1
+    words = text[start:end].split()
+    if not 0 < len(words) <= _ANSWER_MAX_WORDS:
+        return None
+    if not all(_NAME_WORD.fullmatch(w) and w.lower() not in NOT_NAMES for w in words):
+        return None
+    return _detection(text, start, end, ANSWER_SCORE)
+
+
+def _from_entity(text: str, start: int, end: int) -> Detection | None:
+    """An NER PERSON span, trimmed of a possessive and punctuation; spans with digits or '@' or made
+    only of ordinary words ("Thanks") are the model's mistakes."""
+    span = text[start:end]
+    for suffix in ("'s", "\u2019s"):
+        if span.endswith(suffix):
+            end -= len(suffix)
+    while end > start and text[end - 1] in _TRAILING:
+        end -= 1
+    span = text[start:end]
+    if not span or any(c.isdigit() or c == "@" for c in span):
+        return None
+    if all(w.lower() in NOT_NAMES for w in _NAME_WORD.findall(span)):
+        return None
+    return _detection(text, start, end, NER_SCORE)

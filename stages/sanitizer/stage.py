@@ -1,0 +1,51 @@
+"""The sanitizer stage: `pages.verified` -> `transcripts.sanitized` (the public topic), in Kafka
+transactions. Raw records never leave this process except as sanitized records."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import msgspec
+
+from shared.kafka.loop import Output, PoisonError, Record, StageLoop
+from shared.messages import ExportTotal, SanitizedPage, VerifiedMessage, VerifiedPage, decode, encode
+from shared.settings import Settings
+from shared.telemetry import tracer
+from shared.topics import PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
+from stages.sanitizer.engine import PiiEngine
+
+log = logging.getLogger(__name__)
+STAGE = "sanitizer"
+
+
+class Sanitizer:
+    def __init__(self, settings: Settings, engine: PiiEngine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.out_topic = settings.topic(TRANSCRIPTS_SANITIZED)
+
+    async def process(self, record: Record) -> list[Output]:
+        try:
+            message = decode(record.value, VerifiedMessage)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise PoisonError(f"not a verified page message: {exc}") from None
+        if isinstance(message, ExportTotal):
+            return [Output(self.out_topic, record.value, key=record.key, partition=record.partition)]
+        sanitized = await asyncio.to_thread(self.sanitize, message)
+        return [Output(self.out_topic, encode(sanitized), key=record.key, partition=record.partition)]
+
+    def sanitize(self, page: VerifiedPage) -> SanitizedPage:
+        with tracer().start_as_current_span("pii redaction") as span:
+            records, counts = self.engine.sanitize_records(page.records, page.options.pii_rules)
+            span.set_attributes({f"pii.{c.entity_type.lower()}.{c.action}": c.count for c in counts})
+            span.set_attribute("pii.records", len(records))
+        return SanitizedPage(export_id=page.export_id, page_index=page.page_index, records=records,
+                             redactions=counts, key_id=self.settings.tokenization_key_id, options=page.options,
+                             rejected_records=page.rejected_records, dead=page.dead)
+
+
+async def run(settings: Settings, stop: asyncio.Event) -> None:
+    settings.require("tokenization_key")
+    engine = PiiEngine(settings.tokenization_key.encode(), settings.tokenization_key_id, settings.spacy_model)
+    await StageLoop(settings, STAGE, PAGES_VERIFIED, Sanitizer(settings, engine)).run(stop)
