@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -84,7 +84,8 @@ def simulate(
     ground_truth: Annotated[Path | None, typer.Option(help="write every planted PII value here (JSON lines)")] = None,
 ) -> None:
     """Serve the bundled Cognigy simulator (export-job API with a seeded synthetic dataset)."""
-    from simulator.server import SimulatorConfig, run as serve
+    from simulator.server import SimulatorConfig
+    from simulator.server import run as serve
 
     try:
         config = SimulatorConfig(host=host, port=port, seed=seed, conversations=conversations, page_size=page_size,
@@ -198,8 +199,8 @@ async def publish_request(settings: Settings, request: ExportRequest) -> None:
     from shared.topics import EXPORTS
 
     producer = plain_producer(settings)
-    await producer.start()
     try:
+        await producer.start()
         await producer.send_and_wait(settings.topic(EXPORTS), encode(request), key=request.export_id.encode())
     finally:
         await producer.stop()
@@ -283,8 +284,10 @@ def demo(
 
 
 def main() -> None:
+    # aiokafka logs connection failures itself; the commands report them once, in their own words.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     app(prog_name="cognigy-archiver")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

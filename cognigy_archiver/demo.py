@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import secrets
 import shutil
 import time
@@ -116,7 +115,8 @@ async def _follow(export_id: str, archive: Path, procs: ProcessGroup, receiver: 
 
     table = Table(title=f"export {export_id}", show_header=False, title_justify="left")
     table.add_row("state", "[yellow]partial[/]" if data["partial"] else "[green]completed[/]")
-    table.add_row("records archived", f"{data['records']:,} in {data['pages']} pages ({len(manifest.segments)} segments)")
+    segments = len(manifest.segments)
+    table.add_row("records archived", f"{data['records']:,} in {data['pages']} pages ({segments} segments)")
     table.add_row("archive size", f"{data['bytes'] / 1024:,.1f} KiB zstd  ({archive / export_id})")
     table.add_row("time to archive", f"{elapsed:.1f} s ({data['records'] / elapsed:,.0f} records/s end to end)")
     redactions = ", ".join(f"{k} {v}" for k, v in sorted(data["redactions"].items())) or "none"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 
 from shared.kafka.loop import install_stop_signals
@@ -34,7 +35,13 @@ def stage_main(name: str) -> StageMain:
     raise ValueError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")
 
 
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def run_stage(name: str, settings: Settings) -> None:
+    # Until the event loop takes over signals, SIGTERM (a pod stopped while starting) exits cleanly.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     setup_logging(name, settings.log_level)
     setup_tracing(name)
     main = stage_main(name)

@@ -48,8 +48,7 @@ class WebhookReceiver:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # aiohttp exposes no public accessor
-        self.url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}/hook"
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/hook"
         return self.url
 
     async def stop(self) -> None:

@@ -29,8 +29,7 @@ class ValidationFailed(ArchiverError):
     code = "validation_failed"
 
     def __init__(self, problems: list[dict[str, str]]) -> None:
-        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        super().__init__(f"invalid export request: {summary}", details={"problems": problems})
+        super().__init__("invalid export request", details={"problems": problems})
 
 
 class SourceError(ArchiverError):

@@ -45,3 +45,5 @@ def setup_logging(stage: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # aiokafka logs every rebalance and retry at INFO; keep its warnings only.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # httpx logs every request at INFO, URLs included (they may carry tokens).
+    logging.getLogger("httpx").setLevel(logging.WARNING)

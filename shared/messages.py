@@ -8,7 +8,7 @@ rejects versions it does not know instead of guessing.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import msgspec
 
@@ -197,8 +197,6 @@ VerifiedMessage = VerifiedPage | ExportTotal
 SanitizedMessage = SanitizedPage | ExportTotal
 SegmentMessage = SegmentWritten | ExportTotal
 
-T = TypeVar("T")
-
 _encoder = msgspec.msgpack.Encoder()
 
 
@@ -206,8 +204,9 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
-def decode(data: bytes, kind: type[T]) -> T:
-    """Decode and check the schema version. Raises msgspec.ValidationError / DecodeError on bad input."""
+def decode(data: bytes, kind: Any) -> Any:
+    """Decode `data` as `kind` (a Struct or a union of them; annotate the result) and check the schema
+    version. Raises msgspec.ValidationError / DecodeError on bad input."""
     message = msgspec.msgpack.decode(data, type=kind)
     version = getattr(message, "v", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:

@@ -49,7 +49,8 @@ def fetch_jars(cache_dir: Path | None = None) -> Path:
            "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
-        raise LocalKafkaError(f"mvn failed to fetch Kafka {KAFKA_VERSION}: {result.stdout[-2000:]}{result.stderr[-2000:]}")
+        output = result.stdout[-2000:] + result.stderr[-2000:]
+        raise LocalKafkaError(f"mvn failed to fetch Kafka {KAFKA_VERSION}: {output}")
     tmp.rename(jars)
     return jars
 
@@ -140,7 +141,7 @@ class LocalKafka:
             raise LocalKafkaError(f"formatting KRaft storage failed: {fmt.stdout[-1500:]}{fmt.stderr[-1500:]}")
         with self.log_file.open("ab") as out:
             self.process = subprocess.Popen(
-                ["java", f"-Xms128m", f"-Xmx{self.heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", log4j,
+                ["java", "-Xms128m", f"-Xmx{self.heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", log4j,
                  "-cp", classpath, "kafka.Kafka", str(props)],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )

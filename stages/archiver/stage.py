@@ -31,7 +31,7 @@ class Archiver:
 
     async def process(self, record: Record) -> list[Output]:
         try:
-            message = decode(record.value, SanitizedMessage)
+            message: SanitizedMessage = decode(record.value, SanitizedMessage)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise PoisonError(f"not a sanitized page message: {exc}") from None
         if isinstance(message, ExportTotal):

@@ -68,7 +68,7 @@ def _retry_after(response: httpx.Response) -> float | None:
             return None
 
 
-class _WaitRetryAfter(wait_random_exponential):  # type: ignore[misc]
+class _WaitRetryAfter(wait_random_exponential):
     """Full-jitter exponential backoff, unless the server said how long to wait."""
 
     def __call__(self, retry_state: Any) -> float:

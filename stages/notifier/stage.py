@@ -31,7 +31,7 @@ from shared.messages import (
     decode,
     encode,
 )
-from shared.segments import Manifest, SegmentMeta, manifest_key, read_metas, write_manifest
+from shared.segments import Manifest, SegmentMeta, manifest_key, read_metas, sha256_hex, write_manifest
 from shared.settings import Settings
 from shared.telemetry import tracer
 from shared.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_STATE
@@ -62,7 +62,7 @@ class Notifier:
 
     async def process(self, record: Record) -> list[Output]:
         try:
-            message = decode(record.value, SegmentMessage)
+            message: SegmentMessage = decode(record.value, SegmentMessage)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise PoisonError(f"not a segment message: {exc}") from None
         state = self.states.get(message.export_id) or NotifierState(export_id=message.export_id)
@@ -84,13 +84,14 @@ class Notifier:
         manifest = await asyncio.to_thread(self.write_manifest, state, completed_at)
         duration = (completed_at - state.started_at).total_seconds() if state.started_at else 0.0
         partial = manifest.partial
+        manifest_path = str(self.settings.archive_path / manifest_key(export_id))
         data = {
             "export_id": export_id, "partial": partial, "pages": state.total_pages, "records": state.records,
             "bytes": state.bytes, "duration_seconds": round(duration, 3),
             "throughput_mb_s": round(state.bytes / 1e6 / duration, 3) if duration > 0 else None,
             "redactions": state.redactions, "dead_pages": state.dead_pages,
             "rejected_records": state.rejected_records,
-            "manifest": str(self.settings.archive_path / manifest_key(export_id)),
+            "manifest": manifest_path,
         }
         msg_id = webhook_id(export_id, COMPLETED_EVENT)
         with tracer().start_as_current_span("webhook delivery") as span:
@@ -110,7 +111,7 @@ class Notifier:
                  state.records, state.total_pages or 0, extra={"export_id": export_id})
         status = ExportStatus(export_id=export_id, stage=STAGE, state="partial" if partial else "completed",
                               pages=count_pages(state.archived_pages), records=state.records,
-                              total_pages=state.total_pages, detail=data["manifest"], updated_at=completed_at)
+                              total_pages=state.total_pages, detail=manifest_path, updated_at=completed_at)
         return [Output(self.settings.topic(EXPORTS_STATUS), encode(status), key=f"{export_id}:{STAGE}".encode())]
 
     def write_manifest(self, state: NotifierState, completed_at: datetime) -> Manifest:
@@ -133,8 +134,6 @@ class Notifier:
 
 
 def manifest_digest(store: FilesystemStore, export_id: str) -> str:
-    from shared.segments import sha256_hex
-
     return sha256_hex(store.get(manifest_key(export_id)))
 
 

@@ -27,7 +27,7 @@ class Sanitizer:
 
     async def process(self, record: Record) -> list[Output]:
         try:
-            message = decode(record.value, VerifiedMessage)
+            message: VerifiedMessage = decode(record.value, VerifiedMessage)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise PoisonError(f"not a verified page message: {exc}") from None
         if isinstance(message, ExportTotal):

@@ -45,7 +45,7 @@ class Verifier:
 
     async def process(self, record: Record) -> list[Output]:
         try:
-            message = decode(record.value, PageMessage)
+            message: PageMessage = decode(record.value, PageMessage)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise PoisonError(f"not a page message: {exc}") from None
         if isinstance(message, ExportTotal):

@@ -10,6 +10,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cognigy_archiver.processes import ProcessGroup, child_env
+from shared.archive_store import FilesystemStore
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import StageLoop
 from shared.messages import (
@@ -27,8 +29,6 @@ from shared.settings import Settings
 from shared.topics import ARCHIVE_SEGMENTS, DLQ, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from stages.archiver.stage import Archiver
 from stages.verifier.stage import Verifier
-from cognigy_archiver.processes import ProcessGroup, child_env
-from shared.archive_store import FilesystemStore
 from tests.kafka_io import topic_values
 
 

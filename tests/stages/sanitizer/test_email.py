@@ -12,7 +12,7 @@ ASKED = TextContext(expected=frozenset({"EMAIL_ADDRESS"}))
     ("text", "found", "normalized"),
     [
         ("mail me at jane.doe@example.com please", "jane.doe@example.com", "jane.doe@example.com"),
-        ("Jane.Doe+orders@Mail.Example.CO.UK.", "Jane.Doe+orders@Mail.Example.CO.UK", "jane.doe+orders@mail.example.co.uk"),
+        ("Jane.Doe+x@Mail.Example.CO.UK.", "Jane.Doe+x@Mail.Example.CO.UK", "jane.doe+x@mail.example.co.uk"),
         ("<bob_smith@company-name.io>", "bob_smith@company-name.io", "bob_smith@company-name.io"),
         ("josé@correo.es", "josé@correo.es", "josé@correo.es"),
     ],

@@ -16,7 +16,7 @@ ASKED = TextContext(expected=frozenset({"STREET_ADDRESS"}))
         ("221B Baker St", "221B Baker St"),
         ("send it to 7 oak ln please", "7 oak ln"),
         ("350 Fifth Avenue, New York, NY 10118", "350 Fifth Avenue, New York, NY 10118"),
-        ("12 W 34th St, Apt 5B, Springfield, IL 62704-1234", "12 W 34th St, Apt 5B, Springfield, IL 62704-1234"),
+        ("12 W 34th St, Apt 5B, Salem, IL 62704-1234", "12 W 34th St, Apt 5B, Salem, IL 62704-1234"),
         ("100 Old Mill Road, Boston, MA", "100 Old Mill Road, Boston, MA"),
         ("9 Sunset Blvd", "9 Sunset Blvd"),
     ],

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import json
+
+from stages.sanitizer.fields import text_leaves, with_texts
+
+
+def test_finds_text_fields_and_every_string_leaf_of_input_data() -> None:
+    record = {
+        "inputText": "hi",
+        "ratingComment": None,
+        "previousInputText": "before",
+        "inputData": {"name": "Jane", "tags": ["a", {"email": "x@y.z"}], "count": 3},
+        "previousInputData": '{"phone": "123"}',
+        "flowName": "Main",
+    }
+    leaves = {(leaf.path, leaf.text, leaf.key) for leaf in text_leaves(record)}
+    assert leaves == {
+        (("inputText",), "hi", None),
+        (("previousInputText",), "before", None),
+        (("inputData", "name"), "Jane", "name"),
+        (("inputData", "tags", 0), "a", "tags"),
+        (("inputData", "tags", 1, "email"), "x@y.z", "email"),
+        (("previousInputData", "phone"), "123", "phone"),
+    }
+
+
+def test_puts_texts_back_into_copies() -> None:
+    data = {"name": "Jane", "tags": ["a", "b"]}
+    record = {"inputText": "hi Jane", "inputData": data, "previousInputData": '{"name": "Jane", "n": 1}'}
+    replaced = with_texts(record, {
+        ("inputText",): "hi [PERSON]",
+        ("inputData", "name"): "[PERSON]",
+        ("previousInputData", "name"): "[PERSON]",
+    })
+    assert replaced["inputText"] == "hi [PERSON]"
+    assert replaced["inputData"] == {"name": "[PERSON]", "tags": ["a", "b"]}
+    assert json.loads(replaced["previousInputData"]) == {"name": "[PERSON]", "n": 1}
+    assert record["inputText"] == "hi Jane" and data == {"name": "Jane", "tags": ["a", "b"]}
+
+
+def test_plain_text_input_data_is_one_text() -> None:
+    record = {"inputData": "call Jane"}
+    [leaf] = text_leaves(record)
+    assert leaf.path == ("inputData",)
+    assert with_texts(record, {("inputData",): "call [PERSON]"})["inputData"] == "call [PERSON]"
