@@ -59,18 +59,23 @@ class ProcessGroup:
         proc = self.procs[name]
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return proc.returncode
+        return self._wait(proc, timeout)
 
-    def stop_all(self) -> dict[str, int]:
+    def stop_all(self, timeout: float = 40.0) -> dict[str, int]:
+        """SIGTERM to all at once (as Kubernetes does), once each, then wait for them."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        return {name: self.stop(name) for name in list(self.procs)}
+        return {name: self._wait(proc, timeout) for name, proc in self.procs.items()}
+
+    @staticmethod
+    def _wait(proc: subprocess.Popen[bytes], timeout: float) -> int:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return proc.returncode
 
     def alive(self, name: str) -> bool:
         return self.procs[name].poll() is None

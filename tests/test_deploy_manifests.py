@@ -430,6 +430,29 @@ def test_compose_runs_one_service_per_stage_hardened() -> None:
     assert sorted(stages) == sorted(STAGES)
 
 
+def _commands_of_our_image() -> list[tuple[str, list[str]]]:
+    out = [(f"docker-compose.yml service {name!r}", svc["command"])
+           for name, svc in compose()["services"].items() if svc.get("image") == IMAGE and "entrypoint" not in svc]
+    out += [(f"k8s Deployment {d['metadata']['name']!r}", c["args"]) for d in objects_of("Deployment")
+            for c in d["spec"]["template"]["spec"]["containers"] if c["image"] == IMAGE and "command" not in c]
+    return out
+
+
+def test_every_command_is_one_the_cli_accepts() -> None:
+    """The image's ENTRYPOINT is `cognigy-archiver`; an unknown command or option would crash-loop."""
+    from typer.testing import CliRunner
+
+    from cognigy_archiver.cli import app
+
+    runner = CliRunner()
+    commands = _commands_of_our_image()
+    assert len(commands) >= 2 * len(STAGES)
+    for where, args in commands:
+        # `--help` stops before the command runs, but only after every option and subcommand is parsed.
+        result = runner.invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, f"{where}: `cognigy-archiver {' '.join(args)}` is rejected:\n{result.output}"
+
+
 # --- CA_* settings: both platforms -----------------------------------------------------------------
 
 

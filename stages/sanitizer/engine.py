@@ -49,10 +49,6 @@ class PiiEngine:
         self._policies: dict[tuple[PiiRule, ...], Policy] = {}
 
     @property
-    def key_id(self) -> str:
-        return self._pseudonymizer.key_id
-
-    @property
     def uses_ner(self) -> bool:
         return self._nlp is not None
 

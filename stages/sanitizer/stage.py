@@ -8,6 +8,7 @@ import logging
 
 import msgspec
 
+from shared.errors import ValidationFailed
 from shared.kafka.loop import Output, PoisonError, Record, StageLoop
 from shared.messages import ExportTotal, SanitizedPage, VerifiedMessage, VerifiedPage, decode, encode
 from shared.settings import Settings
@@ -32,7 +33,10 @@ class Sanitizer:
             raise PoisonError(f"not a verified page message: {exc}") from None
         if isinstance(message, ExportTotal):
             return [Output(self.out_topic, record.value, key=record.key, partition=record.partition)]
-        sanitized = await asyncio.to_thread(self.sanitize, message)
+        try:
+            sanitized = await asyncio.to_thread(self.sanitize, message)
+        except ValidationFailed as exc:  # rules that cannot be applied: the export cannot be sanitized
+            raise PoisonError(f"export {message.export_id}: {exc.details['problems']}") from None
         return [Output(self.out_topic, encode(sanitized), key=record.key, partition=record.partition)]
 
     def sanitize(self, page: VerifiedPage) -> SanitizedPage:

@@ -34,9 +34,6 @@ class TextContext(msgspec.Struct, frozen=True):
     entities: tuple[tuple[int, int, str], ...] = ()
 
 
-NO_CONTEXT = TextContext()
-
-
 class Recognizer(Protocol):
     @property
     def entity_type(self) -> str: ...

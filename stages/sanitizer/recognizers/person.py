@@ -24,11 +24,12 @@ NOT_NAMES = frozenset(STOP_WORDS) | {
     "ok", "okay", "hi", "hello", "hey", "thanks", "thank", "thx", "yes", "yeah", "yep", "yup", "no", "nope",
     "sure", "fine", "good", "great", "sorry", "help", "agent", "human", "bot", "please", "pls", "hmm", "um",
     "new", "old", "happy", "glad", "sad", "angry", "upset", "tired", "sick", "busy", "ready", "done",
-    "interested", "calling", "writing", "asking", "here", "there", "back", "home", "away", "late", "early",
+    "interested", "calling", "writing", "speaking", "asking", "here", "there", "back", "home", "away", "late", "early",
     "right", "wrong", "lost", "stuck", "unable", "able", "customer", "client", "user", "member", "guest",
     "why", "what", "who", "anonymous", "private", "skip", "cancel", "stop", "menu", "start", "restart",
     "today", "tomorrow", "tonight", "later", "asap", "soon", "maybe", "anytime",
 }
+_PRONOUNS = frozenset({"i", "you", "we", "they", "he", "she", "it", "that", "there", "what", "who", "let"})
 # Suffixes of adjectives, participles and adverbs: "I'm frustrated", "I'm leaving", "this is ridiculous".
 _ORDINARY_WORD = re.compile(r"(?:ing|ed|ly|ful|ous|ive|able|ible|less|ish|ic|al)$")
 
@@ -94,19 +95,31 @@ def _introductions(text: str) -> list[Detection]:
     return found
 
 
+def _is_filler(word: str) -> bool:
+    """An ordinary word, or a contraction of one ("I'd", "that's"); O'Brien stays a name."""
+    lower = word.lower().replace("\u2019", "'")
+    return lower in NOT_NAMES or lower.split("'")[0] in _PRONOUNS
+
+
 def _answer(text: str) -> Detection | None:
-    """The whole answer as a name, if it is a few words none of which is an ordinary word."""
+    """The answer's leading name words as a name, if only filler follows them ("lukas petrova here",
+    "jane doe, thanks"): a few words none of which is an ordinary word."""
     prefix = _ANSWER_PREFIX.match(text)
     start = prefix.end() if prefix else 0
-    end = len(text)
-    while end > start and text[end - 1] in _TRAILING:
-        end -= 1
-    words = text[start:end].split()
-    if not 0 < len(words) <= _ANSWER_MAX_WORDS:
+    words = list(_NAME_WORD.finditer(text, start))
+    if not words or text[start:words[0].start()].strip(_TRAILING):
         return None
-    if not all(_NAME_WORD.fullmatch(w) and w.lower() not in NOT_NAMES for w in words):
+    name = []
+    for word in words:
+        if _is_filler(word.group()) or len(name) == _ANSWER_MAX_WORDS:
+            break
+        name.append(word)
+    rest = text[name[-1].end():] if name else text
+    if not name or not all(_is_filler(w.group()) for w in _NAME_WORD.finditer(rest)):
         return None
-    return _detection(text, start, end, ANSWER_SCORE)
+    if any(ch.isdigit() for ch in rest):
+        return None
+    return _detection(text, name[0].start(), name[-1].end(), ANSWER_SCORE)
 
 
 def _from_entity(text: str, start: int, end: int) -> Detection | None:

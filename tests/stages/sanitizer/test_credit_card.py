@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from stages.sanitizer.recognizers.base import NO_CONTEXT, TextContext
+from stages.sanitizer.recognizers.base import TextContext
 from stages.sanitizer.recognizers.credit_card import CreditCardRecognizer, luhn_valid
 
+NO_CONTEXT = TextContext()
 ASKED = TextContext(expected=frozenset({"CREDIT_CARD"}))
 
 

@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from stages.sanitizer.recognizers.base import NO_CONTEXT
+from stages.sanitizer.recognizers.base import TextContext
 from stages.sanitizer.recognizers.pattern import PatternRecognizer
 
+NO_CONTEXT = TextContext()
 ORDER = PatternRecognizer("ORDER_ID", re.compile(r"\s?ORD-\d{5}\s?|x*"))
 
 

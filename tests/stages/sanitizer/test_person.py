@@ -4,9 +4,10 @@ import pytest
 from spacy.language import Language
 
 from stages.sanitizer.ner import entities
-from stages.sanitizer.recognizers.base import NO_CONTEXT, TextContext
+from stages.sanitizer.recognizers.base import TextContext
 from stages.sanitizer.recognizers.person import PersonRecognizer
 
+NO_CONTEXT = TextContext()
 ASKED = TextContext(expected=frozenset({"PERSON"}))
 
 

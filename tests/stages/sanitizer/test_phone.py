@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from stages.sanitizer.recognizers.base import NO_CONTEXT, TextContext
+from stages.sanitizer.recognizers.base import TextContext
 from stages.sanitizer.recognizers.phone import PhoneRecognizer
 
+NO_CONTEXT = TextContext()
 ASKED = TextContext(expected=frozenset({"PHONE_NUMBER"}))
 
 
