@@ -192,6 +192,15 @@ class NotifierState(msgspec.Struct, frozen=True, kw_only=True, tag="notifier_sta
     v: int = SCHEMA_VERSION
 
 
+class ChangelogWatermark(msgspec.Struct, frozen=True, kw_only=True, tag="changelog_watermark"):
+    """Written with every state change, in the same transaction: the input offset the changelog partition
+    is complete up to. A new owner restores until it reaches the input's committed offset, because a
+    transaction's commit markers can land just after the commit returns."""
+
+    next_offset: int
+    v: int = SCHEMA_VERSION
+
+
 PageMessage = RawPage | ExportTotal
 VerifiedMessage = VerifiedPage | ExportTotal
 SanitizedMessage = SanitizedPage | ExportTotal

@@ -110,7 +110,7 @@ async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: st
         "CA_WEBHOOK_URLS": hook_url,
         "CA_COGNIGY_BASE_URL": f"http://127.0.0.1:{port}",
         "CA_SHUTDOWN_GRACE_SECONDS": "10",
-        "CA_LOG_LEVEL": "INFO",
+        "CA_LOG_LEVEL": "DEBUG",
     })
     settings = load_settings(env)
     await create_topics(settings)

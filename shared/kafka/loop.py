@@ -57,7 +57,8 @@ class Processor(Protocol):
     async def process(self, record: Record) -> list[Output]: ...
 
 
-AssignHook = Callable[[set[TopicPartition]], Awaitable[None]]
+# Called with the consumer (to ask for committed offsets) and the partitions just assigned.
+AssignHook = Callable[[Any, set[TopicPartition]], Awaitable[None]]
 
 
 def dead_letter(settings: Settings, stage: str, record: Record, reason: str, error_type: str,
@@ -93,14 +94,19 @@ class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, lock: asyncio.Lock, on_assign: AssignHook | None) -> None:
         self.lock = lock
         self.on_assign = on_assign
+        self.consumer: Any = None
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.lock:
-            pass
+            log.info("partitions revoked: %s", sorted(tp.partition for tp in revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions assigned: %s", sorted(tp.partition for tp in assigned))
         if self.on_assign is not None:
-            await self.on_assign(assigned)
+            # aiokafka fetches while this runs; holding the lock keeps those records from being processed
+            # before the state they apply to is restored.
+            async with self.lock:
+                await self.on_assign(self.consumer, assigned)
 
 
 class StageLoop:
@@ -121,7 +127,9 @@ class StageLoop:
         lock = asyncio.Lock()
         producer = transactional_producer(self.settings, self.stage)
         consumer = group_consumer(self.settings, self.stage, **self.consumer_options)
-        consumer.subscribe([self.input_topic], listener=_WaitForBatch(lock, self.on_assign))
+        listener = _WaitForBatch(lock, self.on_assign)
+        listener.consumer = consumer
+        consumer.subscribe([self.input_topic], listener=listener)
         await producer.start()
         await consumer.start()
         log.info("%s consuming %s as group %s", self.stage, self.input_topic, self.settings.group_id(self.stage))
@@ -130,6 +138,8 @@ class StageLoop:
                 batches = await self._poll(consumer, stop)
                 if not batches:
                     continue
+                log.debug("batch of %d records from partitions %s", sum(map(len, batches.values())),
+                          sorted(tp.partition for tp in batches))
                 async with lock:
                     try:
                         await self._process_batch(producer, batches)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import TypeVar
+from typing import Any
 
 from aiokafka import TopicPartition
 
@@ -11,9 +11,6 @@ from shared.kafka.clients import reader
 from shared.kafka.loop import Record
 from shared.messages import decode
 from shared.settings import Settings
-
-T = TypeVar("T")
-
 
 async def read_topic(settings: Settings, topic: str, partitions: Iterable[int] | None = None) -> AsyncIterator[Record]:
     """Every committed record of `topic` (full name), from the start to the end it had when called."""
@@ -43,10 +40,10 @@ async def read_topic(settings: Settings, topic: str, partitions: Iterable[int] |
         await consumer.stop()
 
 
-async def read_table(settings: Settings, topic: str, kind: type[T],
-                     partitions: Iterable[int] | None = None) -> dict[bytes, T]:
-    """The latest value per key of a compacted topic; tombstones delete."""
-    table: dict[bytes, T] = {}
+async def read_table(settings: Settings, topic: str, kind: Any,
+                     partitions: Iterable[int] | None = None) -> dict[bytes, Any]:
+    """The latest value per key of a compacted topic, decoded as `kind`; tombstones delete."""
+    table: dict[bytes, Any] = {}
     async for record in read_topic(settings, topic, partitions):
         if record.key is None:
             continue

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from aiokafka import TopicPartition
@@ -23,6 +25,7 @@ from shared.archive_store import FilesystemStore
 from shared.kafka.loop import Output, PoisonError, Record, StageLoop
 from shared.kafka.tables import read_table
 from shared.messages import (
+    ChangelogWatermark,
     ExportStatus,
     ExportTotal,
     NotifierState,
@@ -41,6 +44,8 @@ from stages.notifier.webhooks import WebhookSender, webhook_id
 
 log = logging.getLogger(__name__)
 STAGE = "notifier"
+RESTORE_TIMEOUT_SECONDS = 30.0
+ChangelogEntry = NotifierState | ChangelogWatermark
 COMPLETED_EVENT = "archival.completed"
 
 
@@ -53,12 +58,24 @@ class Notifier:
         self.sender = sender
         self.states: dict[str, NotifierState] = {}
 
-    async def restore(self, assigned: set[TopicPartition]) -> None:
-        partitions = [tp.partition for tp in assigned if tp.topic == self.settings.topic(ARCHIVE_SEGMENTS)]
-        table = await read_table(self.settings, self.settings.topic(NOTIFIER_STATE), NotifierState, partitions)
-        for state in table.values():
-            self.states[state.export_id] = state
-        log.info("restored state of %d exports for partitions %s", len(table), sorted(partitions))
+    async def restore(self, consumer: Any, assigned: set[TopicPartition]) -> None:
+        """Load the state of the exports on the assigned partitions, once the changelog has caught up
+        with the committed input offsets."""
+        inputs = [tp for tp in assigned if tp.topic == self.settings.topic(ARCHIVE_SEGMENTS)]
+        committed = {tp.partition: await consumer.committed(tp) or 0 for tp in inputs}
+        deadline = time.monotonic() + RESTORE_TIMEOUT_SECONDS
+        while True:
+            table = await read_table(self.settings, self.settings.topic(NOTIFIER_STATE), ChangelogEntry, committed)
+            behind = {p: offset for p, offset in committed.items()
+                      if _watermark(table, p) < offset}
+            if not behind or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        if behind:
+            log.warning("changelog behind the committed input on partitions %s; restoring what is there", behind)
+        states = [s for s in table.values() if isinstance(s, NotifierState)]
+        self.states.update((s.export_id, s) for s in states)
+        log.info("restored %d exports for partitions %s", len(states), sorted(committed))
 
     async def process(self, record: Record) -> list[Output]:
         try:
@@ -69,12 +86,17 @@ class Notifier:
         if state.notified:
             return []
         state = _apply(state, message)
+        log.debug("export %s: %d of %s pages archived, %d dead", state.export_id, count_pages(state.archived_pages),
+                  state.total_pages, len(state.dead_pages), extra={"export_id": state.export_id})
         outputs: list[Output] = []
         if _is_complete(state):
             outputs.extend(await self.finalize(state))
             state = msgspec.structs.replace(state, notified=True)
         self.states[state.export_id] = state
-        outputs.append(Output(self.settings.topic(NOTIFIER_STATE), encode(state), key=state.export_id.encode(),
+        changelog = self.settings.topic(NOTIFIER_STATE)
+        mark = ChangelogWatermark(next_offset=record.offset + 1)
+        outputs.append(Output(changelog, encode(state), key=state.export_id.encode(), partition=record.partition))
+        outputs.append(Output(changelog, encode(mark), key=_watermark_key(record.partition),
                               partition=record.partition))
         return outputs
 
@@ -135,6 +157,15 @@ class Notifier:
 
 def manifest_digest(store: FilesystemStore, export_id: str) -> str:
     return sha256_hex(store.get(manifest_key(export_id)))
+
+
+def _watermark_key(partition: int) -> bytes:
+    return b"\x00watermark:%d" % partition
+
+
+def _watermark(table: dict[bytes, Any], partition: int) -> int:
+    mark = table.get(_watermark_key(partition))
+    return mark.next_offset if isinstance(mark, ChangelogWatermark) else 0
 
 
 def _apply(state: NotifierState, message: SegmentWritten | ExportTotal) -> NotifierState:

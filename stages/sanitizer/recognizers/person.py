@@ -109,7 +109,7 @@ def _answer(text: str) -> Detection | None:
     words = list(_NAME_WORD.finditer(text, start))
     if not words or text[start:words[0].start()].strip(_TRAILING):
         return None
-    name = []
+    name: list[re.Match[str]] = []
     for word in words:
         if _is_filler(word.group()) or len(name) == _ANSWER_MAX_WORDS:
             break
