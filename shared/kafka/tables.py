@@ -12,6 +12,7 @@ from shared.kafka.loop import Record
 from shared.messages import decode
 from shared.settings import Settings
 
+
 async def read_topic(settings: Settings, topic: str, partitions: Iterable[int] | None = None) -> AsyncIterator[Record]:
     """Every committed record of `topic` (full name), from the start to the end it had when called."""
     consumer = reader(settings)
