@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.archive_store import FilesystemStore
-from shared.messages import SanitizedMessage, SanitizedPage, decode
+from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
 from shared.segments import decode_segment, read_manifest, verify_export
 from shared.settings import Settings
-from shared.topics import TRANSCRIPTS_SANITIZED
+from shared.topics import DLQ, TRANSCRIPTS_SANITIZED
 from stages.notifier.audit import verify_chain
 from stages.sanitizer.engine import PiiEngine
 from tests.e2e_harness import PAGE_SIZE, Pipeline, start_pipeline
@@ -23,17 +25,27 @@ from tests.kafka_io import topic_values
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture
-async def pipeline(settings: Settings, tmp_path: Path) -> AsyncIterator[Pipeline]:
+@asynccontextmanager
+async def running_pipeline(settings: Settings, tmp_path: Path, *simulator_args: str) -> AsyncIterator[Pipeline]:
     # A little latency per page, so "halfway" lasts long enough to kill a stage in it.
-    running = await start_pipeline(settings, tmp_path, "--conversations", "120", "--page-delay", "0.05")
+    running = await start_pipeline(settings, tmp_path, "--conversations", "120", "--page-delay", "0.05",
+                                   *simulator_args)
     try:
         yield running
     finally:
+        started = time.monotonic()
         codes = running.procs.stop_all()
+        drain = time.monotonic() - started
         await running.receiver.stop()
-    # Every stage drains and exits 0 on SIGTERM.
+    # Every stage drains, leaves its group and exits 0 on SIGTERM, well within the 30 s grace period.
     assert {n: c for n, c in codes.items() if c != 0} == {}, running.tail_logs()
+    assert drain < 30
+
+
+@pytest.fixture
+async def pipeline(settings: Settings, tmp_path: Path) -> AsyncIterator[Pipeline]:
+    async with running_pipeline(settings, tmp_path) as running:
+        yield running
 
 
 def record_hash(record: dict[str, Any]) -> str:
@@ -116,3 +128,23 @@ async def test_stage_killed_halfway_and_restarted_gives_the_same_archive(pipelin
         # Resumed from its checkpoint: no page was fetched twice (a page in flight at the kill may be).
         served = await pipeline.pages_served()
         assert len(served) == total_pages and sum(served) <= total_pages + 1, served
+
+
+async def test_a_page_that_never_matches_its_checksum_makes_the_export_partial(settings: Settings,
+                                                                                tmp_path: Path) -> None:
+    async with running_pipeline(settings, tmp_path, "--corrupt-page", "2") as pipeline:
+        request = await pipeline.submit()
+        event = await pipeline.wait_for_webhook()
+        data = event["data"]
+        assert data["partial"] is True and data["dead_pages"] == [2]
+        letters = [decode(v, DeadLetter) for v in await topic_values(settings, DLQ)]
+        assert [(d.error_type, d.export_id, d.stage) for d in letters] == [
+            ("ChecksumMismatch", request.export_id, "verifier")]
+        expected = await expected_archive(pipeline)
+        archived = archived_records(pipeline, request.export_id)
+        missing = set(expected) - {r["id"] for r in archived}
+        assert len(missing) == PAGE_SIZE  # exactly the dead page's records, and nothing else
+        assert data["records"] == len(archived) == len(expected) - PAGE_SIZE
+        manifest = read_manifest(FilesystemStore(pipeline.archive), request.export_id)
+        assert manifest.partial and manifest.dead_pages == [2]
+        assert verify_export(FilesystemStore(pipeline.archive), request.export_id).ok

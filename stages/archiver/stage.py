@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 
-import msgspec
-
 from shared.archive_store import FilesystemStore
-from shared.kafka.loop import Output, PoisonError, Record, RetryableError, StageLoop
-from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, decode, encode
+from shared.kafka.loop import Output, Record, RetryableError, StageLoop
+from shared.kafka.page_processor import PageProcessor
+from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
 from shared.segments import SegmentMeta, encode_segment, segment_key, sha256_hex, write_meta
 from shared.settings import Settings
 from shared.telemetry import tracer
@@ -23,21 +22,21 @@ from shared.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
 STAGE = "archiver"
 
 
-class Archiver:
+class Archiver(PageProcessor):
+    input_kind = SanitizedMessage
+
     def __init__(self, settings: Settings, store: FilesystemStore) -> None:
         self.settings = settings
         self.store = store
         self.out_topic = settings.topic(ARCHIVE_SEGMENTS)
 
-    async def process(self, record: Record) -> list[Output]:
-        try:
-            message: SanitizedMessage = decode(record.value, SanitizedMessage)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise PoisonError(f"not a sanitized page message: {exc}") from None
-        if isinstance(message, ExportTotal):
-            return [Output(self.out_topic, record.value, key=message.export_id.encode())]
-        event = await asyncio.to_thread(self.archive, record, message)
-        return [Output(self.out_topic, encode(event), key=message.export_id.encode())]
+    def pass_on_total(self, record: Record, total: ExportTotal) -> Output:
+        # archive.segments is keyed by export: the one notifier partition that counts it gets everything.
+        return Output(self.out_topic, record.value, key=total.export_id.encode())
+
+    async def handle_page(self, record: Record, page: SanitizedPage) -> list[Output]:
+        event = await asyncio.to_thread(self.archive, record, page)
+        return [Output(self.out_topic, encode(event), key=page.export_id.encode())]
 
     def archive(self, record: Record, page: SanitizedPage) -> SegmentWritten:
         coordinates = {"source_topic": record.topic, "source_partition": record.partition,

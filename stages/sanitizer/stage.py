@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import msgspec
-
 from shared.errors import ValidationFailed
 from shared.kafka.loop import Output, PoisonError, Record, StageLoop
-from shared.messages import ExportTotal, SanitizedPage, VerifiedMessage, VerifiedPage, decode, encode
+from shared.kafka.page_processor import PageProcessor
+from shared.messages import SanitizedPage, VerifiedMessage, VerifiedPage, encode
 from shared.settings import Settings
 from shared.telemetry import tracer
 from shared.topics import PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
@@ -20,19 +19,15 @@ log = logging.getLogger(__name__)
 STAGE = "sanitizer"
 
 
-class Sanitizer:
+class Sanitizer(PageProcessor):
+    input_kind = VerifiedMessage
+
     def __init__(self, settings: Settings, engine: PiiEngine) -> None:
         self.settings = settings
         self.engine = engine
         self.out_topic = settings.topic(TRANSCRIPTS_SANITIZED)
 
-    async def process(self, record: Record) -> list[Output]:
-        try:
-            message: VerifiedMessage = decode(record.value, VerifiedMessage)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise PoisonError(f"not a verified page message: {exc}") from None
-        if isinstance(message, ExportTotal):
-            return [Output(self.out_topic, record.value, key=record.key, partition=record.partition)]
+    async def handle_page(self, record: Record, message: VerifiedPage) -> list[Output]:
         try:
             sanitized = await asyncio.to_thread(self.sanitize, message)
         except ValidationFailed as exc:  # rules that cannot be applied: the export cannot be sanitized

@@ -13,8 +13,9 @@ from typing import Any
 
 import msgspec
 
-from shared.kafka.loop import Output, PoisonError, Record, StageLoop, dead_letter
-from shared.messages import ExportTotal, PageMessage, RawPage, VerifiedPage, decode, encode
+from shared.kafka.loop import Output, Record, StageLoop, dead_letter
+from shared.kafka.page_processor import PageProcessor
+from shared.messages import PageMessage, RawPage, VerifiedPage, encode
 from shared.settings import Settings
 from shared.telemetry import tracer
 from shared.topics import PAGES_RAW, PAGES_VERIFIED
@@ -38,19 +39,15 @@ _shape = msgspec.json.Decoder(RecordShape)
 _page = msgspec.json.Decoder(_Page)
 
 
-class Verifier:
+class Verifier(PageProcessor):
+    input_kind = PageMessage
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.out_topic = settings.topic(PAGES_VERIFIED)
 
-    async def process(self, record: Record) -> list[Output]:
-        try:
-            message: PageMessage = decode(record.value, PageMessage)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise PoisonError(f"not a page message: {exc}") from None
-        if isinstance(message, ExportTotal):
-            return [Output(self.out_topic, record.value, key=record.key, partition=record.partition)]
-        return self.verify(record, message)
+    async def handle_page(self, record: Record, page: RawPage) -> list[Output]:
+        return self.verify(record, page)
 
     def verify(self, record: Record, page: RawPage) -> list[Output]:
         outputs: list[Output] = []
