@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -45,6 +46,7 @@ def run_stage(name: str, settings: Settings) -> None:
     setup_logging(name, settings.log_level)
     setup_tracing(name)
     main = stage_main(name)
+    logging.getLogger(__name__).info("starting %s with settings %s", name, settings.redacted())
 
     async def supervised() -> None:
         stop = asyncio.Event()

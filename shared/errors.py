@@ -36,7 +36,3 @@ class SourceError(ArchiverError):
     """The Cognigy side answered with something we cannot use."""
 
     code = "source_error"
-
-
-class KafkaUnavailable(ArchiverError):
-    code = "kafka_unavailable"
