@@ -15,15 +15,17 @@ from shared.errors import ArchiverError
 class ProcessGroup:
     """Child processes by name, each logging to `<log_dir>/<name>.log`."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, env: dict[str, str], log_dir: Path, stage_env: dict[str, dict[str, str]] | None = None) -> None:
         self.env = env
+        self.stage_env = stage_env or {}  # per-process additions, e.g. each stage's health port
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         log_dir.mkdir(parents=True, exist_ok=True)
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        env = {**self.env, **self.stage_env.get(name, {})}
         with (self.log_dir / f"{name}.log").open("ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "cognigy_archiver.cli", *args], env=self.env,
+            proc = subprocess.Popen([sys.executable, "-m", "cognigy_archiver.cli", *args], env=env,
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[name] = proc
         return proc

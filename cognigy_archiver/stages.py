@@ -7,11 +7,13 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 
+from shared.health import start_health_server
 from shared.kafka.loop import install_stop_signals
 from shared.logs import setup_logging
 from shared.settings import Settings
 from shared.telemetry import setup_tracing
 
+log = logging.getLogger(__name__)
 StageMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
 STAGES = ("fetcher", "verifier", "sanitizer", "archiver", "notifier")
 
@@ -44,13 +46,22 @@ def run_stage(name: str, settings: Settings) -> None:
     # Until the event loop takes over signals, SIGTERM (a pod stopped while starting) exits cleanly.
     signal.signal(signal.SIGTERM, _exit_quietly)
     setup_logging(name, settings.log_level)
-    setup_tracing(name)
+    provider = setup_tracing(name)
     main = stage_main(name)
-    logging.getLogger(__name__).info("starting %s with settings %s", name, settings.redacted())
+    log.info("starting %s with settings %s", name, settings.redacted())
 
     async def supervised() -> None:
         stop = asyncio.Event()
         install_stop_signals(stop)
-        await main(settings, stop)
+        health = await start_health_server(settings.health_port) if settings.health_port else None
+        try:
+            await main(settings, stop)
+        finally:
+            if health is not None:
+                await health.cleanup()
 
-    asyncio.run(supervised())
+    try:
+        asyncio.run(supervised())
+    finally:
+        if provider is not None:
+            provider.shutdown()  # flushes the spans still queued

@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from shared.telemetry import current_trace_id
+from shared.telemetry import current_ids
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,9 +26,9 @@ class JsonFormatter(logging.Formatter):
         for key in ("export_id", "page_index"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
-        trace_id = current_trace_id()
-        if trace_id:
-            entry["trace_id"] = trace_id
+        ids = current_ids()
+        if ids:
+            entry["trace_id"], entry["span_id"] = ids
         if record.exc_info and record.exc_info[0] is not None:
             entry["error_type"] = record.exc_info[0].__name__
         return json.dumps(entry)

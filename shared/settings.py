@@ -49,8 +49,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_timeout_seconds: float = 15.0
     webhook_max_attempts: int = 5
     audit_log_path: str = "var/audit/audit.jsonl"
-    # Logs
+    # Operations: logs, and the /healthz, /readyz, /metrics server (0 = off, for several stages on one host)
     log_level: str = "INFO"
+    health_port: int = 0
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name

@@ -1,6 +1,9 @@
 """OpenTelemetry set-up and W3C trace context carried in Kafka record headers.
 
-Tracing is off (a no-op tracer) unless `OTEL_TRACES_EXPORTER` names an exporter; `console` prints spans.
+Exporters come from the standard variables: `OTEL_TRACES_EXPORTER` = `otlp` (protocol from
+`OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf`, the default, or `grpc`; endpoint and headers from the
+usual `OTEL_EXPORTER_OTLP_*` variables, read by the exporters themselves), `console`, or `none` (the
+default: a no-op tracer, so tests and the demo pay nothing).
 """
 
 from __future__ import annotations
@@ -10,22 +13,43 @@ from collections.abc import Sequence
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+from shared.errors import ConfigError
 
 Headers = list[tuple[str, bytes]]
 
 
-def setup_tracing(service: str) -> None:
-    exporter_name = os.environ.get("OTEL_TRACES_EXPORTER", "none")
-    if exporter_name == "none":
-        return
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+def _exporter(name: str) -> SpanExporter:
+    if name == "console":
+        return ConsoleSpanExporter()
+    if name != "otlp":
+        raise ConfigError(f"OTEL_TRACES_EXPORTER={name!r}: use otlp, console or none")
+    protocol = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL",
+                                                                                    "http/protobuf"))
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 
-    provider = TracerProvider(resource=Resource.create({"service.name": f"cognigy-archiver-{service}"}))
-    if exporter_name == "console":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        return GrpcExporter()
+    if protocol == "http/protobuf":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+
+        return HttpExporter()
+    raise ConfigError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r}: use http/protobuf or grpc")
+
+
+def setup_tracing(service: str) -> TracerProvider | None:
+    """Install a tracer provider per the OTEL_* variables; the caller shuts it down (flushing spans)."""
+    name = os.environ.get("OTEL_TRACES_EXPORTER", "none")
+    if name == "none":
+        return None
+    service_name = os.environ.get("OTEL_SERVICE_NAME", f"cognigy-archiver-{service}")
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(BatchSpanProcessor(_exporter(name)))
     trace.set_tracer_provider(provider)
+    return provider
 
 
 def tracer() -> trace.Tracer:
@@ -45,6 +69,12 @@ def extract_context(headers: Sequence[tuple[str, bytes]] | None) -> Context:
     return propagate.extract(carrier, context=context.Context())
 
 
-def current_trace_id() -> str | None:
+def current_ids() -> tuple[str, str] | None:
+    """(trace id, span id) of the current span, hex, if one is recording."""
     ctx = trace.get_current_span().get_span_context()
-    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+    return (format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")) if ctx.is_valid else None
+
+
+def current_trace_id() -> str | None:
+    ids = current_ids()
+    return ids[0] if ids else None

@@ -94,7 +94,9 @@ class Pipeline:
         return stats
 
 
-async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: str) -> Pipeline:
+async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: str,
+                         extra_env: dict[str, str] | None = None,
+                         stage_env: dict[str, dict[str, str]] | None = None) -> Pipeline:
     webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     receiver = WebhookReceiver(webhook_secret)
     hook_url = await receiver.start()
@@ -111,10 +113,11 @@ async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: st
         "CA_COGNIGY_BASE_URL": f"http://127.0.0.1:{port}",
         "CA_SHUTDOWN_GRACE_SECONDS": "10",
         "CA_LOG_LEVEL": "DEBUG",
+        **(extra_env or {}),
     })
     settings = load_settings(env)
     await create_topics(settings)
-    procs = ProcessGroup(env, work_dir / "logs")
+    procs = ProcessGroup(env, work_dir / "logs", stage_env)
     url = procs.start_simulator(port, "--page-size", str(PAGE_SIZE), *simulator_args)
     for stage in STAGES:
         procs.start_stage(stage)

@@ -15,13 +15,15 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeAlias
 
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 
+from shared import metrics
+from shared.health import HEALTH
 from shared.kafka.clients import group_consumer, transactional_producer
 from shared.messages import DeadLetter, encode
 from shared.settings import Settings
@@ -63,6 +65,7 @@ AssignHook = Callable[[Any, set[TopicPartition]], Awaitable[None]]
 
 def dead_letter(settings: Settings, stage: str, record: Record, reason: str, error_type: str,
                 export_id: str | None = None) -> Output:
+    metrics.DLQ.labels(stage).inc()
     letter = DeadLetter(
         stage=stage, reason=reason, error_type=error_type, source_topic=record.topic,
         source_partition=record.partition, source_offset=record.offset, key=record.key,
@@ -77,9 +80,17 @@ async def send_transaction(producer: AIOKafkaProducer, outputs: Sequence[Output]
     async with producer.transaction():
         for out in outputs:
             await producer.send(out.topic, out.value, key=out.key, partition=out.partition,
-                                headers=inject_headers(out.headers))
+                                headers=with_trace_context(out).headers)
         if offsets:
             await producer.send_offsets_to_transaction(offsets, group_id)
+
+
+def with_trace_context(out: Output) -> Output:
+    """The output carrying the current span's W3C context, unless it already carries one (outputs are
+    sent after their record's span has ended, so the loop attaches the context while it is current)."""
+    if any(k == "traceparent" for k, _ in out.headers):
+        return out
+    return replace(out, headers=inject_headers(out.headers))
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:
@@ -136,6 +147,8 @@ class StageLoop:
         try:
             while not stop.is_set():
                 batches = await self._poll(consumer, stop)
+                HEALTH.polled(len(consumer.assignment()))
+                await self._record_lag(consumer)
                 if not batches:
                     continue
                 log.debug("batch of %d records from partitions %s", sum(map(len, batches.values())),
@@ -144,7 +157,9 @@ class StageLoop:
                     try:
                         await self._process_batch(producer, batches)
                         self.batches_committed += 1
+                        metrics.BATCH_COMMITS.labels(self.stage).inc()
                     except RetryableError as exc:
+                        metrics.ERRORS.labels(self.stage, "retryable").inc()
                         log.warning("%s: batch aborted, retrying in %.1fs: %s", self.stage,
                                     self.retry_pause_seconds, exc)
                         for tp, records in batches.items():
@@ -152,7 +167,15 @@ class StageLoop:
                         with contextlib.suppress(asyncio.TimeoutError):
                             await asyncio.wait_for(stop.wait(), self.retry_pause_seconds)
         finally:
+            HEALTH.draining = True
             await self._shutdown(consumer, producer)
+
+    async def _record_lag(self, consumer: Any) -> None:
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is not None:
+                lag = max(0, end - await consumer.position(tp))
+                metrics.LAG.labels(self.stage, tp.topic, str(tp.partition)).set(lag)
 
     async def _poll(self, consumer: Any, stop: asyncio.Event) -> dict[TopicPartition, list[Record]]:
         poll = asyncio.ensure_future(consumer.getmany(timeout_ms=500, max_records=self.max_records))
@@ -189,16 +212,20 @@ class StageLoop:
             "messaging.kafka.offset": record.offset,
             "messaging.consumer.group.name": self.settings.group_id(self.stage),
         }
+        metrics.MESSAGES.labels(self.stage).inc()
+        metrics.MESSAGE_BYTES.labels(self.stage).inc(len(record.value or b""))
         with tracer().start_as_current_span(f"process {record.topic}", context=ctx,
-                                            kind=trace.SpanKind.CONSUMER, attributes=attributes) as span:
+                                            kind=trace.SpanKind.CONSUMER, attributes=attributes) as span, \
+                metrics.LATENCY.labels(self.stage).time():
             try:
-                return await self.processor.process(record)
+                return [with_trace_context(out) for out in await self.processor.process(record)]
             except RetryableError:
                 raise
             except Exception as exc:  # anything else is poison: never a crash loop, never a silent drop
                 reason = str(exc) if isinstance(exc, PoisonError) else f"unexpected {type(exc).__name__}"
                 span.set_status(trace.Status(trace.StatusCode.ERROR))
                 span.set_attribute("error.type", type(exc).__name__)
+                metrics.ERRORS.labels(self.stage, type(exc).__name__).inc()
                 # The exception text is not logged for unexpected errors: it may quote record content.
                 log.warning("%s: %s offset %d partition %d to DLQ: %s", self.stage, record.topic,
                             record.offset, record.partition, reason)

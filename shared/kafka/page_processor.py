@@ -7,13 +7,16 @@ from typing import Any
 
 import msgspec
 
+from shared import metrics
 from shared.kafka.loop import Output, PoisonError, Record
 from shared.messages import ExportTotal, decode
 
 
 class PageProcessor:
-    """Subclasses set `input_kind` (a union of a page Struct and ExportTotal) and implement `handle_page`."""
+    """Subclasses set `stage`, `input_kind` (a union of a page Struct and ExportTotal) and `out_topic`, and
+    implement `handle_page`."""
 
+    stage: str
     input_kind: Any
     out_topic: str
 
@@ -24,7 +27,10 @@ class PageProcessor:
             raise PoisonError(f"not a message of {record.topic}: {exc}") from None
         if isinstance(message, ExportTotal):
             return [self.pass_on_total(record, message)]
-        return await self.handle_page(record, message)
+        outputs = await self.handle_page(record, message)
+        metrics.PAGES.labels(self.stage).inc()
+        metrics.RECORDS.labels(self.stage).inc(len(getattr(message, "records", ())))
+        return outputs
 
     def pass_on_total(self, record: Record, total: ExportTotal) -> Output:
         # Same partition number: each downstream replica then sees the total on every partition it owns.

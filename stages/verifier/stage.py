@@ -40,6 +40,7 @@ _page = msgspec.json.Decoder(_Page)
 
 
 class Verifier(PageProcessor):
+    stage = STAGE
     input_kind = PageMessage
 
     def __init__(self, settings: Settings) -> None:
