@@ -16,3 +16,7 @@ test: lint
 
 bench: setup
 	.venv/bin/python -m bench.codec_bench
+	.venv/bin/python -m bench.fetcher_bench
+	.venv/bin/python -m bench.archiver_bench
+	.venv/bin/pip install --quiet --disable-pip-version-check -e '.[bench]'
+	.venv/bin/python -m bench.sanitizer_bench

@@ -13,6 +13,9 @@ import msgspec
 import typer
 from aiokafka.errors import KafkaConnectionError
 
+from cognigy_archiver.archive_command import archive_app, audit_app
+from cognigy_archiver.fetch_command import fetch
+from cognigy_archiver.sanitize_command import register as register_sanitize_commands
 from shared.errors import ArchiverError, ValidationFailed
 from shared.export_requests import PII_ACTIONS, new_export_id, validate_export_request
 from shared.messages import ExportOptions, ExportRequest, PiiRule, TimeWindow
@@ -23,11 +26,13 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 kafka_app = typer.Typer(no_args_is_help=True, help="Start and stop a local Apache Kafka broker (from Maven jars).")
 topics_app = typer.Typer(no_args_is_help=True, help="Create and list the pipeline's topics.")
 export_app = typer.Typer(no_args_is_help=True, help="Submit and watch exports.")
-archive_app = typer.Typer(no_args_is_help=True, help="Inspect the archive.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(export_app, name="export")
 app.add_typer(archive_app, name="archive")
+app.command()(fetch)
+app.add_typer(audit_app, name="audit")
+register_sanitize_commands(app)
 
 
 def fail(error: ArchiverError, as_json: bool = False) -> NoReturn:
@@ -47,12 +52,22 @@ def settings_or_fail() -> Settings:
         fail(exc)
 
 
+def kafka_unreachable(settings: Settings) -> ArchiverError:
+    where = settings.kafka_bootstrap_servers
+    if settings.kafka_security_protocol.upper().startswith("SASL_"):
+        # aiokafka reports a refused login as a failed bootstrap; say both, and what was tried.
+        return ArchiverError(f"cannot connect or authenticate to Kafka at {where} "
+                             f"({settings.kafka_security_protocol}, {settings.kafka_sasl_mechanism}, user "
+                             f"{settings.kafka_sasl_username!r}): check the address, mechanism and password")
+    return ArchiverError(f"cannot reach Kafka at {where}: is it running? "
+                         "(`cognigy-archiver kafka start`, or set CA_KAFKA_BOOTSTRAP_SERVERS)")
+
+
 def run_async(coro: Any, settings: Settings) -> Any:
     try:
         return asyncio.run(coro)
     except KafkaConnectionError:
-        fail(ArchiverError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: is it running? "
-                           "(`cognigy-archiver kafka start`, or set CA_KAFKA_BOOTSTRAP_SERVERS)"))
+        fail(kafka_unreachable(settings))
 
 
 @app.command()
@@ -68,7 +83,7 @@ def run(stage: Annotated[str, typer.Argument(help="fetcher | verifier | sanitize
     except ArchiverError as exc:
         fail(exc)
     except KafkaConnectionError:
-        fail(ArchiverError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}"))
+        fail(kafka_unreachable(settings))
 
 
 @app.command()
@@ -81,16 +96,19 @@ def simulate(
     corrupt_page: Annotated[list[int] | None, typer.Option(help="page index whose checksum is always wrong")] = None,
     rate_limit_per_minute: int = 0,
     page_delay: Annotated[float, typer.Option(help="seconds of latency per data page")] = 0.0,
+    faults: Annotated[str | None, typer.Option(envvar="COGNIGY_SIM_FAULTS", help="faults to inject, as JSON "
+                                               "(see simulator/config.py: Faults)")] = None,
     ground_truth: Annotated[Path | None, typer.Option(help="write every planted PII value here (JSON lines)")] = None,
 ) -> None:
     """Serve the bundled Cognigy simulator (export-job API with a seeded synthetic dataset)."""
+    from simulator.config import parse_faults
     from simulator.server import SimulatorConfig
     from simulator.server import run as serve
 
     try:
         config = SimulatorConfig(host=host, port=port, seed=seed, conversations=conversations, page_size=page_size,
-                                 corrupt_pages=corrupt_page or [], rate_limit_per_minute=rate_limit_per_minute,
-                                 page_delay_seconds=page_delay)
+                                 corrupt_pages=corrupt_page or [], rate_limit_requests=rate_limit_per_minute,
+                                 page_delay_seconds=page_delay, faults=parse_faults(faults))
     except ValueError as exc:
         fail(ArchiverError(f"invalid simulator option: {exc}"))
     if ground_truth is not None:
@@ -153,6 +171,17 @@ def topics_create() -> None:
         name = settings.topic(spec.name)
         mark = "created" if name in created else "exists "
         typer.echo(f"{mark} {name} partitions={spec.partitions} {spec.config.get('cleanup.policy', '')}")
+
+
+@topics_app.command("describe")
+def topics_describe() -> None:
+    """Partitions, messages and consumer lag of every topic."""
+    from rich.console import Console
+
+    from cognigy_archiver.topic_report import topic_report
+
+    settings = settings_or_fail()
+    Console().print(run_async(topic_report(settings), settings))
 
 
 def parse_rule(text: str) -> PiiRule:
@@ -232,38 +261,34 @@ def export_submit(
 
 
 @export_app.command("status")
-def export_status(export_id: str) -> None:
-    """The latest status of an export, per stage."""
+def export_status(
+    export_id: str,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="live progress until the export ends")] = False,
+) -> None:
+    """Progress of an export per stage: pages fetched, verified, sanitized, archived; errors; ETA."""
+    from cognigy_archiver.progress import follow_export
+
+    settings = settings_or_fail()
+    view = run_async(follow_export(settings, export_id, follow), settings)
+    if view.unknown:
+        fail(ArchiverError(f"no status for export {export_id!r} yet (is the fetcher running?)"))
+    if view.state in ("failed", "partial"):
+        raise typer.Exit(1)
+
+
+@export_app.command("list")
+def export_list() -> None:
+    """Every export the status topic knows, newest first."""
+    from rich.console import Console
+
+    from cognigy_archiver.progress import status_rows
     from shared.kafka.tables import read_table
     from shared.messages import ExportStatus
     from shared.topics import EXPORTS_STATUS
 
     settings = settings_or_fail()
     table = run_async(read_table(settings, settings.topic(EXPORTS_STATUS), ExportStatus), settings)
-    rows = [s for s in table.values() if s.export_id == export_id]
-    if not rows:
-        fail(ArchiverError(f"no status for export {export_id!r} yet"))
-    for s in sorted(rows, key=lambda s: s.updated_at):
-        typer.echo(f"{s.updated_at:%H:%M:%S} {s.stage:<9} {s.state:<9} pages={s.pages} records={s.records} {s.detail}")
-
-
-@archive_app.command("verify")
-def archive_verify(export_id: str) -> None:
-    """Re-read every object of an export and check hashes and counts against its manifest."""
-    from shared.archive_store import FilesystemStore
-    from shared.segments import verify_export
-
-    settings = settings_or_fail()
-    try:
-        report = verify_export(FilesystemStore(settings.archive_path), export_id)
-    except ArchiverError as exc:
-        fail(exc)
-    for problem in report.problems:
-        typer.secho(f"  - {problem}", fg="red", err=True)
-    if not report.ok:
-        typer.secho(f"{export_id}: {len(report.problems)} problem(s)", fg="red", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{export_id}: OK, {report.segments} segments, {report.records} records match the manifest")
+    Console().print(status_rows(list(table.values())))
 
 
 @app.command()

@@ -10,20 +10,21 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.live import Live
 from rich.table import Table
 
 from cognigy_archiver.cli import build_request, publish_request
 from cognigy_archiver.processes import ProcessGroup, child_env
+from cognigy_archiver.progress import ProgressDisplay, ProgressReader
 from cognigy_archiver.stages import STAGES
 from cognigy_archiver.webhook_receiver import WebhookReceiver
-from shared.archive_store import FilesystemStore
+from shared.audit import verify_log
 from shared.localkafka import LocalKafka, free_port
-from shared.segments import read_manifest, verify_export
-from shared.settings import load_settings
+from shared.manifest import read_manifest, verify_export
+from shared.settings import Settings, load_settings
+from shared.storage import FilesystemStore
 from shared.topics import create_topics
 from simulator.server import dataset_window
-from stages.notifier.audit import verify_chain
 
 console = Console()
 
@@ -55,6 +56,8 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float) -> bool:
                                                      secrets.token_urlsafe(32))),
         "CA_WEBHOOK_SECRET_FILE": str(write_secret(work_dir / "secrets" / "webhook.secret", webhook_secret)),
         "CA_WEBHOOK_URLS": hook_url,
+        "CA_WEBHOOK_EVENTS": "archival.completed",  # the demo waits for this one event
+        "CA_AUDIT_HMAC_KEY_FILE": str(write_secret(work_dir / "secrets" / "audit.key", secrets.token_urlsafe(32))),
     })
     sim_port = free_port()
     env["CA_COGNIGY_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
@@ -73,7 +76,7 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float) -> bool:
         await publish_request(settings, request)
         console.print(f"  export         {request.export_id} submitted: {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
                       "rule ALL:tokenize")
-        return await _follow(request.export_id, settings.archive_path, procs, receiver, work_dir, timeout)
+        return await _follow(request.export_id, settings, procs, receiver, work_dir, timeout)
     finally:
         with console.status("stopping the stages, the simulator and Kafka..."):
             codes = procs.stop_all()
@@ -84,34 +87,37 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float) -> bool:
             console.print(f"[yellow]processes that did not exit cleanly: {unclean}[/]")
 
 
-def _archived_pages(archive: Path, export_id: str) -> int:
-    return len(list((archive / export_id / "segments").glob("*.meta.json")))
-
-
-async def _follow(export_id: str, archive: Path, procs: ProcessGroup, receiver: WebhookReceiver, work_dir: Path,
-                  timeout: float) -> bool:
+async def _follow(export_id: str, settings: Settings, procs: ProcessGroup, receiver: WebhookReceiver,
+                  work_dir: Path, timeout: float) -> bool:
     started = time.monotonic()
-    with Progress(TextColumn("  archiving      "), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("pages", total=None)
-        while not receiver.unique_events:
-            if time.monotonic() - started > timeout:
-                console.print(f"[red]no completion webhook after {timeout:.0f}s; see the logs in {procs.log_dir}/[/]")
-                return False
-            dead = [name for name in procs.procs if not procs.alive(name)]
-            if dead:
-                console.print(f"[red]{', '.join(dead)} exited early; see {procs.log_dir}/[/]")
-                return False
-            progress.update(task, completed=_archived_pages(archive, export_id))
-            await asyncio.sleep(0.2)
+    display = ProgressDisplay()
+    progress = ProgressReader(settings, export_id)
+    await progress.start()
+    try:
+        with Live(display.update(await progress.refresh()), console=console, refresh_per_second=4) as live:
+            while not receiver.unique_events:
+                if time.monotonic() - started > timeout:
+                    console.print(f"[red]no completion webhook after {timeout:.0f}s; logs in {procs.log_dir}/[/]")
+                    return False
+                dead = [name for name in procs.procs if not procs.alive(name)]
+                if dead:
+                    console.print(f"[red]{', '.join(dead)} exited early; see {procs.log_dir}/[/]")
+                    return False
+                await asyncio.sleep(0.3)
+                live.update(display.update(await progress.refresh()))
+            live.update(display.update(await progress.refresh()))
+        console.print()
+    finally:
+        await progress.stop()
     elapsed = time.monotonic() - started
     event = next(iter(receiver.unique_events.values()))
     data = event["data"]
+    archive = settings.archive_path
     store = FilesystemStore(archive)
-    report = verify_export(store, export_id)
-    manifest = read_manifest(store, export_id)
+    report = await verify_export(store, export_id)
+    manifest = await read_manifest(store, export_id)
     audit_path = work_dir / "audit" / "audit.jsonl"
-    chain_problems = verify_chain(audit_path)
+    chain_problems = verify_log(audit_path, (work_dir / "secrets" / "audit.key").read_bytes())
 
     table = Table(title=f"export {export_id}", show_header=False, title_justify="left")
     table.add_row("state", "[yellow]partial[/]" if data["partial"] else "[green]completed[/]")

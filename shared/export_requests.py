@@ -27,8 +27,17 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", request.export_id):
         problem("export_id", "use 1-64 letters, digits, '.', '_' or '-'")
     window = request.window
-    if window is None and not request.session_ids:
-        problem("window", "give a time window or session ids")
+    if window is None and not request.session_ids and request.session_range is None:
+        problem("window", "give a time window, session ids or a session-id range")
+    if request.session_range is not None:
+        if request.session_ids:
+            problem("session_range", "give session ids or a session-id range, not both")
+        if not request.session_range.first or request.session_range.first > request.session_range.last:
+            problem("session_range", "first must be non-empty and not after last")
+    if request.source == "rest" and not request.session_ids:
+        problem("source", "the REST source fetches sessions by id: list the session ids")
+    if request.source == "odata" and window is None:
+        problem("source", "the OData source pages by timestamp: give a time window")
     if window is not None:
         if window.start.tzinfo is None or window.end.tzinfo is None:
             problem("window", "start and end need a time zone (e.g. 2024-06-01T00:00:00Z)")
@@ -46,6 +55,8 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
     if not options.pii_rules:
         problem("pii_rules", "at least one PII rule is required")
     for i, rule in enumerate(options.pii_rules):
+        if not rule.entity_type.strip():
+            problem(f"pii_rules[{i}].entity_type", "name the entity type (e.g. EMAIL_ADDRESS, or ALL)")
         if rule.min_length < 0:
             problem(f"pii_rules[{i}].min_length", "must be 0 or more")
         if rule.pattern is not None:

@@ -19,15 +19,32 @@ OutputFormat = Literal["jsonl", "csv"]
 
 
 class PiiRule(msgspec.Struct, frozen=True, kw_only=True):
+    """What to do with one entity type (see stages/sanitizer/policy.py for the full meaning)."""
+
     entity_type: str
     action: PiiAction = "tokenize"
     pattern: str | None = None
     min_length: int = 0
+    # mask: the character that replaces each masked one, and how many trailing letters/digits stay visible.
+    mask_char: str = "*"
+    keep_last: int = 0
+    # spaCy NER labels (e.g. ["GPE", "LOC"]) whose entities are of this rule's type.
+    ner_labels: tuple[str, ...] = ()
 
 
 class TimeWindow(msgspec.Struct, frozen=True):
     start: datetime
     end: datetime
+
+
+SourceName = Literal["export_job", "odata", "rest"]
+
+
+class SessionRange(msgspec.Struct, frozen=True):
+    """Session ids from `first` to `last`, both included, in the source's string order."""
+
+    first: str
+    last: str
 
 
 class ExportOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,6 +65,8 @@ class ExportRequest(msgspec.Struct, frozen=True, kw_only=True, tag="export_reque
     session_ids: list[str] = []
     options: ExportOptions = ExportOptions()
     requested_at: datetime | None = None
+    source: SourceName = "export_job"
+    session_range: SessionRange | None = None
     v: int = SCHEMA_VERSION
 
 
@@ -89,9 +108,13 @@ class VerifiedPage(msgspec.Struct, frozen=True, kw_only=True, tag="verified_page
 
 
 class RedactionCount(msgspec.Struct, frozen=True, kw_only=True):
+    """How many values of a type got an action; `rule` is the index of the governing rule in the export's
+    pii_rules (None: the default rules, or the contactId, which is always tokenized). Never a value."""
+
     entity_type: str
     action: PiiAction
     count: int
+    rule: int | None = None
 
 
 class SanitizedPage(msgspec.Struct, frozen=True, kw_only=True, tag="sanitized_page"):
@@ -100,11 +123,12 @@ class SanitizedPage(msgspec.Struct, frozen=True, kw_only=True, tag="sanitized_pa
     export_id: str
     page_index: int
     records: list[dict[str, Any]]
-    redactions: list[RedactionCount]
+    redactions: list[RedactionCount]  # the page's totals
     key_id: str
     options: ExportOptions
     rejected_records: int = 0
     dead: bool = False
+    record_redactions: list[list[RedactionCount]] = []  # per record, in the order of `records`
     v: int = SCHEMA_VERSION
 
 
@@ -123,6 +147,8 @@ class SegmentWritten(msgspec.Struct, frozen=True, kw_only=True, tag="segment_wri
     source_offset: int
     rejected_records: int = 0
     dead: bool = False
+    uncompressed_bytes: int = 0
+    options: ExportOptions = ExportOptions()
     v: int = SCHEMA_VERSION
 
 
@@ -144,6 +170,19 @@ class ExportStatus(msgspec.Struct, frozen=True, kw_only=True, tag="export_status
     v: int = SCHEMA_VERSION
 
 
+class PageProgress(msgspec.Struct, frozen=True, kw_only=True, tag="page_progress"):
+    """A stage finished a page (in the same transaction as its output). Topic `exports.progress`, key
+    export_id, so one partition holds an export's whole history: `export status --follow` reads it."""
+
+    export_id: str
+    stage: str
+    page_index: int
+    records: int | None
+    dead: bool = False
+    at: datetime
+    v: int = SCHEMA_VERSION
+
+
 class FetchCheckpoint(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_checkpoint"):
     """Where the fetcher resumes an export. Topic `fetch.checkpoints` (compacted), key export_id."""
 
@@ -154,6 +193,10 @@ class FetchCheckpoint(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_chec
     records: int
     started_at: datetime
     done: bool = False
+    source: SourceName = "export_job"
+    bytes: int = 0
+    last_sha256: str | None = None
+    mismatched_pages: list[int] = []  # passed on with the source's checksum, for the verifier to dead-letter
     v: int = SCHEMA_VERSION
 
 
@@ -189,6 +232,52 @@ class NotifierState(msgspec.Struct, frozen=True, kw_only=True, tag="notifier_sta
     started_at: datetime | None = None
     first_archived_at: datetime | None = None
     notified: bool = False
+    uncompressed_bytes: int = 0
+    options: ExportOptions | None = None  # from the first archived page
+    failed: bool = False
+    deliveries: list[WebhookDelivery] = []
+    v: int = SCHEMA_VERSION
+
+
+DeliveryState = Literal["pending", "delivered", "abandoned"]
+
+
+class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
+    """One event to one endpoint, kept in NotifierState until it is delivered or given up."""
+
+    msg_id: str
+    event_type: str
+    url: str
+    body: bytes  # the JSON payload, fixed once: every attempt sends the same bytes
+    attempts: int = 0
+    next_attempt_at: datetime
+    state: DeliveryState = "pending"
+    last_status: int | None = None
+    detail: str = ""
+
+
+class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True, tag="delivery_outcome"):
+    """What one delivery attempt came to. The notifier's delivery worker sends it to the notifier's own
+    input (`archive.segments`, key export_id), so the state change goes through the transactional loop."""
+
+    export_id: str
+    msg_id: str
+    url: str
+    attempt: int
+    state: DeliveryState
+    status: int | None
+    detail: str
+    next_attempt_at: datetime
+    disable_endpoint: bool = False  # the endpoint answered 410 Gone
+    v: int = SCHEMA_VERSION
+
+
+class EndpointDisabled(msgspec.Struct, frozen=True, kw_only=True, tag="endpoint_disabled"):
+    """A webhook endpoint answered 410 Gone: nothing more is sent to it. Written to every partition of
+    `notifier.state`, so whichever replica owns an export knows."""
+
+    url: str
+    at: datetime
     v: int = SCHEMA_VERSION
 
 
@@ -204,7 +293,7 @@ class ChangelogWatermark(msgspec.Struct, frozen=True, kw_only=True, tag="changel
 PageMessage = RawPage | ExportTotal
 VerifiedMessage = VerifiedPage | ExportTotal
 SanitizedMessage = SanitizedPage | ExportTotal
-SegmentMessage = SegmentWritten | ExportTotal
+SegmentMessage = SegmentWritten | ExportTotal | DeliveryOutcome
 
 _encoder = msgspec.msgpack.Encoder()
 

@@ -11,14 +11,15 @@ import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 from shared.errors import ConfigError
 
 ENV_PREFIX = "CA_"
-SECRET_FIELDS = frozenset({"cognigy_client_secret", "tokenization_key", "webhook_secret"})
+SECRET_FIELDS = frozenset({"kafka_sasl_password", "cognigy_client_secret", "cognigy_api_key", "cognigy_password",
+                           "tokenization_key", "webhook_secret", "s3_secret_access_key", "audit_hmac_key"})
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,26 +30,67 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     instance_id: str = ""
     transaction_timeout_ms: int = 20_000
     shutdown_grace_seconds: float = 30.0
+    # Kafka security, passed through to aiokafka: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL;
+    # SASL mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; TLS files in PEM.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
     # Cognigy (the fetcher)
     cognigy_base_url: str = "http://127.0.0.1:8780"
     cognigy_client_id: str = "demo-client"
     cognigy_client_secret: str = "demo-secret"
     cognigy_poll_interval_seconds: float = 0.2
     cognigy_timeout_seconds: float = 30.0
+    cognigy_auth: Literal["oauth2", "api_key", "password"] = "oauth2"
+    cognigy_scope: str = ""  # OAuth2/login scopes to ask for, space-separated; empty = the client's default
+    cognigy_api_key: str = ""
+    cognigy_api_key_in: Literal["header", "query"] = "header"
+    cognigy_username: str = ""
+    cognigy_password: str = ""
+    cognigy_odata_url: str = ""  # empty = cognigy_base_url
+    cognigy_odata_version: Literal["v2.3", "v2.4"] = "v2.4"
+    cognigy_odata_top: int = 1000
+    cognigy_page_records: int = 50  # records per page for the OData source (export jobs page server-side)
+    cognigy_rate_limit_requests: int = 1000  # Cognigy's documented limit: 1,000 requests per 5 minutes
+    cognigy_rate_limit_period_seconds: float = 300.0
+    cognigy_max_concurrency: int = 4
+    cognigy_max_attempts: int = 6
+    cognigy_retry_budget_seconds: float = 300.0
+    cognigy_backoff_cap_seconds: float = 30.0
     max_window_days: int = 365
     max_session_ids: int = 500
     # Sanitizer
     tokenization_key: str = ""
     tokenization_key_id: str = "k1"
     spacy_model: str = "auto"
+    sanitizer_workers: int = 0  # processes that find PII; 0 = one per CPU this process may use
+    phone_regions: str = "US,GB,DE,FR"  # where phone numbers without a country code are read, in order
+    pii_allow_list: str = ""  # comma-separated words and phrases that are never PII (your brand names)
     # Archiver
-    archive_dir: str = "var/archive"
+    archive_backend: Literal["filesystem", "s3"] = "filesystem"
+    archive_dir: str = "var/archive"  # the filesystem backend's root
+    s3_bucket: str = ""
+    s3_prefix: str = ""  # a folder inside the bucket for the whole archive
+    s3_endpoint_url: str = ""  # empty = AWS; set it for another S3-compatible store
+    s3_region: str = ""
+    s3_access_key_id: str = ""  # both empty = the AWS credential chain (environment, IAM role)
+    s3_secret_access_key: str = ""
+    archive_dictionary: str = "builtin"  # zstd dictionary for JSONL segments: builtin, none or a file path
+    archive_expire_interval_seconds: float = 0.0  # > 0: the archiver also deletes expired exports this often
     # Notifier
     webhook_urls: str = ""
-    webhook_secret: str = ""
+    webhook_secret: str = ""  # one per URL, comma-separated; "new old" (space-separated) signs with both
+    webhook_events: str = ""  # event types to send, comma-separated; empty = all
     webhook_timeout_seconds: float = 15.0
-    webhook_max_attempts: int = 5
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: float = 5.0
+    webhook_retry_max_seconds: float = 36_000.0
     audit_log_path: str = "var/audit/audit.jsonl"
+    audit_hmac_key: str = ""
     # Operations: logs, and the /healthz, /readyz, /metrics server (0 = off, for several stages on one host)
     log_level: str = "INFO"
     health_port: int = 0
@@ -68,6 +110,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def webhook_url_list(self) -> list[str]:
         return [u.strip() for u in self.webhook_urls.split(",") if u.strip()]
+
+    @property
+    def phone_region_list(self) -> list[str]:
+        return [r.strip().upper() for r in self.phone_regions.split(",") if r.strip()]
+
+    @property
+    def pii_allow_phrases(self) -> list[str]:
+        return [p.strip() for p in self.pii_allow_list.split(",") if p.strip()]
 
     @property
     def archive_path(self) -> Path:

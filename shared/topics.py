@@ -23,6 +23,7 @@ PAGES_VERIFIED = "pages.verified"
 TRANSCRIPTS_SANITIZED = "transcripts.sanitized"
 ARCHIVE_SEGMENTS = "archive.segments"
 EXPORTS_STATUS = "exports.status"
+EXPORTS_PROGRESS = "exports.progress"
 FETCH_CHECKPOINTS = "fetch.checkpoints"
 NOTIFIER_STATE = "notifier.state"
 DLQ = "dlq"
@@ -47,6 +48,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(TRANSCRIPTS_SANITIZED, pages, kept),
         TopicSpec(ARCHIVE_SEGMENTS, pages, kept),
         TopicSpec(EXPORTS_STATUS, 1, compacted),
+        TopicSpec(EXPORTS_PROGRESS, pages, kept),
         TopicSpec(FETCH_CHECKPOINTS, 1, compacted),
         # Co-partitioned with archive.segments: the state of an export lives on its input's partition.
         TopicSpec(NOTIFIER_STATE, pages, compacted),

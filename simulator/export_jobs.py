@@ -28,9 +28,15 @@ class Window(msgspec.Struct, frozen=True):
     end: AwareDatetime
 
 
+class SessionRange(msgspec.Struct, frozen=True):
+    first: str
+    last: str
+
+
 class JobRequest(msgspec.Struct, frozen=True, kw_only=True):
     window: Window | None = None
     session_ids: list[str] = []
+    session_range: SessionRange | None = None
     output_format: Literal["jsonl", "csv"] = "jsonl"
     pii_rules: list[dict[str, Any]] = []  # accepted for compatibility; the archiver does its own masking
     max_storage_mb: Annotated[int, msgspec.Meta(ge=0)] | None = None
@@ -45,6 +51,8 @@ def rule_violations(request: JobRequest) -> list[str]:
             violations.append("window.start must be before window.end")
         elif span > MAX_WINDOW:
             violations.append(f"window spans {span.total_seconds() / 86400:.1f} days; the limit is 365")
+    if request.session_ids and request.session_range is not None:
+        violations.append("give session_ids or session_range, not both")
     if len(request.session_ids) > MAX_SESSION_IDS:
         violations.append(f"session_ids lists {len(request.session_ids)} ids; the limit is {MAX_SESSION_IDS}")
     return violations
@@ -53,14 +61,16 @@ def rule_violations(request: JobRequest) -> list[str]:
 def select_records(
     records: list[dict[str, Any]], timestamps: list[datetime], request: JobRequest
 ) -> list[dict[str, Any]]:
-    """Records in [start, end) and, if session ids are given, in one of those sessions; dataset order."""
+    """Records in [start, end), in one of the sessions if ids are given, in the session-id range if one is
+    given; dataset order."""
     sessions = set(request.session_ids)
-    window = request.window
+    window, span = request.window, request.session_range
     return [
         record
         for record, at in zip(records, timestamps, strict=True)
         if (window is None or window.start <= at < window.end)
         and (not sessions or record["sessionId"] in sessions)
+        and (span is None or span.first <= record["sessionId"] <= span.last)
     ]
 
 
@@ -70,21 +80,31 @@ def encode_pages(selection: list[dict[str, Any]], page_size: int) -> list[bytes]
     return [msgspec.json.encode({"items": chunk}) for chunk in chunks]
 
 
+def encode_transcripts(selection: list[dict[str, Any]]) -> dict[str, bytes]:
+    """Each selected session's records as one `{"items": [...]}` body."""
+    sessions: dict[str, list[dict[str, Any]]] = {}
+    for record in selection:
+        sessions.setdefault(record["sessionId"], []).append(record)
+    return {session: msgspec.json.encode({"items": records}) for session, records in sessions.items()}
+
+
 @dataclass
 class ExportJob:
     job_id: str
     pages: list[bytes]
     total_records: int
     page_tokens: list[str]  # page_tokens[i] names page i
+    transcripts: dict[str, bytes] = field(default_factory=dict)  # session id -> its records in the job
     polls: int = 0
     _index_of: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, pages: list[bytes], total_records: int, token_key: bytes) -> ExportJob:
+    def create(cls, selection: list[dict[str, Any]], page_size: int, token_key: bytes) -> ExportJob:
         job_id = str(uuid.uuid4())
+        pages = encode_pages(selection, page_size)
         tokens = [_page_token(token_key, job_id, index) for index in range(len(pages))]
         index_of = {token: index for index, token in enumerate(tokens)}
-        return cls(job_id, pages, total_records, tokens, _index_of=index_of)
+        return cls(job_id, pages, len(selection), tokens, encode_transcripts(selection), _index_of=index_of)
 
     def page_index(self, token: str) -> int | None:
         return self._index_of.get(token)

@@ -1,106 +1,54 @@
-"""The Cognigy-compatible HTTP server: OAuth2 token, export jobs, paged data with checksums.
+"""The Cognigy-compatible HTTP server: OAuth2 token and password login, export jobs with paged data and
+per-session transcripts, OData `Conversations`, REST conversations; all from one seeded dataset, so the
+three can be compared record for record.
 
-Faults come from the config, never from chance, so a test can name exactly what goes wrong:
-`corrupt_pages` lists the (0-based) pages whose checksum header lies, `rate_limit_per_minute` turns
-on 429s. The `/_sim/*` routes need no token and are not rate limited: they are for tests.
+Faults come from the config, never from chance (see `simulator.config.Faults`). The `/_sim/*` routes need
+no credentials and are never limited or faulted: they are for tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import secrets
 import signal
-import time
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator.dataset import Dataset, generate_dataset, ground_truth_jsonl, records_jsonl
-from simulator.export_jobs import (
-    MEBIBYTE,
-    ExportJob,
-    JobRequest,
-    encode_pages,
-    rule_violations,
-    select_records,
-)
+from simulator import auth, odata, rest
+from simulator.auth import SIM_PREFIX
+from simulator.bodies import serve_body
+from simulator.config import SimulatorConfig, dataset_window
+from simulator.dataset import generate_dataset, ground_truth_jsonl, records_jsonl
+from simulator.export_jobs import MEBIBYTE, ExportJob, JobRequest, encode_pages, rule_violations, select_records
+from simulator.faults import inject_faults, throttled
 from simulator.problems import CONFLICT, INVALID_ARGUMENT, MISSING_ARGUMENT, RESOURCE_NOT_FOUND, problem
-from simulator.rate_limit import SlidingWindowLimiter
+from simulator.state import STATE, State
 
-TOKEN_PATH = "/auth/oauth2/token"
-SIM_PREFIX = "/_sim/"
+__all__ = ["SimulatorConfig", "build_app", "dataset_window", "run"]
 JSON_LINES = "application/x-ndjson"
-
-
-class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
-    host: str = "127.0.0.1"
-    port: int = 8780  # 0 picks a free port; run() prints the one it got
-    seed: int = 7
-    conversations: int = 300
-    page_size: int = 50
-    client_id: str = "demo-client"
-    client_secret: str = "demo-secret"
-    token_ttl_seconds: int = 3600
-    job_ready_after_polls: int = 2  # the first N status polls answer PROCESSING
-    corrupt_pages: list[int] = []  # 0-based page indices whose X-Content-Sha256 is always wrong
-    rate_limit_per_minute: int = 0  # 0 = no limit
-    dataset_start: datetime = datetime(2025, 1, 1, tzinfo=UTC)
-    dataset_days: int = 30
-    page_delay_seconds: float = 0.0  # latency of each data page, like a real tenant's
-
-    def __post_init__(self) -> None:
-        if self.page_size < 1:
-            raise ValueError(f"page_size must be >= 1, got {self.page_size}")
-        for name in ("conversations", "token_ttl_seconds", "job_ready_after_polls", "rate_limit_per_minute"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-
-
-def dataset_window(config: SimulatorConfig | None = None) -> tuple[datetime, datetime]:
-    """The time window that holds the whole synthetic dataset."""
-    config = config or SimulatorConfig()
-    return config.dataset_start, config.dataset_start + timedelta(days=config.dataset_days)
-
-
-@dataclass
-class _State:
-    config: SimulatorConfig
-    dataset: Dataset
-    timestamps: list[datetime]  # parsed record timestamps, parallel to dataset.records
-    token_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    access_tokens: dict[str, float] = field(default_factory=dict)  # token -> monotonic expiry
-    jobs: dict[str, ExportJob] = field(default_factory=dict)
-    requests: Counter[str] = field(default_factory=Counter)  # "METHOD /route" -> count
-    pages_served: dict[str, Counter[int]] = field(default_factory=dict)  # job id -> page index -> count
-    rate_limited: int = 0
-    limiter: SlidingWindowLimiter | None = None
-
-
-STATE = web.AppKey("simulator_state", _State)
+JOBS = "/api/v1/export/jobs"
 
 
 def build_app(config: SimulatorConfig) -> web.Application:
     dataset = generate_dataset(config.seed, config.conversations, config.dataset_start, config.dataset_days)
-    limit = config.rate_limit_per_minute
-    state = _State(
-        config=config,
-        dataset=dataset,
-        timestamps=[datetime.fromisoformat(record["timestamp"]) for record in dataset.records],
-        limiter=SlidingWindowLimiter(limit) if limit > 0 else None,
-    )
-    # Outermost first: count every request, then rate-limit it, then check its token.
-    app = web.Application(middlewares=[_count_requests, _rate_limit, _require_bearer_token])
-    app[STATE] = state
-    app.router.add_post(TOKEN_PATH, _issue_token)
-    app.router.add_post("/api/v1/export/jobs", _create_job)
-    app.router.add_get("/api/v1/export/jobs/{jobId}", _job_status)
-    app.router.add_get("/api/v1/export/jobs/{jobId}/data", _job_data)
+    # Outermost first: count every request, rate-limit it, inject faults, then check its credentials.
+    app = web.Application(middlewares=[_count_requests, _rate_limit, inject_faults, auth.require_credentials])
+    app[STATE] = State.create(config, dataset)
+    app.router.add_post(auth.TOKEN_PATH, auth.issue_token)
+    app.router.add_post(auth.LOGIN_PATH, auth.login)
+    app.router.add_post(JOBS, _create_job)
+    app.router.add_get(JOBS + "/{jobId}", _job_status)
+    app.router.add_get(JOBS + "/{jobId}/data", _job_data)
+    app.router.add_get(JOBS + "/{jobId}/transcripts/{sessionId}", _job_transcript)
+    version = "{version:v2\\.[34]}"
+    app.router.add_get(f"/{version}/Conversations", odata.conversations)
+    app.router.add_get(f"/{version}/Conversations/$count", odata.count)
+    for prefix in ("/new", ""):  # the docs call /new/v2.0, some clients /v2.0: both work
+        app.router.add_get(prefix + "/v2.0/conversations/{sessionId}", rest.conversation)
     app.router.add_get("/_sim/stats", _stats)
     app.router.add_get("/_sim/ground-truth", _ground_truth)
     app.router.add_get("/_sim/records", _records)
@@ -134,17 +82,22 @@ async def _serve(config: SimulatorConfig) -> None:
 
 @web.middleware
 async def _count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith(SIM_PREFIX):
+    state = request.app[STATE]
+    counted = not request.path.startswith(SIM_PREFIX)
+    if counted:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "(no route)"
-        request.app[STATE].requests[f"{request.method} {route}"] += 1
+        state.requests[f"{request.method} {route}"] += 1
     try:
-        return await handler(request)
+        response = await handler(request)
     except web.HTTPException as exc:
         # aiohttp's own 404/405 for unknown routes: answer in the same error format as everything else.
         if exc.status < 400:
             raise
-        return problem(exc.status, exc.status, exc.reason, request.path)
+        response = problem(exc.status, exc.status, exc.reason, request.path)
+    if counted:
+        state.responses[response.status] += 1
+    return response
 
 
 @web.middleware
@@ -155,54 +108,7 @@ async def _rate_limit(request: web.Request, handler: Handler) -> web.StreamRespo
     wait = state.limiter.retry_after(request.remote or "unknown")
     if wait is None:
         return await handler(request)
-    state.rate_limited += 1
-    limit = state.limiter.limit
-    detail = f"rate limit of {limit} requests per minute exceeded; retry in {wait} s"
-    return problem(429, 429, detail, request.path, headers={"Retry-After": str(wait)})
-
-
-@web.middleware
-async def _require_bearer_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path == TOKEN_PATH or request.path.startswith(SIM_PREFIX):
-        return await handler(request)
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return _unauthorized(request, "missing bearer token: send Authorization: Bearer <access_token>")
-    expires_at = request.app[STATE].access_tokens.get(token.strip())
-    if expires_at is None:
-        return _unauthorized(request, "unknown access token")
-    if time.monotonic() >= expires_at:
-        return _unauthorized(request, "access token expired; request a new one")
-    return await handler(request)
-
-
-def _unauthorized(request: web.Request, detail: str) -> web.Response:
-    return problem(401, 401, detail, request.path, headers={"WWW-Authenticate": "Bearer"})
-
-
-# --- OAuth2 --------------------------------------------------------------------------------------
-
-
-async def _issue_token(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    form = await request.post()
-    grant_type = form.get("grant_type")
-    if not grant_type:
-        error = {"error": "invalid_request", "error_description": "grant_type is missing"}
-        return web.json_response(error, status=400)
-    if grant_type != "client_credentials":
-        return web.json_response({"error": "unsupported_grant_type"}, status=400)
-    config = state.config
-    if form.get("client_id") != config.client_id or form.get("client_secret") != config.client_secret:
-        description = "client authentication failed: unknown client_id or wrong client_secret"
-        return web.json_response({"error": "invalid_client", "error_description": description}, status=401)
-    now = time.monotonic()
-    # Forget expired tokens so a long-running demo server does not grow without bound.
-    state.access_tokens = {token: expiry for token, expiry in state.access_tokens.items() if expiry > now}
-    token = secrets.token_urlsafe(32)
-    state.access_tokens[token] = now + config.token_ttl_seconds
-    body = {"access_token": token, "token_type": "Bearer", "expires_in": config.token_ttl_seconds}
-    return web.json_response(body)
+    return throttled(request, wait, "seconds")
 
 
 # --- export jobs ---------------------------------------------------------------------------------
@@ -222,13 +128,12 @@ async def _create_job(request: web.Request) -> web.Response:
         detail = "; ".join(violations)
         return problem(400, INVALID_ARGUMENT, detail, request.path, details={"problems": violations})
     selection = select_records(state.dataset.records, state.timestamps, job_request)
-    pages = encode_pages(selection, state.config.page_size)
-    size = sum(len(page) for page in pages)
+    size = sum(len(page) for page in encode_pages(selection, state.config.page_size))
     quota = job_request.max_storage_mb
     if quota is not None and size > quota * MEBIBYTE:
         detail = f"quota exceeded: the selection is {size / MEBIBYTE:.2f} MB, max_storage_mb is {quota}"
         return problem(413, 413, detail, request.path)
-    job = ExportJob.create(pages, len(selection), state.token_key)
+    job = ExportJob.create(selection, state.config.page_size, state.token_key)
     state.jobs[job.job_id] = job
     return web.json_response({"jobId": job.job_id}, status=202)
 
@@ -240,47 +145,59 @@ async def _job_status(request: web.Request) -> web.Response:
         return _job_not_found(request)
     ready_after = state.config.job_ready_after_polls
     completed = job.polls >= ready_after
+    failure = state.config.faults.job_fails_with
     progress = 100 if completed else (job.polls + 1) * 100 // (ready_after + 1)
     job.polls += 1
     body = {
         "jobId": job.job_id,
-        "status": "COMPLETED" if completed else "PROCESSING",
+        "status": ("FAILED" if failure else "COMPLETED") if completed else "PROCESSING",
         "progress": progress,
         "totalPages": len(job.pages),
         "totalRecords": job.total_records,
-        "errorMessage": None,
+        "errorMessage": failure if completed and failure else None,
     }
     return web.json_response(body)
 
 
-async def _job_data(request: web.Request) -> web.Response:
+async def _job_data(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     job = state.jobs.get(request.match_info["jobId"])
     if job is None:
         return _job_not_found(request)
-    if job.polls < state.config.job_ready_after_polls:
-        detail = "the job is still PROCESSING; poll its status until COMPLETED"
+    if job.polls < state.config.job_ready_after_polls or state.config.faults.job_fails_with:
+        detail = "the job is not COMPLETED; poll its status until it is"
         return problem(409, CONFLICT, detail, request.path)
     # The query parameter wins over the header: it is what a client puts there on purpose.
     token = request.query.get("page_token", request.headers.get("X-Resume-Token"))
     index = 0 if token is None else job.page_index(token)
     if index is None:
         return problem(400, INVALID_ARGUMENT, "unknown or invalid page token for this job", request.path)
+    served = state.pages_served.setdefault(job.job_id, Counter())
+    earlier = served[index]
+    served[index] += 1
     body = job.pages[index]
-    checksum = hashlib.sha256(body).hexdigest()
-    if index in state.config.corrupt_pages:
-        checksum = hashlib.sha256(b"corrupted:" + body).hexdigest()
-    headers = {
-        "X-Content-Sha256": checksum,
-        "X-Page-Index": str(index),
-        "X-Total-Pages": str(len(job.pages)),
-    }
+    faults = state.config.faults
+    lie = index in state.config.corrupt_pages or (index in faults.flaky_checksum_pages and earlier < faults.flaky_times)
+    headers = {"X-Page-Index": str(index), "X-Total-Pages": str(len(job.pages))}
     if index + 1 < len(job.pages):
         headers["X-Next-Page-Token"] = headers["X-Resume-Token"] = job.page_tokens[index + 1]
-    state.pages_served.setdefault(job.job_id, Counter())[index] += 1
-    if state.config.page_delay_seconds:
-        await asyncio.sleep(state.config.page_delay_seconds)
-    return web.Response(body=body, content_type="application/json", headers=headers)
+    await asyncio.sleep(state.config.page_delay_seconds)
+    cut = int(len(body) * faults.truncate_fraction) if index in faults.truncate_pages and earlier == 0 else None
+    return await serve_body(request, body, headers, cut_after=cut,
+                            sha256=hashlib.sha256(b"corrupted:" + body).hexdigest() if lie else None)
+
+
+async def _job_transcript(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    job = state.jobs.get(request.match_info["jobId"])
+    if job is None:
+        return _job_not_found(request)
+    session_id = request.match_info["sessionId"]
+    body = job.transcripts.get(session_id)
+    if body is None:
+        return problem(404, RESOURCE_NOT_FOUND, f"session {session_id} is not in job {job.job_id}", request.path)
+    await asyncio.sleep(state.config.page_delay_seconds)
+    return await serve_body(request, body, {"X-Session-Id": session_id})
 
 
 def _job_not_found(request: web.Request) -> web.Response:
@@ -295,6 +212,7 @@ async def _stats(request: web.Request) -> web.Response:
     state = request.app[STATE]
     body: dict[str, Any] = {
         "requests": dict(state.requests),
+        "responses": {str(status): count for status, count in sorted(state.responses.items())},
         "pages_served": {
             job_id: {str(index): count for index, count in sorted(served.items())}
             for job_id, served in state.pages_served.items()

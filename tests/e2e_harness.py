@@ -110,6 +110,8 @@ async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: st
         "CA_TOKENIZATION_KEY": settings.tokenization_key,
         "CA_WEBHOOK_SECRET": webhook_secret,
         "CA_WEBHOOK_URLS": hook_url,
+        "CA_WEBHOOK_EVENTS": "archival.completed",  # the tests count this one event (status events: notifier tests)
+        "CA_AUDIT_HMAC_KEY": "e2e-audit-hmac-key-0123456789abcdef",
         "CA_COGNIGY_BASE_URL": f"http://127.0.0.1:{port}",
         "CA_SHUTDOWN_GRACE_SECONDS": "10",
         "CA_LOG_LEVEL": "DEBUG",

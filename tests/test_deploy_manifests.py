@@ -48,13 +48,13 @@ STAGE_NEEDS: dict[str, frozenset[str]] = {
     "fetcher": frozenset({"cognigy_base_url", "cognigy_client_id", "cognigy_client_secret"}),
     "verifier": frozenset(),
     "sanitizer": frozenset({"tokenization_key"}),
-    "archiver": frozenset({"archive_dir"}),
-    "notifier": frozenset({"archive_dir", "audit_log_path", "webhook_secret"}),
+    "archiver": frozenset({"archive_dir", "audit_log_path", "audit_hmac_key"}),  # audit: periodic expiry
+    "notifier": frozenset({"archive_dir", "audit_log_path", "webhook_secret", "audit_hmac_key"}),
 }
 NO_SAFE_DEFAULT = KAFKA_SETTINGS | frozenset().union(*STAGE_NEEDS.values())
 # Settings that must live on a persistent volume, by stage.
 PERSISTENT_PATHS: dict[str, frozenset[str]] = {
-    "archiver": frozenset({"archive_dir"}),
+    "archiver": frozenset({"archive_dir", "audit_log_path"}),
     "notifier": frozenset({"archive_dir", "audit_log_path"}),
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def metric_value(text: str, name: str, **labels: str) -> float:
 async def test_one_trace_per_page_metrics_health_and_no_leaks(settings: Settings, tmp_path: Path) -> None:
     receiver = OtlpReceiver()
     otlp = await receiver.start()
-    ports = {stage: free_port() for stage in LOOP_STAGES}
+    ports = {stage: free_port() for stage in ("fetcher", *LOOP_STAGES)}
     pipeline = await start_pipeline(
         settings, tmp_path, "--conversations", "40",
         extra_env={"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
@@ -75,8 +76,10 @@ async def test_one_trace_per_page_metrics_health_and_no_leaks(settings: Settings
 
     pages = event["data"]["pages"]
     # Metrics: every page counted once per stage, PII counted by type, nothing dead-lettered.
-    for stage in ("verifier", "sanitizer", "archiver"):
+    for stage in ("fetcher", "verifier", "sanitizer", "archiver"):
         assert metric_value(scraped[stage], "cognigy_archiver_pages_processed_total", stage=stage) == pages
+    assert metric_value(scraped["fetcher"], "cognigy_archiver_token_refreshes_total") >= 1
+    assert metric_value(scraped["notifier"], "cognigy_archiver_webhook_attempts_total", outcome="success") == 1
     assert metric_value(scraped["sanitizer"], "cognigy_archiver_records_processed_total") == event["data"]["records"]
     assert metric_value(scraped["sanitizer"], "cognigy_archiver_pii_entities_total", entity_type="EMAIL_ADDRESS") > 0
     assert all(metric_value(text, "cognigy_archiver_dlq_messages_total") == 0 for text in scraped.values())
@@ -119,3 +122,16 @@ async def test_one_trace_per_page_metrics_health_and_no_leaks(settings: Settings
     for where, text in (("logs", logs), ("spans", attributes), ("metrics", metrics_text)):
         assert not [v for v in planted if v in text], f"planted PII in {where}"
         assert not [v for v in secrets if v in text], f"a secret in {where}"
+
+
+def test_the_grafana_dashboard_uses_only_metrics_we_export() -> None:
+    from prometheus_client import REGISTRY
+
+    import shared.metrics  # noqa: F401  (registers the metrics)
+
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    exported = {family.name + suffix for family in REGISTRY.collect() for suffix in suffixes.get(family.type, ())}
+    dashboard = json.loads((Path(__file__).parents[1] / "docs" / "grafana" / "cognigy-archiver.json").read_text())
+    used = {name for panel in dashboard["panels"] for target in panel["targets"]
+            for name in re.findall(r"cognigy_archiver_\w+", target["expr"])}
+    assert used and used <= exported, used - exported

@@ -101,6 +101,29 @@ logger.started.level=info
 """
 
 
+def _with_sasl(properties: str, port: int, users: dict[str, str]) -> str:
+    internal = free_port()
+    plain_users = " ".join(f'user_{name}="{password}"' for name, password in users.items())
+    lines = []
+    for line in properties.splitlines():
+        if line.startswith("listeners="):
+            line = line.replace(f"PLAINTEXT://127.0.0.1:{port}",
+                                f"PLAINTEXT://127.0.0.1:{internal},SASL_PLAINTEXT://127.0.0.1:{port}")
+        elif line.startswith("advertised.listeners="):
+            line = f"advertised.listeners=PLAINTEXT://127.0.0.1:{internal},SASL_PLAINTEXT://127.0.0.1:{port}"
+        elif line.startswith("listener.security.protocol.map="):
+            line += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
+        lines.append(line)
+    lines += [
+        "sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN",
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+        f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 @dataclass
 class LocalKafka:
     """One broker process. `start()` returns once it accepts connections; `stop()` shuts it down."""
@@ -108,6 +131,9 @@ class LocalKafka:
     work_dir: Path
     port: int = 0
     heap: str = "512m"
+    # With users (name -> password), clients connect over SASL_PLAINTEXT (SCRAM-SHA-512 or PLAIN) on
+    # `port`; the broker talks to itself on a separate plaintext listener.
+    sasl_users: dict[str, str] | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -129,13 +155,16 @@ class LocalKafka:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         props = self.work_dir / "server.properties"
-        props.write_text(SERVER_PROPERTIES.format(port=self.port, controller_port=free_port(),
-                                                  data_dir=self.work_dir / "data"))
+        properties = SERVER_PROPERTIES.format(port=self.port, controller_port=free_port(),
+                                              data_dir=self.work_dir / "data")
+        props.write_text(_with_sasl(properties, self.port, self.sasl_users) if self.sasl_users else properties)
         (self.work_dir / "log4j2.properties").write_text(LOG4J2)
         classpath = f"{jars}/*"
         log4j = f"-Dlog4j2.configurationFile={self.work_dir / 'log4j2.properties'}"
+        scram = [arg for name, password in (self.sasl_users or {}).items()
+                 for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")]
         fmt = subprocess.run(["java", log4j, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t",
-                              _cluster_id(), "-c", str(props), "--ignore-formatted"],
+                              _cluster_id(), "-c", str(props), "--ignore-formatted", *scram],
                              capture_output=True, text=True)
         if fmt.returncode != 0:
             raise LocalKafkaError(f"formatting KRaft storage failed: {fmt.stdout[-1500:]}{fmt.stderr[-1500:]}")

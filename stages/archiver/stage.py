@@ -2,20 +2,36 @@
 
 A segment is one sanitized page, keyed by (export, topic, partition, offset): boundaries come from data,
 never the clock, so a replay after a crash rebuilds the same bytes under the same key and overwrites it.
-The input offset commits (in the same transaction as the segment event) only after the object and its
-metadata are durable. A storage failure aborts the batch and retries it; nothing is skipped.
+The input offset commits (in the same transaction as the segment event) only after the dictionary copy,
+the object and its metadata are durable (fsync + rename, or a completed PUT). A storage failure aborts the
+batch and retries it; nothing is skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from pathlib import Path
 
-from shared.archive_store import FilesystemStore
+from shared.audit import AuditLog
 from shared.kafka.loop import Output, Record, RetryableError, StageLoop
 from shared.kafka.page_processor import PageProcessor
 from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
-from shared.segments import SegmentMeta, encode_segment, segment_key, sha256_hex, write_meta
+from shared.retention import expire_periodically
+from shared.segments import (
+    SegmentMeta,
+    content_size,
+    dictionary_id,
+    dictionary_key,
+    encode_segment,
+    load_dictionary,
+    segment_dictionary_id,
+    segment_key,
+    sha256_hex,
+    write_meta,
+)
 from shared.settings import Settings
+from shared.storage import FilesystemStore, ObjectStore, StorageError, open_store
 from shared.telemetry import tracer
 from shared.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
 
@@ -23,44 +39,75 @@ STAGE = "archiver"
 
 
 class Archiver(PageProcessor):
+    stage = STAGE
     input_kind = SanitizedMessage
 
-    def __init__(self, settings: Settings, store: FilesystemStore) -> None:
+    def __init__(self, settings: Settings, store: ObjectStore) -> None:
         self.settings = settings
         self.store = store
         self.out_topic = settings.topic(ARCHIVE_SEGMENTS)
+        self.dictionary = load_dictionary(settings.archive_dictionary)
+        self.dictionary_id = dictionary_id(self.dictionary)
+        self.dictionary_stored: set[str] = set()  # exports whose dictionary copy this process has written
 
     def pass_on_total(self, record: Record, total: ExportTotal) -> Output:
         # archive.segments is keyed by export: the one notifier partition that counts it gets everything.
         return Output(self.out_topic, record.value, key=total.export_id.encode())
 
     async def handle_page(self, record: Record, page: SanitizedPage) -> list[Output]:
-        event = await asyncio.to_thread(self.archive, record, page)
+        try:
+            event = await self.archive(record, page)
+        except StorageError as exc:
+            raise RetryableError(exc.message) from exc
         return [Output(self.out_topic, encode(event), key=page.export_id.encode())]
 
-    def archive(self, record: Record, page: SanitizedPage) -> SegmentWritten:
+    async def archive(self, record: Record, page: SanitizedPage) -> SegmentWritten:
         coordinates = {"source_topic": record.topic, "source_partition": record.partition,
                        "source_offset": record.offset}
         if page.dead:
             return SegmentWritten(export_id=page.export_id, page_index=page.page_index, object_key=None,
-                                  sha256=None, bytes=0, records=0, redactions=[], dead=True, **coordinates)
-        key = segment_key(page.export_id, record.topic, record.partition, record.offset)
+                                  sha256=None, bytes=0, records=0, redactions=[], dead=True, options=page.options,
+                                  **coordinates)
+        fmt = page.options.output_format
+        key = segment_key(page.export_id, record.topic, record.partition, record.offset, fmt)
         with tracer().start_as_current_span("storage write") as span:
-            data = encode_segment(page.records)
+            data = await asyncio.to_thread(encode_segment, page.records, fmt, self.dictionary)
             digest = sha256_hex(data)
+            used_dictionary = segment_dictionary_id(data)
             span.set_attributes({"storage.key": key, "storage.bytes": len(data), "storage.records": len(page.records)})
-            meta = SegmentMeta(key=key, sha256=digest, bytes=len(data), records=len(page.records),
-                               page_index=page.page_index, key_id=page.key_id, **coordinates)
-            try:
-                self.store.put(key, data)
-                write_meta(self.store, meta)
-            except OSError as exc:
-                raise RetryableError(f"cannot write {key}: {exc.strerror}") from exc
+            meta = SegmentMeta(key=key, sha256=digest, bytes=len(data), records=len(page.records), format=fmt,
+                               dictionary_id=used_dictionary, page_index=page.page_index, key_id=page.key_id,
+                               **coordinates)
+            if used_dictionary:
+                await self._store_dictionary(page.export_id)
+            await self.store.put(key, data)
+            await write_meta(self.store, meta)
         return SegmentWritten(export_id=page.export_id, page_index=page.page_index, object_key=key, sha256=digest,
                               bytes=len(data), records=len(page.records), redactions=page.redactions,
-                              rejected_records=page.rejected_records, **coordinates)
+                              rejected_records=page.rejected_records, options=page.options,
+                              uncompressed_bytes=content_size(data), **coordinates)
+
+    async def _store_dictionary(self, export_id: str) -> None:
+        """A copy of the dictionary beside the export's segments, before the first segment that needs it."""
+        if export_id not in self.dictionary_stored and self.dictionary is not None:
+            await self.store.put(dictionary_key(export_id, self.dictionary_id), self.dictionary)
+            self.dictionary_stored.add(export_id)
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    store = FilesystemStore(settings.archive_path)
-    await StageLoop(settings, STAGE, TRANSCRIPTS_SANITIZED, Archiver(settings, store)).run(stop)
+    async with open_store(settings) as store, contextlib.AsyncExitStack() as tasks:
+        if isinstance(store, FilesystemStore):
+            await store.sweep_incoming()
+        if settings.archive_expire_interval_seconds > 0:
+            settings.require("audit_hmac_key")
+            audit = AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
+            expiry = asyncio.create_task(expire_periodically(store, audit, settings.archive_expire_interval_seconds,
+                                                             stop))
+            tasks.push_async_callback(_finish, expiry)
+        await StageLoop(settings, STAGE, TRANSCRIPTS_SANITIZED, Archiver(settings, store)).run(stop)
+
+
+async def _finish(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

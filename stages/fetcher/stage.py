@@ -1,42 +1,36 @@
-"""The fetcher stage: for each export request, create (or resume) a Cognigy export job and publish its
-pages to `pages.raw`.
+"""The fetcher stage: for each export request, fetch its pages from the source it names and publish them
+to `pages.raw`.
 
-Each page is published in one transaction with the checkpoint that says where to resume, so after a
-crash the fetcher resumes with the source's resume token: completed pages are neither fetched nor
-published again. The request's offset is committed with the final transaction (the page count), so an
-unfinished export is picked up again on restart.
+Each page is published in one transaction with the checkpoint that says where to resume (the source's
+resume token, pages, records and bytes so far, the last checksum), so after a crash the fetcher resumes
+there: completed pages are neither fetched nor published again. The request's offset is committed with
+the final transaction (the page count), so an unfinished export is picked up again on restart; a failed
+one can be resumed by submitting it again under the same export id.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
 import msgspec
 from aiokafka import AIOKafkaProducer, TopicPartition
-from opentelemetry import trace
 
+from shared import metrics
 from shared.errors import ArchiverError
 from shared.export_requests import validate_export_request
+from shared.health import HEALTH
 from shared.kafka.clients import group_consumer, transactional_producer
 from shared.kafka.loop import Output, Record, dead_letter, send_transaction
 from shared.kafka.tables import read_table
-from shared.messages import (
-    ExportRequest,
-    ExportStatus,
-    ExportTotal,
-    FetchCheckpoint,
-    RawPage,
-    decode,
-    encode,
-    page_key,
-)
+from shared.messages import ExportRequest, ExportStatus, ExportTotal, FetchCheckpoint, RawPage, decode, encode, page_key
 from shared.settings import Settings
-from shared.telemetry import tracer
 from shared.topics import EXPORTS, EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
-from stages.fetcher.cognigy_client import CognigyClient
+from stages.fetcher.api_client import ApiClient
+from stages.fetcher.export_run import run_export
+from stages.fetcher.pages import FetchedPage
+from stages.fetcher.sources import open_source
 
 log = logging.getLogger(__name__)
 STAGE = "fetcher"
@@ -49,40 +43,47 @@ def status_output(settings: Settings, status: ExportStatus) -> Output:
 class Fetcher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.client = CognigyClient(settings)
+        self.api = ApiClient(settings)  # one per process: one token bucket for the tenant
         self.producer: AIOKafkaProducer = transactional_producer(settings, STAGE)
         self.checkpoints: dict[str, FetchCheckpoint] = {}
         self.group = settings.group_id(STAGE)
 
     async def run(self, stop: asyncio.Event) -> None:
-        table = await read_table(self.settings, self.settings.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
-        self.checkpoints = {cp.export_id: cp for cp in table.values()}
-        # One export can take far longer than aiokafka's default poll interval; the group must not
-        # evict the fetcher while it pages through it.
-        consumer = group_consumer(self.settings, STAGE, self.settings.topic(EXPORTS),
-                                  max_poll_interval_ms=24 * 3600 * 1000, max_poll_records=1)
+        # The producer first: starting it fences a killed predecessor and aborts its open transaction, so
+        # the checkpoints read next are all there are.
         await self.producer.start()
-        await consumer.start()
-        log.info("fetcher ready: %d checkpoints, Cognigy at %s", len(self.checkpoints), self.settings.cognigy_base_url)
         try:
-            while not stop.is_set():
-                batch = await consumer.getmany(timeout_ms=500, max_records=1)
-                for records in batch.values():
-                    for record in records:
-                        await self.handle(record, stop)
-                        if stop.is_set():
-                            break
+            table = await read_table(self.settings, self.settings.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
+            self.checkpoints = {cp.export_id: cp for cp in table.values()}
+            # One export can take far longer than aiokafka's default poll interval; the group must not
+            # evict the fetcher while it pages through it. Static membership (the transactional id, stable
+            # per instance): a restarted fetcher takes its partition back at once instead of waiting out
+            # its dead predecessor's session.
+            consumer = group_consumer(self.settings, STAGE, self.settings.topic(EXPORTS),
+                                      max_poll_interval_ms=24 * 3600 * 1000, max_poll_records=1,
+                                      group_instance_id=self.settings.transactional_id(STAGE))
+            await consumer.start()
+            log.info("fetcher ready: %d checkpoints, Cognigy at %s", len(self.checkpoints),
+                     self.settings.cognigy_base_url)
+            try:
+                while not stop.is_set():
+                    batch = await consumer.getmany(timeout_ms=500, max_records=1)
+                    HEALTH.polled(len(consumer.assignment()))
+                    for records in batch.values():
+                        for record in records:
+                            await self.handle(record, stop)
+            finally:
+                await consumer.stop()
         finally:
-            await consumer.stop()
             await self.producer.stop()
-            await self.client.close()
+            await self.api.close()
 
-    def _status(self, export_id: str, state: str, **fields: object) -> Output:
+    def status_message(self, export_id: str, state: str, **fields: object) -> Output:
         return status_output(self.settings, msgspec.convert(
             {"export_id": export_id, "stage": STAGE, "state": state, "updated_at": datetime.now(UTC), **fields},
             ExportStatus))
 
-    def _checkpoint(self, cp: FetchCheckpoint) -> Output:
+    def checkpoint_message(self, cp: FetchCheckpoint) -> Output:
         self.checkpoints[cp.export_id] = cp
         return Output(self.settings.topic(FETCH_CHECKPOINTS), encode(cp), key=cp.export_id.encode())
 
@@ -103,8 +104,8 @@ class Fetcher:
             await self.export(request, record, stop)
         except ArchiverError as exc:
             log.error("export %s failed: %s", request.export_id, exc.message, extra={"export_id": request.export_id})
-            await send_transaction(self.producer, [self._status(request.export_id, "failed", detail=exc.message)],
-                                   self._done_offsets(record), self.group)
+            failed = self.status_message(request.export_id, "failed", detail=exc.message)
+            await send_transaction(self.producer, [failed], self._done_offsets(record), self.group)
 
     async def export(self, request: ExportRequest, record: Record, stop: asyncio.Event) -> None:
         export_id = request.export_id
@@ -113,75 +114,59 @@ class Fetcher:
             log.info("export %s already fetched; skipping the repeated request", export_id)
             await send_transaction(self.producer, [], self._done_offsets(record), self.group)
             return
-        if cp is None:
-            job_id = await self.client.create_job(request)
-            cp = FetchCheckpoint(export_id=export_id, job_id=job_id, next_page_index=0, resume_token=None,
-                                 records=0, started_at=datetime.now(UTC))
-            await send_transaction(self.producer, [self._checkpoint(cp), self._status(export_id, "fetching")])
-            log.info("export %s: created job %s", export_id, job_id, extra={"export_id": export_id})
-        else:
-            log.info("export %s: resuming job %s at page %d", export_id, cp.job_id, cp.next_page_index,
+        if cp is not None:
+            log.info("export %s: resuming %s at page %d", export_id, cp.source, cp.next_page_index,
                      extra={"export_id": export_id})
-        if not await self._wait_for_job(cp, record, stop):
-            return
-        while not stop.is_set():
-            cp = await self._fetch_one_page(request, cp)
-            if cp.done:
-                break
-        if cp.done:
-            total = ExportTotal(export_id=export_id, total_pages=cp.next_page_index, total_records=cp.records,
-                                started_at=cp.started_at)
-            raw_topic = self.settings.topic(PAGES_RAW)
-            # Every partition gets the total so each downstream replica can pass it on; the notifier counts.
-            markers = [Output(raw_topic, encode(total), key=export_id.encode(), partition=p)
-                       for p in range(self.settings.page_partitions)]
-            await send_transaction(self.producer, [*markers, self._status(
-                export_id, "fetched", pages=cp.next_page_index, records=cp.records, total_pages=cp.next_page_index)],
-                self._done_offsets(record), self.group)
-            log.info("export %s: fetched %d pages, %d records", export_id, cp.next_page_index, cp.records,
-                     extra={"export_id": export_id})
-
-    async def _wait_for_job(self, cp: FetchCheckpoint, record: Record, stop: asyncio.Event) -> bool:
-        while not stop.is_set():
-            status = await self.client.job_status(cp.job_id)
-            if status.status == "COMPLETED":
-                return True
-            if status.status == "FAILED":
-                detail = f"Cognigy export job {cp.job_id} failed: {status.error_message or 'no reason given'}"
-                await send_transaction(self.producer, [self._status(cp.export_id, "failed", detail=detail)],
-                                       self._done_offsets(record), self.group)
-                return False
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.cognigy_poll_interval_seconds)
-        return False
-
-    async def _fetch_one_page(self, request: ExportRequest, cp: FetchCheckpoint) -> FetchCheckpoint:
-        index = cp.next_page_index
-        with tracer().start_as_current_span("fetch page", kind=trace.SpanKind.PRODUCER) as span:
-            page = await self.client.fetch_page(cp.job_id, cp.resume_token)
-            span.set_attributes({"cognigy.export_id": request.export_id, "cognigy.page_index": index,
-                                 "cognigy.page_bytes": len(page.body), "cognigy.source_sha256": page.sha256})
-            raw = RawPage(export_id=request.export_id, page_index=index, body=page.body, source_sha256=page.sha256,
-                          fetched_at=datetime.now(UTC), options=request.options)
-            records = _count_items(page.body)
-            next_cp = msgspec.structs.replace(cp, next_page_index=index + 1, resume_token=page.resume_token,
-                                              records=cp.records + records, done=page.resume_token is None)
-            out = Output(self.settings.topic(PAGES_RAW), encode(raw), key=page_key(request.export_id, index))
-            await send_transaction(self.producer, [out, self._checkpoint(next_cp)])
-        return next_cp
+        source = open_source(request.source, self.api, self.settings)
+        cp = await run_export(source, request, cp, _KafkaSink(self, request), stop,
+                              self.settings.cognigy_poll_interval_seconds)
+        if not cp.done:
+            return  # stopping: the request's offset stays uncommitted, so a restart resumes the export
+        total = ExportTotal(export_id=export_id, total_pages=cp.next_page_index, total_records=cp.records,
+                            started_at=cp.started_at)
+        raw_topic = self.settings.topic(PAGES_RAW)
+        # Every partition gets the total so each downstream replica can pass it on; the notifier counts.
+        markers = [Output(raw_topic, encode(total), key=export_id.encode(), partition=p)
+                   for p in range(self.settings.page_partitions)]
+        detail = (f"pages {cp.mismatched_pages} never matched their checksum; the verifier dead-letters them"
+                  if cp.mismatched_pages else "")
+        status = self.status_message(export_id, "fetched", pages=cp.next_page_index, records=cp.records,
+                              total_pages=cp.next_page_index, detail=detail)
+        await send_transaction(self.producer, [*markers, status], self._done_offsets(record), self.group)
+        stats = self.api.stats
+        log.info("export %s: fetched %d pages, %d records, %d bytes (%d requests, %d retries, %d throttled)",
+                 export_id, cp.next_page_index, cp.records, cp.bytes, stats.requests, stats.retries, stats.throttled,
+                 extra={"export_id": export_id})
 
 
-class _Items(msgspec.Struct):
-    items: list[msgspec.Raw] = []
+class _KafkaSink:
+    """Pages and checkpoints into Kafka, one transaction per page."""
 
+    def __init__(self, fetcher: Fetcher, request: ExportRequest) -> None:
+        self.fetcher = fetcher
+        self.request = request
 
-def _count_items(body: bytes) -> int:
-    """Records in a page, for progress only; a page that does not parse counts 0 and the verifier
-    sends it to the DLQ with the reason."""
-    try:
-        return len(msgspec.json.decode(body, type=_Items).items)
-    except msgspec.DecodeError:
-        return 0
+    async def job_created(self, checkpoint: FetchCheckpoint) -> None:
+        f = self.fetcher
+        fetching = f.status_message(checkpoint.export_id, "fetching")
+        await send_transaction(f.producer, [f.checkpoint_message(checkpoint), fetching])
+        log.info("export %s: %s job %r created", checkpoint.export_id, checkpoint.source, checkpoint.job_id,
+                 extra={"export_id": checkpoint.export_id})
+
+    async def job_progress(self, checkpoint: FetchCheckpoint, percent: int) -> None:
+        if checkpoint.job_id:
+            log.info("export %s: Cognigy job %s at %d%%", checkpoint.export_id, checkpoint.job_id, percent,
+                     extra={"export_id": checkpoint.export_id})
+
+    async def page(self, index: int, page: FetchedPage, checkpoint: FetchCheckpoint) -> None:
+        f = self.fetcher
+        raw = RawPage(export_id=self.request.export_id, page_index=index, body=page.body, source_sha256=page.sha256,
+                      fetched_at=datetime.now(UTC), options=self.request.options)
+        out = Output(f.settings.topic(PAGES_RAW), encode(raw), key=page_key(self.request.export_id, index))
+        await send_transaction(f.producer, [out, f.checkpoint_message(checkpoint)])
+        metrics.PAGES.labels(STAGE).inc()
+        metrics.RECORDS.labels(STAGE).inc(page.records)
+        HEALTH.polled(HEALTH.assigned)  # paging through a long export is progress too
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:

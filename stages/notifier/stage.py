@@ -1,162 +1,301 @@
 """The notifier stage: counts archived pages per export and, once every page is accounted for, writes the
-manifest, sends the `archival.completed` webhook and appends to the audit log: exactly once per export.
+manifest, appends to the audit log and queues the `archival.completed` webhook: exactly once per export.
+It also enforces each export's storage quota, and queues `export.status` events (started, partial, failed).
 
 Its per-export progress lives in the compacted `notifier.state` topic, written in the same transaction
 as the input offsets and co-partitioned with `archive.segments`; on every partition assignment the
-notifier restores the state of the partitions it got. Side effects (manifest, webhook, audit) happen
-before the transaction that marks the export notified, so a crash in between repeats them: the manifest
-is rewritten identically, the webhook carries the same `webhook-id` and the audit log skips the event id.
+notifier restores the state of the partitions it got, and when the loop retries an aborted batch it
+reloads the partitions concerned, so in-memory state never runs ahead of what was committed. Side effects
+(manifest, audit, deletions) happen before the transaction that records them and are idempotent: a crash
+in between repeats them with the same result (the manifest's times come from the input records, not the
+clock; the audit log skips known event ids).
+
+Webhooks are not sent here: pending deliveries are part of the state, and the DeliveryWorker sends them in
+the background and reports each attempt back through this stage's own input topic.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 from aiokafka import TopicPartition
 
-from shared.archive_store import FilesystemStore
-from shared.kafka.loop import Output, PoisonError, Record, StageLoop
-from shared.kafka.tables import read_table
+from shared.audit import AuditLog
+from shared.kafka.clients import plain_producer
+from shared.kafka.loop import Output, PoisonError, Record, RetryableError, StageLoop
+from shared.kafka.tables import read_topic
+from shared.manifest import ExportFailure
 from shared.messages import (
     ChangelogWatermark,
+    DeliveryOutcome,
+    EndpointDisabled,
     ExportStatus,
     ExportTotal,
     NotifierState,
     SegmentMessage,
     SegmentWritten,
+    WebhookDelivery,
     decode,
     encode,
 )
-from shared.segments import Manifest, SegmentMeta, manifest_key, read_metas, sha256_hex, write_manifest
+from shared.segments import failure_key, manifest_key, sha256_hex
 from shared.settings import Settings
-from shared.telemetry import tracer
+from shared.storage import ObjectStore, StorageError, open_store
 from shared.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_STATE
-from stages.notifier.audit import AuditLog
-from stages.notifier.page_ranges import add_page, count_pages, has_page
-from stages.notifier.webhooks import WebhookSender, webhook_id
+from stages.notifier.deliveries import DeliveryWorker
+from stages.notifier.manifests import write_export_manifest
+from stages.notifier.page_ranges import count_pages
+from stages.notifier.progress import QuotaExceeded, apply, is_complete, quota_breach
+from stages.notifier.webhooks import (
+    COMPLETED_EVENT,
+    STATUS_EVENT,
+    RetryPolicy,
+    endpoint_id,
+    endpoints,
+    event_body,
+    shown_url,
+    subscribed_events,
+    webhook_id,
+)
 
 log = logging.getLogger(__name__)
 STAGE = "notifier"
 RESTORE_TIMEOUT_SECONDS = 30.0
-ChangelogEntry = NotifierState | ChangelogWatermark
-COMPLETED_EVENT = "archival.completed"
+ChangelogEntry = NotifierState | ChangelogWatermark | EndpointDisabled
 
 
 class Notifier:
-    def __init__(self, settings: Settings, store: FilesystemStore, audit: AuditLog,
-                 sender: WebhookSender | None) -> None:
+    def __init__(self, settings: Settings, store: ObjectStore, audit: AuditLog, worker: DeliveryWorker,
+                 events: tuple[str, ...] = (COMPLETED_EVENT, STATUS_EVENT)) -> None:
         self.settings = settings
         self.store = store
         self.audit = audit
-        self.sender = sender
+        self.worker = worker
+        self.events = events
+        self.urls = list(worker.endpoints)
+        self.input_topic = settings.topic(ARCHIVE_SEGMENTS)
+        self.changelog = settings.topic(NOTIFIER_STATE)
         self.states: dict[str, NotifierState] = {}
+        self.partition_of: dict[str, int] = {}
+        self.next_offset: dict[int, int] = {}  # per input partition: the offset after the last one processed
+        self.consumer: Any = None
+
+    # --- state restore ------------------------------------------------------------------------------------
 
     async def restore(self, consumer: Any, assigned: set[TopicPartition]) -> None:
-        """Load the state of the exports on the assigned partitions, once the changelog has caught up
-        with the committed input offsets."""
-        inputs = [tp for tp in assigned if tp.topic == self.settings.topic(ARCHIVE_SEGMENTS)]
-        committed = {tp.partition: await consumer.committed(tp) or 0 for tp in inputs}
+        """Load the state of the exports on the assigned partitions (the whole assignment: aiokafka's
+        rebalances are eager), once the changelog has caught up with the committed input offsets."""
+        self.consumer = consumer
+        partitions = {tp.partition for tp in assigned if tp.topic == self.input_topic}
+        self.states.clear()
+        self.partition_of.clear()
+        self.next_offset.clear()
+        await self._load(partitions)
+        self.worker.keep_only(set(self.states))
+        log.info("restored %d exports for partitions %s", len(self.states), sorted(partitions))
+
+    async def _load(self, partitions: set[int]) -> None:
+        committed = {p: await self.consumer.committed(TopicPartition(self.input_topic, p)) or 0 for p in partitions}
         deadline = time.monotonic() + RESTORE_TIMEOUT_SECONDS
         while True:
-            table = await read_table(self.settings, self.settings.topic(NOTIFIER_STATE), ChangelogEntry, committed)
-            behind = {p: offset for p, offset in committed.items()
-                      if _watermark(table, p) < offset}
+            tables = await self._read_changelog(partitions)
+            behind = {p: c for p, c in committed.items() if _watermark(tables.get(p, {}), p) < c}
             if not behind or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.1)
         if behind:
             log.warning("changelog behind the committed input on partitions %s; restoring what is there", behind)
-        states = [s for s in table.values() if isinstance(s, NotifierState)]
-        self.states.update((s.export_id, s) for s in states)
-        log.info("restored %d exports for partitions %s", len(states), sorted(committed))
+        for partition, table in tables.items():
+            for entry in table.values():
+                if isinstance(entry, NotifierState):
+                    self.states[entry.export_id] = entry
+                    self.partition_of[entry.export_id] = partition
+                    self.worker.schedule(entry.export_id, entry.deliveries)
+                elif isinstance(entry, EndpointDisabled):
+                    self.worker.disabled.add(entry.url)
+        self.next_offset.update(committed)
+
+    async def _read_changelog(self, partitions: set[int]) -> dict[int, dict[bytes, Any]]:
+        tables: dict[int, dict[bytes, Any]] = {p: {} for p in partitions}
+        async for record in read_topic(self.settings, self.changelog, sorted(partitions)):
+            if record.key is not None and record.value is not None:
+                tables[record.partition][record.key] = decode(record.value, ChangelogEntry)
+        return tables
+
+    async def _reload(self, partition: int) -> None:
+        """The loop is retrying an aborted batch: forget what it did and reload the committed state."""
+        log.info("batch retried on partition %d: reloading its state", partition)
+        for export_id in [e for e, p in self.partition_of.items() if p == partition]:
+            del self.states[export_id], self.partition_of[export_id]
+        await self._load({partition})
+
+    # --- processing ---------------------------------------------------------------------------------------
 
     async def process(self, record: Record) -> list[Output]:
         try:
             message: SegmentMessage = decode(record.value, SegmentMessage)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise PoisonError(f"not a segment message: {exc}") from None
-        state = self.states.get(message.export_id) or NotifierState(export_id=message.export_id)
-        if state.notified:
-            return []
-        state = _apply(state, message)
-        log.debug("export %s: %d of %s pages archived, %d dead", state.export_id, count_pages(state.archived_pages),
-                  state.total_pages, len(state.dead_pages), extra={"export_id": state.export_id})
-        outputs: list[Output] = []
-        if _is_complete(state):
-            outputs.extend(await self.finalize(state))
-            state = msgspec.structs.replace(state, notified=True)
-        self.states[state.export_id] = state
-        changelog = self.settings.topic(NOTIFIER_STATE)
+        if self.consumer is not None and record.offset < self.next_offset.get(record.partition, 0):
+            await self._reload(record.partition)
+        self.next_offset[record.partition] = record.offset + 1
+        try:
+            if isinstance(message, DeliveryOutcome):
+                outputs = await self._apply_outcome(record, message)
+            else:
+                outputs = await self._apply_progress(record, message)
+        except StorageError as exc:
+            raise RetryableError(exc.message) from exc
         mark = ChangelogWatermark(next_offset=record.offset + 1)
-        outputs.append(Output(changelog, encode(state), key=state.export_id.encode(), partition=record.partition))
-        outputs.append(Output(changelog, encode(mark), key=_watermark_key(record.partition),
+        outputs.append(Output(self.changelog, encode(mark), key=_watermark_key(record.partition),
                               partition=record.partition))
         return outputs
 
-    async def finalize(self, state: NotifierState) -> list[Output]:
+    def _save(self, record: Record, state: NotifierState) -> Output:
+        self.states[state.export_id] = state
+        self.partition_of[state.export_id] = record.partition
+        self.worker.schedule(state.export_id, state.deliveries)
+        return Output(self.changelog, encode(state), key=state.export_id.encode(), partition=record.partition)
+
+    async def _apply_progress(self, record: Record, message: SegmentWritten | ExportTotal) -> list[Output]:
+        at = _record_time(record)
+        state = self.states.get(message.export_id)
+        outputs: list[Output] = []
+        if state is None:
+            state = NotifierState(export_id=message.export_id,
+                                  deliveries=self._deliveries(message.export_id, "started", at))
+        if state.failed:
+            if isinstance(message, SegmentWritten) and message.object_key:
+                # Archived after the export failed (another replica was still writing): deleted too.
+                await self._purge(state.export_id)
+            return []
+        if state.notified:
+            return []
+        state = apply(state, message, at)
+        log.debug("export %s: %d of %s pages archived, %d dead", state.export_id, count_pages(state.archived_pages),
+                  state.total_pages, len(state.dead_pages), extra={"export_id": state.export_id})
+        breach = quota_breach(state)
+        if breach is not None:
+            state, outputs = await self._fail(state, breach, at)
+        elif is_complete(state):
+            state, outputs = await self._finalize(state, at)
+        return [*outputs, self._save(record, state)]
+
+    async def _apply_outcome(self, record: Record, outcome: DeliveryOutcome) -> list[Output]:
+        state = self.states.get(outcome.export_id)
+        key = (outcome.msg_id, outcome.url)
+        match = [d for d in state.deliveries if (d.msg_id, d.url) == key] if state else []
+        if state is None or not match or match[0].state != "pending" or match[0].attempts >= outcome.attempt:
+            return []  # a repeated or stale report
+        delivery = msgspec.structs.replace(match[0], attempts=outcome.attempt, state=outcome.state,
+                                           next_attempt_at=outcome.next_attempt_at, last_status=outcome.status,
+                                           detail=outcome.detail)
+        state = msgspec.structs.replace(state, deliveries=[delivery if (d.msg_id, d.url) == key else d
+                                                           for d in state.deliveries])
+        outputs = [self._save(record, state)]
+        if delivery.state != "pending":
+            action = "webhook delivered" if delivery.state == "delivered" else "webhook abandoned"
+            await self.audit.append(f"{delivery.msg_id}:{endpoint_id(delivery.url)}", action, state.export_id, {
+                "event": delivery.event_type, "webhook_id": delivery.msg_id, "endpoint": shown_url(delivery.url),
+                "attempts": delivery.attempts, "status": delivery.last_status, "detail": delivery.detail})
+        if outcome.disable_endpoint:
+            outputs.extend(await self._disable(outcome.url, _record_time(record)))
+        return outputs
+
+    async def _disable(self, url: str, at: datetime) -> list[Output]:
+        self.worker.disabled.add(url)
+        await self.audit.append(f"disabled:{endpoint_id(url)}", "webhook endpoint disabled", "", {
+            "endpoint": shown_url(url), "reason": "it answered 410 Gone"})
+        marker = encode(EndpointDisabled(url=url, at=at))
+        return [Output(self.changelog, marker, key=b"\x00disabled:" + endpoint_id(url).encode(), partition=p)
+                for p in range(self.settings.page_partitions)]
+
+    def _deliveries(self, export_id: str, status: str, at: datetime, data: dict[str, Any] | None = None,
+                    ) -> list[WebhookDelivery]:
+        """One delivery per endpoint of the event: `archival.completed` for status "completed", else an
+        `export.status` transition."""
+        event_type = COMPLETED_EVENT if status == "completed" else STATUS_EVENT
+        if event_type not in self.events:
+            return []
+        name = event_type if status == "completed" else f"{event_type}:{status}"
+        msg_id = webhook_id(export_id, name)
+        payload = data if status == "completed" else {"export_id": export_id, "state": status, **(data or {})}
+        body = event_body(event_type, at, payload or {})
+        return [WebhookDelivery(msg_id=msg_id, event_type=event_type, url=url, body=body, next_attempt_at=at)
+                for url in self.urls]
+
+    # --- completion and failure ---------------------------------------------------------------------------
+
+    async def _finalize(self, state: NotifierState, completed_at: datetime) -> tuple[NotifierState, list[Output]]:
         export_id = state.export_id
-        completed_at = datetime.now(UTC)
-        manifest = await asyncio.to_thread(self.write_manifest, state, completed_at)
+        manifest, manifest_bytes = await write_export_manifest(self.store, state, completed_at)
         duration = (completed_at - state.started_at).total_seconds() if state.started_at else 0.0
-        partial = manifest.partial
-        manifest_path = str(self.settings.archive_path / manifest_key(export_id))
+        location = self.store.location(manifest_key(export_id))
         data = {
-            "export_id": export_id, "partial": partial, "pages": state.total_pages, "records": state.records,
-            "bytes": state.bytes, "duration_seconds": round(duration, 3),
-            "throughput_mb_s": round(state.bytes / 1e6 / duration, 3) if duration > 0 else None,
+            "export_id": export_id, "partial": manifest.partial, "pages": state.total_pages,
+            "records": state.records, "bytes": state.bytes, "uncompressed_bytes": state.uncompressed_bytes,
+            "duration_seconds": round(duration, 3),
+            "throughput_mb_s": round(state.uncompressed_bytes / 1e6 / duration, 3) if duration > 0 else None,
             "redactions": state.redactions, "dead_pages": state.dead_pages,
-            "rejected_records": state.rejected_records,
-            "manifest": manifest_path,
+            "rejected_records": state.rejected_records, "manifest": location,
+            "manifest_sha256": sha256_hex(manifest_bytes), "expires_at": _iso(manifest.expires_at),
         }
-        msg_id = webhook_id(export_id, COMPLETED_EVENT)
-        with tracer().start_as_current_span("webhook delivery") as span:
-            deliveries = []
-            if self.sender is not None:
-                for url in self.settings.webhook_url_list:
-                    deliveries.append(await self.sender.deliver(url, msg_id, COMPLETED_EVENT, data))
-            span.set_attribute("webhook.delivered", sum(d.delivered for d in deliveries))
-        self.audit.append(msg_id, "export archived", export_id, {
-            "partial": partial, "records": state.records, "pages": state.total_pages, "bytes": state.bytes,
-            "manifest_sha256": manifest_digest(self.store, export_id), "redactions": state.redactions})
-        for d in deliveries:
-            action = "webhook delivered" if d.delivered else "webhook abandoned"
-            self.audit.append(f"{msg_id}:{d.url}", action, export_id,
-                              {"url": d.url, "attempts": d.attempts, "status": d.last_status, "detail": d.detail})
-        log.info("export %s %s: %d records in %d pages", export_id, "partially archived" if partial else "archived",
-                 state.records, state.total_pages or 0, extra={"export_id": export_id})
-        status = ExportStatus(export_id=export_id, stage=STAGE, state="partial" if partial else "completed",
+        await self.audit.append(webhook_id(export_id, COMPLETED_EVENT), "export archived", export_id, {
+            "partial": manifest.partial, "records": state.records, "pages": state.total_pages, "bytes": state.bytes,
+            "manifest_sha256": data["manifest_sha256"], "redactions": state.redactions,
+            "expires_at": data["expires_at"]})
+        deliveries = self._deliveries(export_id, "completed", completed_at, data)
+        if manifest.partial:
+            deliveries += self._deliveries(export_id, "partial", completed_at, {
+                "dead_pages": state.dead_pages, "rejected_records": state.rejected_records})
+        log.info("export %s %s: %d records in %d pages", export_id,
+                 "partially archived" if manifest.partial else "archived", state.records, state.total_pages or 0,
+                 extra={"export_id": export_id})
+        status = ExportStatus(export_id=export_id, stage=STAGE, state="partial" if manifest.partial else "completed",
                               pages=count_pages(state.archived_pages), records=state.records,
-                              total_pages=state.total_pages, detail=manifest_path, updated_at=completed_at)
-        return [Output(self.settings.topic(EXPORTS_STATUS), encode(status), key=f"{export_id}:{STAGE}".encode())]
+                              total_pages=state.total_pages, detail=location, updated_at=completed_at)
+        state = msgspec.structs.replace(state, notified=True, deliveries=[*state.deliveries, *deliveries])
+        return state, [self._status_output(status)]
 
-    def write_manifest(self, state: NotifierState, completed_at: datetime) -> Manifest:
-        by_page: dict[int, SegmentMeta] = {}
-        for meta in read_metas(self.store, state.export_id):
-            # A page archived twice (only possible if it was published twice upstream) keeps its first copy.
-            known = by_page.get(meta.page_index)
-            if has_page(state.archived_pages, meta.page_index) and (
-                    known is None or meta.source_offset < known.source_offset):
-                by_page[meta.page_index] = meta
-        segments = [by_page[p] for p in sorted(by_page)]
-        manifest = Manifest(
-            export_id=state.export_id, total_pages=state.total_pages or 0,
-            records=sum(s.records for s in segments), bytes=sum(s.bytes for s in segments),
-            partial=bool(state.dead_pages) or state.rejected_records > 0, dead_pages=sorted(state.dead_pages),
-            rejected_records=state.rejected_records, redactions=state.redactions, segments=segments,
-            started_at=state.started_at, completed_at=completed_at)
-        write_manifest(self.store, manifest)
-        return manifest
+    async def _fail(self, state: NotifierState, error: QuotaExceeded, at: datetime,
+                    ) -> tuple[NotifierState, list[Output]]:
+        """The export cannot be archived whole: record why, delete what was written, say so."""
+        export_id = state.export_id
+        failure = ExportFailure(export_id=export_id, error=error.code, message=error.message, failed_at=at)
+        await self.store.put(failure_key(export_id), msgspec.json.encode(failure))
+        await self._purge(export_id)
+        await self.audit.append(f"failed:{export_id}", "export failed", export_id, error.to_dict())
+        log.warning("export %s failed: %s", export_id, error.message, extra={"export_id": export_id})
+        deliveries = self._deliveries(export_id, "failed", at, {"error": error.to_dict()})
+        status = ExportStatus(export_id=export_id, stage=STAGE, state="failed", pages=count_pages(state.archived_pages),
+                              records=state.records, total_pages=state.total_pages,
+                              detail=msgspec.json.encode(error.to_dict()).decode(), updated_at=at)
+        state = msgspec.structs.replace(state, failed=True, deliveries=[*state.deliveries, *deliveries])
+        return state, [self._status_output(status)]
+
+    async def _purge(self, export_id: str) -> None:
+        keys = [k for k in await self.store.keys(export_id) if k != failure_key(export_id)]
+        await self.store.delete(keys)
+
+    def _status_output(self, status: ExportStatus) -> Output:
+        return Output(self.settings.topic(EXPORTS_STATUS), encode(status), key=f"{status.export_id}:{STAGE}".encode())
 
 
-def manifest_digest(store: FilesystemStore, export_id: str) -> str:
-    return sha256_hex(store.get(manifest_key(export_id)))
+def _record_time(record: Record) -> datetime:
+    """The input record's timestamp: the same on every replay, unlike the clock."""
+    return datetime.fromtimestamp(record.timestamp / 1000, UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _watermark_key(partition: int) -> bytes:
@@ -168,41 +307,28 @@ def _watermark(table: dict[bytes, Any], partition: int) -> int:
     return mark.next_offset if isinstance(mark, ChangelogWatermark) else 0
 
 
-def _apply(state: NotifierState, message: SegmentWritten | ExportTotal) -> NotifierState:
-    if isinstance(message, ExportTotal):
-        return msgspec.structs.replace(state, total_pages=message.total_pages, total_records=message.total_records,
-                                       started_at=message.started_at)
-    if message.dead:
-        if message.page_index in state.dead_pages:
-            return state
-        return msgspec.structs.replace(state, dead_pages=sorted([*state.dead_pages, message.page_index]))
-    if has_page(state.archived_pages, message.page_index):
-        return state
-    redactions = Counter(state.redactions)
-    for r in message.redactions:
-        redactions[r.entity_type] += r.count
-    return msgspec.structs.replace(
-        state, archived_pages=add_page(state.archived_pages, message.page_index),
-        records=state.records + message.records, bytes=state.bytes + message.bytes,
-        rejected_records=state.rejected_records + message.rejected_records, redactions=dict(redactions),
-        first_archived_at=state.first_archived_at or datetime.now(UTC))
-
-
-def _is_complete(state: NotifierState) -> bool:
-    if state.total_pages is None:
-        return False
-    return count_pages(state.archived_pages) + len(state.dead_pages) >= state.total_pages
-
-
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    sender = None
-    if settings.webhook_url_list:
-        settings.require("webhook_secret")
-        sender = WebhookSender(settings.webhook_secret, settings.webhook_timeout_seconds, settings.webhook_max_attempts)
-    notifier = Notifier(settings, FilesystemStore(settings.archive_path), AuditLog(Path(settings.audit_log_path)),
-                        sender)
-    try:
-        await StageLoop(settings, STAGE, ARCHIVE_SEGMENTS, notifier, on_assign=notifier.restore).run(stop)
-    finally:
-        if sender is not None:
-            await sender.close()
+    settings.require("audit_hmac_key")
+    targets = endpoints(settings)
+    events = subscribed_events(settings)
+    producer = plain_producer(settings)
+    inbox = settings.topic(ARCHIVE_SEGMENTS)
+
+    async def send_outcome(outcome: DeliveryOutcome) -> None:
+        await producer.send_and_wait(inbox, encode(outcome), key=outcome.export_id.encode())
+
+    async with (open_store(settings) as store,
+                httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as http):
+        audit = AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
+        await audit.catch_up_storage()
+        await producer.start()
+        worker = DeliveryWorker(targets, RetryPolicy.from_settings(settings), http, send_outcome)
+        deliveries = asyncio.create_task(worker.run(stop))
+        try:
+            notifier = Notifier(settings, store, audit, worker, events)
+            await StageLoop(settings, STAGE, ARCHIVE_SEGMENTS, notifier, on_assign=notifier.restore).run(stop)
+        finally:
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await deliveries
+            await producer.stop()

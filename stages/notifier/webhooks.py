@@ -1,74 +1,154 @@
-"""Standard Webhooks delivery: a deterministic `webhook-id` (receivers deduplicate on it), a timestamp,
-and an HMAC-SHA256 signature over `id.timestamp.body`. Retries back off exponentially with jitter and
-honour Retry-After; 410 means the receiver wants no more."""
+"""Standard Webhooks: endpoints and their secrets, events, signing, and one delivery attempt.
+
+Every event has a deterministic `webhook-id` (from export id and event), so a resend after a crash carries
+the same id and receivers deduplicate. Each attempt is signed afresh (`webhook-timestamp` is the send time;
+receivers reject old ones) with every secret of its endpoint: during a rotation, `webhook-signature` holds
+one `v1,...` per secret, and a receiver that knows either accepts it. Failed attempts back off
+exponentially with jitter, honour Retry-After, and stop after `webhook_max_attempts`; 410 Gone disables the
+endpoint; 3xx is a failure (no redirects are followed).
+"""
 
 from __future__ import annotations
 
-import asyncio
+import email.utils
 import hashlib
 import json
-import logging
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from standardwebhooks import Webhook
 
-log = logging.getLogger(__name__)
+from shared import metrics
+from shared.errors import ConfigError
+from shared.messages import DeliveryOutcome, DeliveryState, WebhookDelivery
+from shared.settings import Settings
+
+COMPLETED_EVENT = "archival.completed"
+STATUS_EVENT = "export.status"
+EVENT_TYPES = (COMPLETED_EVENT, STATUS_EVENT)
+BACKOFF_FACTOR = 5  # with the 5 s default: 5 s, 25 s, 2 min, 10 min, 52 min, 4.3 h, then the 10 h cap
 
 
-def webhook_id(export_id: str, event_type: str) -> str:
-    return "msg_" + hashlib.sha256(f"{export_id}:{event_type}".encode()).hexdigest()[:32]
+def webhook_id(export_id: str, event: str) -> str:
+    return "msg_" + hashlib.sha256(f"{export_id}:{event}".encode()).hexdigest()[:32]
+
+
+def endpoint_id(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def shown_url(url: str) -> str:
+    """The URL without query or credentials (either may hold a token), for logs and the audit log."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Endpoint:
     url: str
-    delivered: bool
-    attempts: int
-    last_status: int | None
-    detail: str
+    signers: tuple[Webhook, ...]
+
+    def signature(self, msg_id: str, at: datetime, body: str) -> str:
+        return " ".join(s.sign(msg_id, at, body) for s in self.signers)
 
 
-class WebhookSender:
-    def __init__(self, secret: str, timeout: float, max_attempts: int, base_delay: float = 0.5) -> None:
-        self.signer = Webhook(secret)
-        self.http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-        self.max_attempts = max_attempts
-        self.base_delay = base_delay
+def endpoints(settings: Settings) -> list[Endpoint]:
+    """`CA_WEBHOOK_URLS` with `CA_WEBHOOK_SECRET`: one secret per URL, in the same order, comma-separated;
+    an entry of two secrets separated by a space signs with both (rotation)."""
+    urls = settings.webhook_url_list
+    entries = [e.split() for e in settings.webhook_secret.split(",")] if settings.webhook_secret.strip() else []
+    if len(entries) != len(urls):
+        raise ConfigError(f"CA_WEBHOOK_SECRET has {len(entries)} entries for {len(urls)} CA_WEBHOOK_URLS: "
+                          "give one secret per endpoint, in the same order")
+    out = []
+    for number, (url, secrets) in enumerate(zip(urls, entries, strict=True), start=1):
+        if not secrets or len(secrets) > 2:
+            raise ConfigError(f"CA_WEBHOOK_SECRET entry {number}: give one secret, or two during a rotation")
+        try:
+            out.append(Endpoint(url, tuple(Webhook(s) for s in secrets)))
+        except Exception:  # the library's message may quote the secret: name the entry only
+            raise ConfigError(f"CA_WEBHOOK_SECRET entry {number}: not a valid whsec_... secret") from None
+    return out
 
-    async def close(self) -> None:
-        await self.http.aclose()
 
-    async def deliver(self, url: str, msg_id: str, event_type: str, data: dict[str, Any]) -> Delivery:
-        now = datetime.now(UTC)
-        body = json.dumps({"type": event_type, "timestamp": now.isoformat(), "data": data}, separators=(",", ":"))
-        headers = {
-            "content-type": "application/json",
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": self.signer.sign(msg_id, now, body),
-        }
-        status: int | None = None
-        detail = ""
-        for attempt in range(1, self.max_attempts + 1):
-            delay = self.base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
-            try:
-                response = await self.http.post(url, content=body, headers=headers)
-                status = response.status_code
-                if 200 <= status < 300:
-                    return Delivery(url, True, attempt, status, "delivered")
-                detail = f"HTTP {status}"
-                if status == 410:
-                    return Delivery(url, False, attempt, status, "endpoint answered 410 Gone: disabled")
-                retry_after = response.headers.get("Retry-After")
-                if retry_after and retry_after.isdigit():
-                    delay = float(retry_after)
-            except httpx.HTTPError as exc:
-                detail = f"{type(exc).__name__}"
-            if attempt < self.max_attempts:
-                await asyncio.sleep(delay)
-        log.warning("webhook %s to %s abandoned after %d attempts: %s", msg_id, url, self.max_attempts, detail)
-        return Delivery(url, False, self.max_attempts, status, detail)
+def subscribed_events(settings: Settings) -> tuple[str, ...]:
+    wanted = tuple(e.strip() for e in settings.webhook_events.split(",") if e.strip()) or EVENT_TYPES
+    unknown = sorted(set(wanted) - set(EVENT_TYPES))
+    if unknown:
+        raise ConfigError(f"CA_WEBHOOK_EVENTS: unknown event type(s) {unknown}; known: {', '.join(EVENT_TYPES)}")
+    return wanted
+
+
+def event_body(event_type: str, at: datetime, data: dict[str, Any]) -> bytes:
+    return json.dumps({"type": event_type, "timestamp": at.isoformat(), "data": data},
+                      separators=(",", ":"), sort_keys=True).encode()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_seconds: float
+    max_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(settings.webhook_max_attempts, settings.webhook_retry_base_seconds,
+                   settings.webhook_retry_max_seconds)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait after failed attempt number `attempt`."""
+        if retry_after is not None:
+            return min(retry_after, self.max_seconds)
+        backoff: float = self.base_seconds * BACKOFF_FACTOR ** (attempt - 1)
+        return min(backoff, self.max_seconds) * random.uniform(0.8, 1.2)
+
+
+async def attempt(http: httpx.AsyncClient, endpoint: Endpoint, export_id: str, delivery: WebhookDelivery,
+                  policy: RetryPolicy, now: datetime) -> DeliveryOutcome:
+    """Send one attempt of `delivery` and say what it came to."""
+    number = delivery.attempts + 1
+    body = delivery.body.decode()
+    headers = {"content-type": "application/json", "webhook-id": delivery.msg_id,
+               "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": endpoint.signature(delivery.msg_id, now, body)}
+    status: int | None = None
+    retry_after = None
+    try:
+        response = await http.post(endpoint.url, content=body, headers=headers)
+        status = response.status_code
+        detail = f"HTTP {status}"
+        retry_after = _retry_after(response.headers.get("retry-after"), now)
+    except httpx.HTTPError as exc:
+        detail = type(exc).__name__
+    state: DeliveryState = "pending"
+    next_at = now
+    if status is not None and 200 <= status < 300:
+        state = "delivered"
+    elif status == 410:
+        state, detail = "abandoned", "HTTP 410 Gone: endpoint disabled"
+    elif number >= policy.max_attempts:
+        state, detail = "abandoned", f"{detail} after {number} attempts"
+    else:
+        next_at = now + timedelta(seconds=policy.delay(number, retry_after))
+    metrics.WEBHOOK_ATTEMPTS.labels("success" if state == "delivered" else "gone" if status == 410
+                                    else "failed_final" if state == "abandoned" else "failed_retrying").inc()
+    return DeliveryOutcome(export_id=export_id, msg_id=delivery.msg_id, url=delivery.url, attempt=number,
+                           state=state, status=status, detail=detail, next_attempt_at=next_at,
+                           disable_endpoint=status == 410)
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds: a number of seconds, or an HTTP date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - now).total_seconds())

@@ -7,7 +7,9 @@
 - encrypt: `[TYPE_keyid_enc:<urlsafe base64>]`, AES-SIV (deterministic, authenticated) under a key
   derived from the secret key with HKDF, the entity type bound as associated data. Reversible with the
   key: `decrypt_token`.
-- mask: one `*` per character.
+- mask: one mask character (the rule's `mask_char`, `*` by default) per character, but the rule's
+  `keep_last` trailing letters and digits (and what stands between them) stay: `***************1111`;
+  never more than half of them.
 - redact: `[TYPE]`.
 The key id in tokens lets keys rotate: a reader knows which key made a token.
 """
@@ -26,12 +28,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shared.errors import ConfigError
-from shared.messages import PiiAction
+from shared.messages import PiiRule
 from stages.sanitizer.recognizers.base import Detection
 
 MIN_KEY_BYTES = 16
 TOKEN_HEX_CHARS = 16  # 64 bits: no collisions to speak of below billions of distinct values
-MASK_CHAR = "*"
 _ENCRYPTION_KEY_INFO = b"cognigy-archiver/pii/aes-siv/v1"
 _KEY_ID = re.compile(r"[A-Za-z0-9]+")
 _ENCRYPTED_TOKEN = re.compile(
@@ -58,25 +59,39 @@ class Pseudonymizer:
         data = base64.urlsafe_b64encode(ciphertext).rstrip(b"=").decode()
         return f"[{entity_type}_{self.key_id}_enc:{data}]"
 
-    def replacement(self, action: PiiAction, detection: Detection) -> str:
-        if action == "tokenize":
+    def replacement(self, rule: PiiRule, detection: Detection, original: str) -> str:
+        """What replaces `original`, the text of `detection`, under `rule`."""
+        if rule.action == "tokenize":
             return self.token(detection.entity_type, detection.normalized)
-        if action == "encrypt":
+        if rule.action == "encrypt":
             return self.encrypt(detection.entity_type, detection.normalized)
-        if action == "mask":
-            return MASK_CHAR * detection.length
+        if rule.action == "mask":
+            return mask(original, rule.mask_char, rule.keep_last)
         return f"[{detection.entity_type}]"
 
-    def rewrite(self, text: str, detections: Sequence[Detection], actions: Mapping[str, PiiAction]) -> str:
+    def rewrite(self, text: str, detections: Sequence[Detection], rules: Mapping[str, PiiRule]) -> str:
         """`text` with each detection replaced; detections must not overlap (see `resolve_overlaps`)."""
         parts = []
         position = 0
         for detection in sorted(detections, key=lambda d: d.start):
             parts.append(text[position : detection.start])
-            parts.append(self.replacement(actions[detection.entity_type], detection))
+            original = text[detection.start : detection.end]
+            parts.append(self.replacement(rules[detection.entity_type], detection, original))
             position = detection.end
         parts.append(text[position:])
         return "".join(parts)
+
+
+def mask(text: str, mask_char: str, keep_last: int) -> str:
+    """`text` masked but for its last `keep_last` letters and digits (and anything between them); never
+    more than half of them, so that a short value is not shown whole."""
+    visible = min(keep_last, sum(c.isalnum() for c in text) // 2)
+    visible_from = len(text)
+    kept = 0
+    while kept < visible:
+        visible_from -= 1
+        kept += text[visible_from].isalnum()
+    return mask_char * visible_from + text[visible_from:]
 
 
 def resolve_overlaps(detections: Iterable[Detection]) -> list[Detection]:
@@ -99,6 +114,22 @@ def decrypt_token(key: bytes, token: str) -> str:
     match = _ENCRYPTED_TOKEN.fullmatch(token)
     if match is None:
         raise ValueError("not an encrypted PII token")
+    return _decrypt(key, match)
+
+
+def detokenize_text(key: bytes, key_id: str, text: str) -> str:
+    """`text` with every `encrypt` token replaced by its value. `tokenize` tokens stay: they cannot be
+    reversed. Raises ValueError naming the key id of a token made with another key."""
+
+    def value(match: re.Match[str]) -> str:
+        if match.group("key_id") != key_id:
+            raise ValueError(f"a token was made with key id {match.group('key_id')!r}, not {key_id!r}")
+        return _decrypt(key, match)
+
+    return _ENCRYPTED_TOKEN.sub(value, text)
+
+
+def _decrypt(key: bytes, match: re.Match[str]) -> str:
     data = match.group("data")
     ciphertext = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
     try:

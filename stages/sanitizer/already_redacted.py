@@ -31,9 +31,5 @@ def blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-def overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-    return any(start < span_end and span_start < end for span_start, span_end in spans)
-
-
 def is_redacted(text: str) -> bool:
     return _REDACTED.fullmatch(text.strip()) is not None

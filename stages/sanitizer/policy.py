@@ -1,11 +1,16 @@
 """What an export's PiiRules mean: which entity types are looked for, and what happens to each.
 
-- No rules: every built-in type is tokenized.
-- A rule names one type, or "ALL" for every built-in type no rule names. For a type named by several
-  rules, the first one counts; a type no rule names, with no "ALL" rule, is left as it is.
+- No rules: every built-in type but the opt-in ones (ORGANIZATION) is tokenized.
+- A rule names one type, or "ALL" for every built-in type no rule names (opt-in types excepted). For a
+  type named by several rules, the first one counts; a type no rule names, with no "ALL" rule, is left as
+  it is.
 - `min_length`: detections shorter than it (in characters of the original text) are left as they are.
+- `mask_char`, `keep_last`: for `mask`, the character that replaces each masked one and how many
+  trailing letters and digits stay visible (4 shows the last four digits of a card).
 - `pattern`: a regular expression that finds more of the rule's type; with a type that is not built in,
   it defines a custom type (its name becomes part of tokens, so upper-case letters, digits and `_`).
+- `ner_labels`: spaCy NER labels whose entities are of the rule's type: a custom type (e.g. "EVENT_NAME"
+  from ["EVENT"]) or other labels for a built-in NER type (LOCATION from ["GPE"] only).
 """
 
 from __future__ import annotations
@@ -16,50 +21,76 @@ from dataclasses import dataclass
 
 from shared.errors import ValidationFailed
 from shared.messages import PiiAction, PiiRule
-from stages.sanitizer.recognizers.base import Recognizer
-from stages.sanitizer.recognizers.registry import ENTITY_TYPES, build_recognizers
+from stages.sanitizer.recognizers.base import Detection, Recognizer
+from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS
+from stages.sanitizer.recognizers.registry import (
+    DEFAULT_NER_LABELS,
+    ENTITY_TYPES,
+    NER_LABELS,
+    OPT_IN_TYPES,
+    build_recognizers,
+)
 
 ALL = "ALL"
 _TYPE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 # The pattern runs over every text of an export; a long one is more likely a mistake than a need.
 MAX_PATTERN_CHARS = 500
+DEFAULT_RULES = (PiiRule(entity_type=ALL, action="tokenize"),)
 
 
 @dataclass(frozen=True)
 class Policy:
-    actions: dict[str, PiiAction]
-    min_lengths: dict[str, int]
+    rules: dict[str, PiiRule]  # entity type -> the rule that governs it
+    rule_index: dict[str, int | None]  # entity type -> that rule's index in the export's rules (None: default)
     recognizers: list[Recognizer]
 
+    @property
+    def actions(self) -> dict[str, PiiAction]:
+        return {name: rule.action for name, rule in self.rules.items()}
 
-DEFAULT_RULES = (PiiRule(entity_type=ALL, action="tokenize"),)
+    @property
+    def min_lengths(self) -> dict[str, int]:
+        return {name: rule.min_length for name, rule in self.rules.items() if rule.min_length > 0}
+
+    @property
+    def ner_labels(self) -> frozenset[str]:
+        """The NER labels some recognizer reads: without any, the model need not run."""
+        return frozenset().union(*(r.ner_labels for r in self.recognizers))
+
+    def keeps(self, detection: Detection, redacted: Sequence[tuple[int, int]]) -> bool:
+        """False for detections shorter than their rule's min_length or touching an already-redacted span."""
+        if detection.length < self.rules[detection.entity_type].min_length:
+            return False
+        return not any(detection.start < end and start < detection.end for start, end in redacted)
 
 
-def build_policy(rules: Sequence[PiiRule]) -> Policy:
+def build_policy(rules: Sequence[PiiRule], phone_regions: Sequence[str] = DEFAULT_REGIONS) -> Policy:
     """Raises ValidationFailed, naming each bad rule, if a rule cannot be applied."""
+    given = bool(rules)
     rules = tuple(rules) or DEFAULT_RULES
     _check(rules)
-    governing: dict[str, PiiRule] = {}
-    for rule in rules:
-        governing.setdefault(rule.entity_type, rule)
+    governing: dict[str, int] = {}
+    for index, rule in enumerate(rules):
+        governing.setdefault(rule.entity_type, index)
     catch_all = governing.pop(ALL, None)
     if catch_all is not None:
         for entity_type in ENTITY_TYPES:
-            governing.setdefault(entity_type, catch_all)
+            if entity_type not in OPT_IN_TYPES:
+                governing.setdefault(entity_type, catch_all)
     patterns = [(rule.entity_type, re.compile(rule.pattern)) for rule in rules if rule.pattern]
+    ner_labels = {rule.entity_type: rule.ner_labels for rule in rules if rule.ner_labels}
     return Policy(
-        actions={name: rule.action for name, rule in governing.items()},
-        min_lengths={name: rule.min_length for name, rule in governing.items() if rule.min_length > 0},
-        recognizers=build_recognizers(governing, patterns),
+        rules={name: rules[index] for name, index in governing.items()},
+        rule_index={name: index if given else None for name, index in governing.items()},
+        recognizers=build_recognizers(list(governing), patterns, ner_labels, phone_regions),
     )
 
 
 def _check(rules: Sequence[PiiRule]) -> None:
     problems: list[dict[str, str]] = []
     for index, rule in enumerate(rules):
-        field = f"pii_rules[{index}]"
         for part, problem in _problems(rule):
-            problems.append({"field": f"{field}.{part}", "problem": problem})
+            problems.append({"field": f"pii_rules[{index}].{part}", "problem": problem})
     if problems:
         raise ValidationFailed(problems)
 
@@ -69,20 +100,37 @@ def _problems(rule: PiiRule) -> list[tuple[str, str]]:
     problems = []
     if rule.min_length < 0:
         problems.append(("min_length", "must not be negative"))
-    if rule.pattern is None:
-        if rule.entity_type not in ENTITY_TYPES and rule.entity_type != ALL:
-            known = ", ".join((*ENTITY_TYPES, ALL))
-            problems.append(("entity_type", f"unknown type {rule.entity_type!r} (known: {known}); "
-                                            "a custom type needs a pattern"))
-    elif rule.entity_type == ALL:
-        problems.append(("pattern", "a pattern finds one type, not ALL"))
-    elif not _TYPE_NAME.fullmatch(rule.entity_type):
+    if len(rule.mask_char) != 1 or rule.mask_char.isspace() or rule.mask_char.isdigit():
+        problems.append(("mask_char", "must be one character, not a space or a digit"))
+    if rule.keep_last < 0:
+        problems.append(("keep_last", "must not be negative"))
+    elif rule.keep_last and rule.action != "mask":
+        problems.append(("keep_last", "applies to the mask action only"))
+    custom = rule.entity_type not in ENTITY_TYPES and rule.entity_type != ALL
+    if rule.entity_type == ALL and (rule.pattern or rule.ner_labels):
+        problems.append(("pattern" if rule.pattern else "ner_labels", "finds one type, not ALL"))
+    elif custom and not _TYPE_NAME.fullmatch(rule.entity_type):
         problems.append(("entity_type", "a custom type name is upper-case letters, digits and _"))
-    elif len(rule.pattern) > MAX_PATTERN_CHARS:
-        problems.append(("pattern", f"over {MAX_PATTERN_CHARS} characters"))
-    else:
-        try:
-            re.compile(rule.pattern)
-        except re.error as exc:
-            problems.append(("pattern", f"invalid regular expression: {exc}"))
+    elif custom and not (rule.pattern or rule.ner_labels):
+        known = ", ".join((*ENTITY_TYPES, ALL))
+        problems.append(("entity_type", f"unknown type {rule.entity_type!r} (known: {known}); "
+                                        "a custom type needs a pattern or ner_labels"))
+    unknown = sorted(set(rule.ner_labels) - NER_LABELS)
+    if unknown:
+        known = ", ".join(sorted(NER_LABELS))
+        problems.append(("ner_labels", f"unknown label(s) {', '.join(unknown)} (known: {known})"))
+    elif rule.ner_labels and rule.entity_type in ENTITY_TYPES and rule.entity_type not in DEFAULT_NER_LABELS:
+        problems.append(("ner_labels", f"{rule.entity_type} is not found by NER; use a custom type name"))
+    if rule.pattern is not None:
+        problems += _pattern_problems(rule.pattern)
     return problems
+
+
+def _pattern_problems(pattern: str) -> list[tuple[str, str]]:
+    if len(pattern) > MAX_PATTERN_CHARS:
+        return [("pattern", f"over {MAX_PATTERN_CHARS} characters")]
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return [("pattern", f"invalid regular expression: {exc}")]
+    return []

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cognigy_archiver.processes import ProcessGroup, child_env
-from shared.archive_store import FilesystemStore
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import StageLoop
 from shared.messages import (
@@ -26,6 +25,7 @@ from shared.messages import (
     page_key,
 )
 from shared.settings import Settings
+from shared.storage import FilesystemStore
 from shared.topics import ARCHIVE_SEGMENTS, DLQ, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from stages.archiver.stage import Archiver
 from stages.verifier.stage import Verifier
@@ -129,4 +129,4 @@ async def test_storage_failure_is_retried_without_loss(topics: Settings, tmp_pat
     await asyncio.wait_for(task, 30)
     [event] = [decode(v, SegmentWritten) for v in events]
     assert event.records == 1 and event.object_key is not None
-    assert FilesystemStore(blocker).exists(event.object_key)
+    assert await FilesystemStore(blocker).exists(event.object_key)

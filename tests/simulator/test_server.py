@@ -115,7 +115,7 @@ async def test_token_endpoint_grants_and_refuses() -> None:
 async def test_api_needs_a_valid_unexpired_bearer_token() -> None:
     async with simulator(msgspec.structs.replace(CONFIG, token_ttl_seconds=0)) as client:
         missing = await client.get("/api/v1/export/jobs/anything")
-        assert "bearer" in assert_problem(missing, 401, 401)["detail"]
+        assert "Bearer" in assert_problem(missing, 401, 401)["detail"]
         assert missing.headers["WWW-Authenticate"] == "Bearer"
 
         unknown = await client.get("/api/v1/export/jobs/anything", headers={"Authorization": "Bearer forged"})
@@ -274,7 +274,7 @@ async def test_storage_quota_smaller_than_the_selection_is_413() -> None:
 
 
 async def test_rate_limit_answers_429_with_retry_after() -> None:
-    async with simulator(msgspec.structs.replace(CONFIG, rate_limit_per_minute=3)) as client:
+    async with simulator(msgspec.structs.replace(CONFIG, rate_limit_requests=3)) as client:
         await authorize(client)  # request 1
         for _ in range(2):  # requests 2 and 3
             assert (await client.get("/api/v1/export/jobs/x")).status_code == 404
@@ -316,7 +316,7 @@ def test_config_defaults_match_the_local_demo() -> None:
     assert (config.host, config.port, config.seed, config.conversations) == ("127.0.0.1", 8780, 7, 300)
     assert (config.page_size, config.client_id, config.client_secret) == (50, "demo-client", "demo-secret")
     assert (config.token_ttl_seconds, config.job_ready_after_polls) == (3600, 2)
-    assert (config.corrupt_pages, config.rate_limit_per_minute) == ([], 0)
+    assert (config.corrupt_pages, config.rate_limit_requests) == ([], 0)
 
 
 def test_config_refuses_impossible_values() -> None:

@@ -23,6 +23,12 @@ class Detection(msgspec.Struct, frozen=True):
         return self.end - self.start
 
 
+def squash(text: str) -> str:
+    """Lower case with single spaces: the normalized form of names and addresses ("Jane  Doe" and
+    "jane doe" share a token)."""
+    return " ".join(text.lower().split())
+
+
 class TextContext(msgspec.Struct, frozen=True):
     """What is known about a text beyond the text itself.
 
@@ -35,7 +41,19 @@ class TextContext(msgspec.Struct, frozen=True):
 
 
 class Recognizer(Protocol):
+    """Finds one entity type. Candidates may score below the engine's threshold (MIN_SCORE): a context
+    word near them (`context_words`, matched as word prefixes: "birth" matches "birthday") or the
+    conversation (`TextContext.expected`) lifts them over it."""
+
     @property
     def entity_type(self) -> str: ...
+
+    @property
+    def context_words(self) -> tuple[str, ...]: ...
+
+    @property
+    def ner_labels(self) -> frozenset[str]:
+        """The NER labels it reads from `TextContext.entities`; empty if it needs no model."""
+        ...
 
     def detect(self, text: str, context: TextContext) -> list[Detection]: ...

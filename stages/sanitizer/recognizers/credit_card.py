@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from stages.sanitizer.digits import digit_runs
 from stages.sanitizer.recognizers.base import Detection, TextContext
 
 ENTITY_TYPE = "CREDIT_CARD"
@@ -24,6 +25,8 @@ _GROUP = re.compile(r"\d+")
 
 class CreditCardRecognizer:
     entity_type = ENTITY_TYPE
+    context_words = ("card", "credit", "debit", "visa", "mastercard", "amex", "cc", "payment")
+    ner_labels: frozenset[str] = frozenset()
 
     def detect(self, text: str, context: TextContext) -> list[Detection]:
         expected = ENTITY_TYPE in context.expected
@@ -37,6 +40,10 @@ class CreditCardRecognizer:
             if not cards and expected:
                 cards, score = _longest_card_length_run(groups), UNCHECKED_SCORE
             found += [Detection(start, end, ENTITY_TYPE, score, digits) for start, end, digits in cards]
+        if expected:
+            found += [Detection(run.start, run.end, ENTITY_TYPE,
+                                EXPECTED_SCORE if _plausible(run.digits) else UNCHECKED_SCORE, run.digits)
+                      for run in digit_runs(text, MIN_DIGITS) if run.spelled and len(run.digits) <= MAX_DIGITS]
         return found
 
 

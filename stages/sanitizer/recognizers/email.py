@@ -25,6 +25,8 @@ _SPELLED_AT = re.compile(rf"{_AT}", re.IGNORECASE)
 
 class EmailRecognizer:
     entity_type = ENTITY_TYPE
+    context_words = ("email", "e-mail", "mail")
+    ner_labels: frozenset[str] = frozenset()
 
     def detect(self, text: str, context: TextContext) -> list[Detection]:
         found = [Detection(m.start(), m.end(), ENTITY_TYPE, SCORE, m.group().lower())

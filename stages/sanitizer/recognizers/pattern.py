@@ -11,6 +11,9 @@ SCORE = 0.9
 
 
 class PatternRecognizer:
+    context_words: tuple[str, ...] = ()
+    ner_labels: frozenset[str] = frozenset()
+
     def __init__(self, entity_type: str, pattern: re.Pattern[str]) -> None:
         self.entity_type = entity_type
         self.pattern = pattern

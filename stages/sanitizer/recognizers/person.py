@@ -2,16 +2,19 @@
 - the answer to a bot question that asked for a name ("jane doe" after "What's your name?"),
 - self-introductions: "my name is X" (any case), "this is X", "I'm X", "call me X" (a lower-case X only
   if it does not look like an ordinary word: "I'm jane" yes, "I'm confused" no),
-- PERSON entities from the spaCy NER model, when one is loaded (they arrive in `TextContext.entities`).
+- PERSON entities from the spaCy NER model, when one is loaded (they arrive in `TextContext.entities`);
+  a PiiRule's `ner_labels` may name other labels.
 Normalized to lower case with single spaces, so "Jane Doe" and "jane  doe" share a token."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from stages.sanitizer.recognizers.base import Detection, TextContext
+from stages.sanitizer.recognizers.base import Detection, TextContext, squash
+from stages.sanitizer.recognizers.ner_entity import entity_spans
 
 ENTITY_TYPE = "PERSON"
 ANSWER_SCORE = 0.8
@@ -41,10 +44,11 @@ _INTRODUCTION = re.compile(
     rf"\b(?:(?P<strong>{_STRONG_CUE})|{_WEAK_CUE})\s+(?P<name>{_WORD}(?:[ \t]+{_WORD}){{0,2}})",
     re.IGNORECASE,
 )
-# What may come before the name in an answer: "sure, it's Jane Doe", "hi! my name is jane". ("It's X"
-# introduces a name only in an answer; elsewhere it is "it's broken".)
+# What may come before the name in an answer: "sure, it's Jane Doe", "hi! my name is jane", and with a
+# typo, "my nmae is jane". ("It's X" introduces a name only in an answer; elsewhere it is "it's broken".)
 _ANSWER_PREFIX = re.compile(
-    rf"^\s*(?:(?:sure|yes|yeah|ok|okay|hi|hello|hey)\b[\s,.!]*)?(?:(?:{_STRONG_CUE}|{_WEAK_CUE}|it['\u2019]?s)\s+)?",
+    rf"^\s*(?:(?:sure|yes|yeah|ok|okay|hi|hello|hey)\b[\s,.!]*)?"
+    rf"(?:(?:{_STRONG_CUE}|{_WEAK_CUE}|it['\u2019]?s|my\s+[^\W\d_]{{2,6}}\s+is)\s+)?",
     re.IGNORECASE,
 )
 _ANSWER_MAX_WORDS = 4
@@ -53,10 +57,14 @@ _TRAILING = " \t.,;:!?"
 
 class PersonRecognizer:
     entity_type = ENTITY_TYPE
+    context_words: tuple[str, ...] = ()
+
+    def __init__(self, labels: Iterable[str] = ("PERSON",)) -> None:
+        self.ner_labels = frozenset(labels)
 
     def detect(self, text: str, context: TextContext) -> list[Detection]:
-        found = [d for d in (_from_entity(text, start, end) for start, end, label in context.entities
-                             if label == "PERSON") if d is not None]
+        found = [_detection(text, start, end, NER_SCORE) for start, end in entity_spans(text, context, self.ner_labels)
+                 if _is_name(text[start:end])]
         found += _introductions(text)
         if ENTITY_TYPE in context.expected:
             answer = _answer(text)
@@ -65,12 +73,8 @@ class PersonRecognizer:
         return found
 
 
-def normalize(name: str) -> str:
-    return " ".join(name.lower().split())
-
-
 def _detection(text: str, start: int, end: int, score: float) -> Detection:
-    return Detection(start, end, ENTITY_TYPE, score, normalize(text[start:end]))
+    return Detection(start, end, ENTITY_TYPE, score, squash(text[start:end]))
 
 
 def _is_name_word(word: str, strong: bool) -> bool:
@@ -122,18 +126,8 @@ def _answer(text: str) -> Detection | None:
     return _detection(text, name[0].start(), name[-1].end(), ANSWER_SCORE)
 
 
-def _from_entity(text: str, start: int, end: int) -> Detection | None:
-    """An NER PERSON span, trimmed of a possessive and punctuation; spans with digits or '@' or made
-    only of ordinary words ("Thanks") are the model's mistakes."""
-    span = text[start:end]
-    for suffix in ("'s", "\u2019s"):
-        if span.endswith(suffix):
-            end -= len(suffix)
-    while end > start and text[end - 1] in _TRAILING:
-        end -= 1
-    span = text[start:end]
-    if not span or any(c.isdigit() or c == "@" for c in span):
-        return None
-    if all(w.lower() in NOT_NAMES for w in _NAME_WORD.findall(span)):
-        return None
-    return _detection(text, start, end, NER_SCORE)
+def _is_name(span: str) -> bool:
+    """False for the model's mistakes: spans with digits or '@', or made only of ordinary words ("Thanks")."""
+    if any(c.isdigit() or c == "@" for c in span):
+        return False
+    return not all(w.lower() in NOT_NAMES for w in _NAME_WORD.findall(span))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from stages.sanitizer.recognizers.base import Detection, TextContext
+from stages.sanitizer.recognizers.base import Detection, TextContext, squash
 
 ENTITY_TYPE = "STREET_ADDRESS"
 SCORE = 0.7
@@ -37,6 +37,8 @@ _TRAILING = " \t.,;:!?"
 
 class StreetAddressRecognizer:
     entity_type = ENTITY_TYPE
+    context_words = ("address", "live", "ship", "deliver", "street", "moved")
+    ner_labels: frozenset[str] = frozenset()
 
     def detect(self, text: str, context: TextContext) -> list[Detection]:
         expected = ENTITY_TYPE in context.expected
@@ -50,8 +52,4 @@ class StreetAddressRecognizer:
     def _detection(text: str, start: int, end: int, score: float) -> Detection:
         while end > start and text[end - 1] in _TRAILING:
             end -= 1
-        return Detection(start, end, ENTITY_TYPE, score, normalize(text[start:end]))
-
-
-def normalize(address: str) -> str:
-    return " ".join(address.lower().split())
+        return Detection(start, end, ENTITY_TYPE, score, squash(text[start:end]))

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from shared.errors import ConfigError
-from shared.messages import PiiAction
-from stages.sanitizer.actions import Pseudonymizer, decrypt_token, resolve_overlaps
+from shared.messages import PiiAction, PiiRule
+from stages.sanitizer.actions import Pseudonymizer, decrypt_token, mask, resolve_overlaps
 from stages.sanitizer.recognizers.base import Detection
 
 from .conftest import KEY, OTHER_KEY
@@ -57,9 +57,25 @@ def test_encryption_is_deterministic_and_round_trips_with_the_key() -> None:
 )
 def test_rewrite_per_action(action: PiiAction, replacement: str) -> None:
     text = "Hi Jane Doe !"
-    rewritten = Pseudonymizer(KEY, "k1").rewrite(text, [detection(3, 11)], {"PERSON": action})
+    rule = PiiRule(entity_type="PERSON", action=action)
+    rewritten = Pseudonymizer(KEY, "k1").rewrite(text, [detection(3, 11)], {"PERSON": rule})
     assert rewritten.startswith(replacement)
     assert "Jane" not in rewritten
+
+
+@pytest.mark.parametrize(
+    ("text", "mask_char", "keep_last", "masked"),
+    [
+        ("4111 1111 1111 1111", "*", 4, "***************1111"),
+        ("4111-1111-1111-1111", "#", 4, "###############1111"),
+        ("+1 (202) 555-0143", "X", 4, "XXXXXXXXXXXXX0143"),
+        ("Jane Doe", "*", 0, "********"),
+        ("Al", "*", 4, "*l"),  # never more than half of a value shows
+        ("jane@example.com", "*", 3, "*************com"),
+    ],
+)
+def test_mask_with_a_visible_tail(text: str, mask_char: str, keep_last: int, masked: str) -> None:
+    assert mask(text, mask_char, keep_last) == masked
 
 
 @pytest.mark.parametrize(

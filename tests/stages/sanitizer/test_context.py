@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from stages.sanitizer.context import asked_types, expected_types, key_types
+from stages.sanitizer.context import Expectation, asked_types, expectations, key_types
 
 from .conversation import turn
+
+
+def expected_types(records: list[dict[str, Any]]) -> list[frozenset[str]]:
+    return [e.types for e in expectations(records)]
 
 
 @pytest.mark.parametrize(
@@ -22,6 +28,10 @@ from .conversation import turn
         ("Your email address was updated.", set()),  # no question, no request
         ("How can I help you today?", set()),
         ("What's your IP address?", set()),
+        ("What's your date of birth?", {"DATE_OF_BIRTH"}),
+        ("And your ZIP code?", {"POSTAL_CODE"}),
+        ("Please give me your IBAN.", {"IBAN_CODE"}),
+        ("What are the last digits of your social security number?", {"US_SSN"}),
     ],
 )
 def test_asked_types(bot_text: str, types: set[str]) -> None:
@@ -37,17 +47,37 @@ def test_key_types(key: str, types: set[str]) -> None:
     assert key_types(key) == types
 
 
-def test_the_question_reaches_the_next_user_turn_only() -> None:
+def test_the_question_reaches_the_user_turns_up_to_the_next_bot_or_agent_turn() -> None:
     records = [
         turn(0, "bot", "What's your name?"),
         turn(1, "bot", "(you can skip this)"),
         turn(2, "user", "jane doe"),
         turn(3, "user", "and I need help"),
-        turn(4, "bot", "What's your email?"),
-        turn(5, "agent", "Hi, I'm taking over"),
-        turn(6, "user", "ok"),
+        turn(4, "bot", "Thanks!"),
+        turn(5, "user", "ok"),
+        turn(6, "bot", "What's your email?"),
+        turn(7, "agent", "Hi, I'm taking over"),
+        turn(8, "user", "ok"),
     ]
-    assert expected_types(records) == [set(), set(), {"PERSON"}, set(), set(), set(), set()]
+    assert expected_types(records) == [set(), set(), {"PERSON"}, {"PERSON"}, set(), set(), set(), set(), set()]
+
+
+def test_a_bot_turn_that_asks_to_go_on_keeps_the_question_open() -> None:
+    records = [
+        turn(0, "bot", "What's the best phone number to reach you?"),
+        turn(1, "user", "415 555"),
+        turn(2, "bot", "Got it, and the rest?"),
+        turn(3, "user", "0143"),
+        turn(4, "bot", "Which card would you like to use?"),
+        turn(5, "user", "4111 1111"),
+        turn(6, "bot", "Sorry, please try again"),
+        turn(7, "user", "4111 1111 1111 1111"),
+    ]
+    phone, card = frozenset({"PHONE_NUMBER"}), frozenset({"CREDIT_CARD"})
+    assert expectations(records) == [
+        Expectation(), Expectation(phone, 0), Expectation(), Expectation(phone, 0),
+        Expectation(), Expectation(card, 4), Expectation(), Expectation(card, 4),
+    ]
 
 
 def test_records_are_read_per_session_in_timestamp_order() -> None:

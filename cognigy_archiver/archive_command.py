@@ -1,0 +1,148 @@
+"""`cognigy-archiver archive verify|expire|hold|release` and `cognigy-archiver audit verify`: the archive
+and its audit log, checked and kept on schedule, on whichever storage backend the settings name."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import msgspec
+import typer
+
+from shared.audit import AuditLog, verify_against_storage, verify_log
+from shared.errors import ArchiverError
+from shared.manifest import verify_export
+from shared.retention import expire_exports, release_legal_hold, set_legal_hold
+from shared.settings import Settings
+from shared.storage import ObjectStore, open_store
+
+archive_app = typer.Typer(no_args_is_help=True, help="Verify the archive and delete what has expired.")
+audit_app = typer.Typer(no_args_is_help=True, help="Check the audit log.")
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    from cognigy_archiver.cli import settings_or_fail  # the CLI imports this module: import it late
+
+    return settings_or_fail()
+
+
+def _fail(error: ArchiverError) -> NoReturn:
+    from cognigy_archiver.cli import fail
+
+    fail(error)
+
+
+def _with_store(settings: Settings, work: Callable[[ObjectStore], Awaitable[T]]) -> T:
+    async def run() -> T:
+        async with open_store(settings) as store:
+            return await work(store)
+
+    try:
+        return asyncio.run(run())
+    except ArchiverError as exc:
+        _fail(exc)
+
+
+def _audit(settings: Settings, store: ObjectStore) -> AuditLog:
+    settings.require("audit_hmac_key")
+    return AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
+
+
+def _parse_time(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(ArchiverError(f"--now: {text!r} is not an ISO-8601 time"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@archive_app.command("verify")
+def archive_verify(export_id: str) -> None:
+    """Re-read every object of an export and check hashes, sizes and record counts against its manifest."""
+    report = _with_store(_settings(), lambda store: verify_export(store, export_id))
+    for problem in report.problems:
+        typer.secho(f"  - {problem}", fg="red", err=True)
+    if not report.ok:
+        typer.secho(f"{export_id}: {len(report.problems)} problem(s)", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{export_id}: OK, {report.segments} segments, {report.records} records match the manifest")
+
+
+@archive_app.command("expire")
+def archive_expire(
+    now: Annotated[str | None, typer.Option(help="expire as of this ISO-8601 time (default: now)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be deleted, delete nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per export")] = False,
+) -> None:
+    """Delete every export whose retention has run out, unless it is under legal hold (audit-logged)."""
+    settings = _settings()
+    when = _parse_time(now)
+    results = _with_store(settings, lambda store: expire_exports(store, _audit(settings, store), when, dry_run))
+    for r in results:
+        if as_json:
+            typer.echo(json.dumps(msgspec.to_builtins(r)))
+        else:
+            until = f" (expires {r.expires_at:%Y-%m-%d %H:%M}Z)" if r.expires_at else ""
+            verb = "would expire" if dry_run and r.outcome == "expired" else r.outcome
+            typer.echo(f"{verb:<12} {r.export_id}{until}" + (f", {r.objects} objects" if r.objects else ""))
+    if not as_json:
+        deleted = sum(r.outcome == "expired" for r in results)
+        typer.echo(f"{deleted} export(s) {'to expire' if dry_run else 'expired'}, "
+                   f"{sum(r.outcome == 'held' for r in results)} held")
+
+
+@archive_app.command("hold")
+def archive_hold(export_id: str, reason: Annotated[str, typer.Option(help="why (recorded in the audit log)")]) -> None:
+    """Set a legal hold: `archive expire` keeps the export until the hold is released."""
+    settings = _settings()
+    _with_store(settings, lambda store: _hold(settings, store, export_id, reason))
+    typer.echo(f"{export_id}: legal hold set")
+
+
+async def _hold(settings: Settings, store: ObjectStore, export_id: str, reason: str) -> None:
+    if not await store.keys(export_id):
+        raise ArchiverError(f"no export {export_id!r} in the archive")
+    await set_legal_hold(store, _audit(settings, store), export_id, reason, datetime.now(UTC))
+
+
+@archive_app.command("release")
+def archive_release(export_id: str) -> None:
+    """Release a legal hold."""
+    settings = _settings()
+    _with_store(settings, lambda store: release_legal_hold(store, _audit(settings, store), export_id,
+                                                           datetime.now(UTC)))
+    typer.echo(f"{export_id}: legal hold released")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    storage: Annotated[bool, typer.Option(help="also compare with the copy in the archive storage")] = True,
+) -> None:
+    """Check every entry's HMAC and the hash chain; exits 1 on any edited, removed or reordered entry."""
+    settings = _settings()
+    try:
+        settings.require("audit_hmac_key")
+    except ArchiverError as exc:
+        _fail(exc)
+    path = Path(settings.audit_log_path)
+    if not path.exists():
+        _fail(ArchiverError(f"no audit log at {path}"))
+    problems = verify_log(path, settings.audit_hmac_key.encode())
+    if storage:
+        problems += _with_store(settings, lambda store: verify_against_storage(path, store))
+    for problem in problems:
+        typer.secho(f"  - {problem}", fg="red", err=True)
+    entries = len(path.read_bytes().splitlines())
+    if problems:
+        typer.secho(f"{path}: {len(problems)} problem(s) in {entries} entries", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{path}: OK, {entries} entries, chain and signatures intact" + (
+        ", storage copy matches" if storage else ""))
+

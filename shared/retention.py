@@ -1,0 +1,88 @@
+"""Retention: exports past their `expires_at` (completion + `retention_days`) are deleted, unless a legal
+hold is set on them; every deletion and hold change is written to the audit log. Used by
+`cognigy-archiver archive expire|hold` and by the archiver's optional periodic task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+import msgspec
+
+from shared.audit import STORAGE_FOLDER, AuditLog
+from shared.manifest import read_manifest
+from shared.segments import legal_hold_key
+from shared.storage import ObjectMissing, ObjectStore, StorageError
+
+log = logging.getLogger(__name__)
+
+
+class LegalHold(msgspec.Struct, frozen=True, kw_only=True):
+    export_id: str
+    reason: str
+    set_at: datetime
+
+
+class Expiry(msgspec.Struct, frozen=True, kw_only=True):
+    export_id: str
+    expires_at: datetime | None
+    outcome: str  # "expired", "held", "kept", "no manifest"
+    objects: int = 0
+
+
+async def expire_exports(store: ObjectStore, audit: AuditLog, now: datetime, dry_run: bool = False) -> list[Expiry]:
+    """Delete every complete export whose retention has run out and that has no legal hold."""
+    results = []
+    for export_id in await store.folders():
+        if export_id == STORAGE_FOLDER:
+            continue
+        try:
+            manifest = await read_manifest(store, export_id)
+        except ObjectMissing:
+            results.append(Expiry(export_id=export_id, expires_at=None, outcome="no manifest"))
+            continue
+        expires_at = manifest.expires_at
+        if expires_at is None or expires_at > now:
+            results.append(Expiry(export_id=export_id, expires_at=expires_at, outcome="kept"))
+            continue
+        if await store.exists(legal_hold_key(export_id)):
+            results.append(Expiry(export_id=export_id, expires_at=expires_at, outcome="held"))
+            continue
+        keys = await store.keys(export_id)
+        if not dry_run:
+            # The audit entry first: a crash after it repeats the deletion, never leaves one unrecorded.
+            await audit.append(f"expired:{export_id}", "export expired", export_id, {
+                "expires_at": expires_at.isoformat(), "retention_days": manifest.retention_days,
+                "objects": len(keys), "bytes": manifest.bytes}, at=now)
+            # The manifest goes last, so an interrupted deletion is found and finished by the next run.
+            await store.delete([k for k in keys if not k.endswith("/manifest.json")])
+            await store.delete([k for k in keys if k.endswith("/manifest.json")])
+            log.info("export %s expired (%s): %d objects deleted", export_id, expires_at.isoformat(), len(keys),
+                     extra={"export_id": export_id})
+        results.append(Expiry(export_id=export_id, expires_at=expires_at, outcome="expired", objects=len(keys)))
+    return results
+
+
+async def set_legal_hold(store: ObjectStore, audit: AuditLog, export_id: str, reason: str, now: datetime) -> None:
+    hold = LegalHold(export_id=export_id, reason=reason, set_at=now)
+    await store.put(legal_hold_key(export_id), msgspec.json.encode(hold))
+    await audit.append(f"hold:{export_id}:{now.isoformat()}", "legal hold set", export_id, {"reason": reason}, at=now)
+
+
+async def release_legal_hold(store: ObjectStore, audit: AuditLog, export_id: str, now: datetime) -> None:
+    await store.delete([legal_hold_key(export_id)])
+    await audit.append(f"release:{export_id}:{now.isoformat()}", "legal hold released", export_id, {}, at=now)
+
+
+async def expire_periodically(store: ObjectStore, audit: AuditLog, interval: float, stop: asyncio.Event) -> None:
+    """The archiver's optional task: expire every `interval` seconds until `stop`. A failing run is
+    logged and tried again at the next interval."""
+    while not stop.is_set():
+        try:
+            await expire_exports(store, audit, datetime.now(UTC))
+        except (StorageError, OSError) as exc:  # storage down: the next run tries again
+            log.warning("expiry run failed: %s", exc)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)

@@ -1,0 +1,168 @@
+"""How the fetcher proves who it is to Cognigy, behind one interface: OAuth2 client credentials, an API
+key, or a username/password login. The API client asks for credentials per request and, after a 401,
+for one refresh."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from shared import metrics
+from shared.errors import ConfigError
+from shared.settings import Settings
+from stages.fetcher.errors import AuthenticationFailed, PermissionDenied
+from stages.fetcher.responses import json_object
+
+# Which API a request goes to: each takes credentials its own way. "token" requests carry none.
+Surface = Literal["token", "export_job", "rest", "odata"]
+TOKEN_PATH = "/auth/oauth2/token"
+LOGIN_PATH = "/api/v1/auth/login"
+REFRESH_MARGIN_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Credentials:
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    generation: int = 0  # which token: a 401 refreshes only if nobody refreshed since this one was handed out
+
+
+class TokenTransport(Protocol):
+    async def request(self, method: str, url: str, *, surface: Surface, data: dict[str, str] | None = None,
+                      json: Any = None, passthrough: frozenset[int] = frozenset()) -> httpx.Response: ...
+
+
+class Authenticator(ABC):
+    method: str
+    hint: str  # the settings to check when Cognigy refuses the credentials
+
+    @abstractmethod
+    async def credentials(self, surface: Surface) -> Credentials: ...
+
+    async def refresh(self, stale: Credentials) -> bool:
+        """After a 401: get fresh credentials; False if there is nothing to refresh (the 401 is final)."""
+        return False
+
+    @abstractmethod
+    def secrets(self) -> list[str]:
+        """Every secret value in play (tokens included), so error text can be scrubbed of them."""
+
+
+class ApiKeyAuth(Authenticator):
+    method = "api_key"
+    hint = "CA_COGNIGY_API_KEY"
+
+    def __init__(self, settings: Settings) -> None:
+        settings.require("cognigy_api_key")
+        self.key = settings.cognigy_api_key
+        self.in_query = settings.cognigy_api_key_in == "query"
+
+    async def credentials(self, surface: Surface) -> Credentials:
+        # REST: `X-API-Key` or `api_key`; OData: `apikey`, as header or query (cognigy-api.md section 1).
+        name = "apikey" if surface == "odata" else ("api_key" if self.in_query else "X-API-Key")
+        return Credentials(params={name: self.key}) if self.in_query else Credentials(headers={name: self.key})
+
+    def secrets(self) -> list[str]:
+        return [self.key]
+
+
+class BearerTokenAuth(Authenticator):
+    """A cached bearer token, renewed ahead of expiry; one renewal at a time however many requests wait."""
+
+    def __init__(self, settings: Settings, transport: TokenTransport, secret: str) -> None:
+        self.secret = secret  # what the token is obtained with
+        self.base_url = settings.cognigy_base_url.rstrip("/")
+        self.scope = settings.cognigy_scope
+        self.transport = transport
+        self._token: str | None = None
+        self._type = "Bearer"
+        self._renew_at = 0.0
+        self._generation = 0
+        self._lock = asyncio.Lock()
+
+    @abstractmethod
+    async def _request_token(self) -> httpx.Response: ...
+
+    async def credentials(self, surface: Surface) -> Credentials:
+        if surface == "odata":
+            raise ConfigError("Cognigy's OData endpoint accepts only an API key: set CA_COGNIGY_AUTH=api_key "
+                              "and CA_COGNIGY_API_KEY (its user needs the odata role)")
+        async with self._lock:
+            if self._token is None or time.monotonic() >= self._renew_at:
+                await self._renew()
+            return Credentials(headers={"Authorization": f"{self._type} {self._token}"}, generation=self._generation)
+
+    async def refresh(self, stale: Credentials) -> bool:
+        async with self._lock:
+            if stale.generation == self._generation:
+                await self._renew()
+        return True
+
+    def secrets(self) -> list[str]:
+        return [self.secret, *([self._token] if self._token else [])]
+
+    async def _renew(self) -> None:
+        response = await self._request_token()
+        body = json_object(response)
+        if response.status_code != 200 or "access_token" not in body:
+            self._refuse(response.status_code, body)
+        expires_in = float(body.get("expires_in") or 3600)
+        self._token = str(body["access_token"])
+        self._type = str(body.get("token_type") or "Bearer").capitalize()
+        # Renew before the server's expiry: a margin of a minute, less for short-lived tokens.
+        self._renew_at = time.monotonic() + expires_in - min(REFRESH_MARGIN_SECONDS, expires_in / 10)
+        self._generation += 1
+        metrics.TOKEN_REFRESHES.inc()
+
+    def _refuse(self, status: int, body: dict[str, Any]) -> None:
+        reason = str(body.get("error_description") or body.get("detail") or body.get("error") or "no reason given")
+        if body.get("error") == "invalid_scope" or status == 403:
+            raise PermissionDenied(f"Cognigy refused the scope {self.scope or '(default)'!r} ({status}): {reason}; "
+                                   "grant it to the client or change CA_COGNIGY_SCOPE")
+        raise AuthenticationFailed(f"Cognigy refused the {self.method} credentials ({status}): {reason}; "
+                                   f"check {self.hint}")
+
+
+class OAuth2ClientCredentials(BearerTokenAuth):
+    method = "oauth2"
+    hint = "CA_COGNIGY_CLIENT_ID and CA_COGNIGY_CLIENT_SECRET"
+
+    def __init__(self, settings: Settings, transport: TokenTransport) -> None:
+        settings.require("cognigy_client_id", "cognigy_client_secret")
+        super().__init__(settings, transport, settings.cognigy_client_secret)
+        self.client_id = settings.cognigy_client_id
+
+    async def _request_token(self) -> httpx.Response:
+        form = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.secret}
+        if self.scope:
+            form["scope"] = self.scope
+        return await self.transport.request("POST", self.base_url + TOKEN_PATH, surface="token", data=form,
+                                            passthrough=frozenset({400, 401, 403}))
+
+
+class PasswordLogin(BearerTokenAuth):
+    method = "password"
+    hint = "CA_COGNIGY_USERNAME and CA_COGNIGY_PASSWORD"
+
+    def __init__(self, settings: Settings, transport: TokenTransport) -> None:
+        settings.require("cognigy_username", "cognigy_password")
+        super().__init__(settings, transport, settings.cognigy_password)
+        self.username = settings.cognigy_username
+
+    async def _request_token(self) -> httpx.Response:
+        body = {"username": self.username, "password": self.secret, "scope": self.scope.split()}
+        return await self.transport.request("POST", self.base_url + LOGIN_PATH, surface="token", json=body,
+                                            passthrough=frozenset({400, 401, 403}))
+
+
+def authenticator(settings: Settings, transport: TokenTransport) -> Authenticator:
+    if settings.cognigy_auth == "api_key":
+        return ApiKeyAuth(settings)
+    if settings.cognigy_auth == "password":
+        return PasswordLogin(settings, transport)
+    return OAuth2ClientCredentials(settings, transport)

@@ -1,0 +1,86 @@
+"""One export from start (or checkpoint) to its last page, the same with Kafka (the stage) and without (the
+`fetch` command): the caller's sink decides where pages and checkpoints go."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Protocol
+
+import msgspec
+from opentelemetry import trace
+
+from shared.messages import ExportRequest, FetchCheckpoint
+from shared.telemetry import tracer
+from stages.fetcher.errors import QuotaExceeded
+from stages.fetcher.pages import FetchedPage
+from stages.fetcher.sources import Source
+
+log = logging.getLogger(__name__)
+MEBIBYTE = 1024 * 1024
+
+
+class PageSink(Protocol):
+    async def job_created(self, checkpoint: FetchCheckpoint) -> None:
+        """The export's server-side job exists: record it before any page, so a restart does not make another."""
+        ...
+
+    async def job_progress(self, checkpoint: FetchCheckpoint, percent: int) -> None: ...
+
+    async def page(self, index: int, page: FetchedPage, checkpoint: FetchCheckpoint) -> None:
+        """Keep page `index` and the checkpoint after it, atomically."""
+        ...
+
+
+async def run_export(source: Source, request: ExportRequest, checkpoint: FetchCheckpoint | None, sink: PageSink,
+                     stop: asyncio.Event, poll_interval: float) -> FetchCheckpoint:
+    """Fetch until the last page (the returned checkpoint is `done`) or until `stop` is set."""
+    if checkpoint is None:
+        job_id = await source.prepare(request)
+        checkpoint = FetchCheckpoint(export_id=request.export_id, job_id=job_id, next_page_index=0, resume_token=None,
+                                     records=0, started_at=datetime.now(UTC), source=request.source)
+        await sink.job_created(checkpoint)
+    if not await _wait_until_ready(source, checkpoint, sink, stop, poll_interval):
+        return checkpoint
+    pages = source.pages(request, checkpoint.job_id, checkpoint.resume_token)
+    quota = request.options.max_storage_mb
+    async with contextlib.aclosing(pages):
+        while not stop.is_set():
+            index = checkpoint.next_page_index
+            with tracer().start_as_current_span("fetch page", kind=trace.SpanKind.PRODUCER) as span:
+                page = await anext(pages)
+                span.set_attributes({"cognigy.export_id": request.export_id, "cognigy.page_index": index,
+                                     "cognigy.page_bytes": len(page.body), "cognigy.source_sha256": page.sha256,
+                                     "cognigy.source": request.source, "cognigy.checksum_verified": page.verified})
+                checkpoint = msgspec.structs.replace(
+                    checkpoint, next_page_index=index + 1, resume_token=page.resume_token,
+                    records=checkpoint.records + page.records, bytes=checkpoint.bytes + len(page.body),
+                    last_sha256=page.sha256, done=page.resume_token is None,
+                    mismatched_pages=checkpoint.mismatched_pages + ([] if page.verified else [index]))
+                if quota is not None and checkpoint.bytes > quota * MEBIBYTE:
+                    raise QuotaExceeded(f"export {request.export_id} passed its storage quota of {quota} MB at "
+                                        f"page {index} ({checkpoint.bytes / MEBIBYTE:.2f} MB fetched)")
+                if not page.verified:
+                    log.warning("export %s page %d: %s", request.export_id, index, page.problem,
+                                extra={"export_id": request.export_id, "page_index": index})
+                await sink.page(index, page, checkpoint)
+            if checkpoint.done:
+                break
+    return checkpoint
+
+
+async def _wait_until_ready(source: Source, checkpoint: FetchCheckpoint, sink: PageSink, stop: asyncio.Event,
+                            poll_interval: float) -> bool:
+    percent = -1
+    while not stop.is_set():
+        progress = await source.progress(checkpoint.job_id)
+        if progress.percent != percent:
+            percent = progress.percent
+            await sink.job_progress(checkpoint, percent)
+        if progress.ready:
+            return True
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll_interval)
+    return False

@@ -1,0 +1,125 @@
+"""Finding PII in a batch of Cognigy records: where the texts are, what the conversation says each one
+holds, what single texts hold (`detector`, in this process or a pool of workers), then what only the
+whole session shows: numbers split across turns (`split_values`) and values found once and repeated
+(`echoes`). Identical texts with the same expectation (bot prompts repeat in every session) are analysed
+once. Nothing here logs a text or a value."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from shared.messages import PiiRule
+from stages.sanitizer.actions import resolve_overlaps
+from stages.sanitizer.already_redacted import blank, redacted_spans
+from stages.sanitizer.context import Expectation, expectations, key_types
+from stages.sanitizer.detector import TextDetector, TextItem
+from stages.sanitizer.echoes import Echoes
+from stages.sanitizer.fields import Leaf, text_leaves
+from stages.sanitizer.ner import AUTO, load_model, resolve_model
+from stages.sanitizer.policy import Policy
+from stages.sanitizer.pool import DetectorPool
+from stages.sanitizer.recognizers.base import Detection
+from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS, PhoneRecognizer
+from stages.sanitizer.split_values import split_readers, split_values
+
+_INPUT_TEXT = ("inputText",)
+
+
+class Finding(msgspec.Struct, frozen=True):
+    """One text of one record (`records[record]` at `leaf.path`) and the PII found in it: non-overlapping,
+    sorted by start, with character offsets into `leaf.text`."""
+
+    record: int
+    leaf: Leaf
+    detections: list[Detection]
+
+
+class PiiAnalyzer:
+    def __init__(self, model: str = AUTO, workers: int = 1, phone_regions: Sequence[str] = DEFAULT_REGIONS,
+                 allow_list: Sequence[str] = ()) -> None:
+        """`model`: "auto", "none" or a spaCy package name (see `ner.resolve_model`); `workers`: processes
+        that find PII in texts (1: this process, no pool); `allow_list`: see `TextDetector`."""
+        name = resolve_model(model)
+        nlp = None if name is None or workers > 1 else load_model(name)
+        self._local = TextDetector(nlp, phone_regions, allow_list)
+        self._pool = DetectorPool(workers, name, phone_regions, allow_list) if workers > 1 else None
+        self.uses_ner = name is not None
+        self._readers = split_readers(PhoneRecognizer(phone_regions).possible_number)
+
+    def policy(self, rules: Sequence[PiiRule]) -> Policy:
+        """Raises ValidationFailed if a rule cannot be applied."""
+        return self._local.policy(rules)
+
+    def analyze_records(self, records: Sequence[Mapping[str, Any]], rules: Sequence[PiiRule]) -> list[Finding]:
+        """Every text of every record, in record order, with the PII found in it per `rules`.
+        Raises ValidationFailed if a rule cannot be applied."""
+        policy = self.policy(rules)
+        texts, items = _texts(records)
+        found = self._detect(items, rules)
+        by_session: defaultdict[Any, list[int]] = defaultdict(list)
+        for position, (record, _, _) in enumerate(texts):
+            by_session[records[record].get("sessionId")].append(position)
+        for positions in by_session.values():
+            self._join_split_values(texts, found, positions)
+            _add_echoes(texts, items, found, positions, policy)
+        return [Finding(record, leaf, detections) for (record, leaf, _), detections in zip(texts, found, strict=True)]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    def _detect(self, items: list[TextItem], rules: Sequence[PiiRule]) -> list[list[Detection]]:
+        unique = list(dict.fromkeys(items))
+        detect = self._local.detect if self._pool is None else self._pool.detect
+        by_item = dict(zip(unique, detect(unique, rules), strict=True))
+        return [by_item[item] for item in items]
+
+    def _join_split_values(self, texts: list[_Text], found: list[list[Detection]], positions: list[int]) -> None:
+        answers: defaultdict[int, list[int]] = defaultdict(list)
+        for p in positions:
+            _, leaf, expectation = texts[p]
+            if leaf.path == _INPUT_TEXT and expectation.question is not None:
+                answers[expectation.question].append(p)
+        for group in answers.values():
+            if len(group) < 2:
+                continue
+            expected = texts[group[0]][2].types
+            joined = split_values([(texts[p][1].text, found[p]) for p in group], expected, self._readers)
+            if joined is not None:
+                for p, detections in zip(group, joined, strict=True):
+                    found[p] = resolve_overlaps(detections)
+
+
+_Text = tuple[int, Leaf, Expectation]  # record index, the text, what the conversation expects in it
+
+
+def _texts(records: Sequence[Mapping[str, Any]]) -> tuple[list[_Text], list[TextItem]]:
+    asked = expectations(records)
+    texts: list[_Text] = []
+    items = []
+    for index, record in enumerate(records):
+        for leaf in text_leaves(record):
+            if leaf.key is not None:
+                expectation = Expectation(key_types(leaf.key))
+            elif leaf.path == _INPUT_TEXT:
+                expectation = asked[index]
+            else:
+                expectation = Expectation()
+            spans = redacted_spans(leaf.text)
+            texts.append((index, leaf, expectation))
+            items.append(TextItem(blank(leaf.text, spans), expectation.types, tuple(spans)))
+    return texts, items
+
+
+def _add_echoes(
+    texts: list[_Text], items: list[TextItem], found: list[list[Detection]], positions: list[int], policy: Policy
+) -> None:
+    echoes = Echoes((texts[p][1].text, d) for p in positions for d in found[p])
+    for p in positions:
+        extra = [d for d in echoes.find(items[p].text) if policy.keeps(d, items[p].redacted)]
+        if extra:
+            found[p] = resolve_overlaps([*found[p], *extra])

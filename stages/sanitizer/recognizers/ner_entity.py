@@ -1,0 +1,53 @@
+"""Entities of the spaCy NER model, by label, as one entity type: LOCATION (GPE, LOC, FAC) and
+ORGANIZATION (ORG) are built in; a PiiRule's `ner_labels` maps any labels to its type. Spans are trimmed
+of a possessive and punctuation; spans without a letter, or with '@' (the model's guesses at emails and
+numbers), are dropped. Normalized to lower case with single spaces."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from stages.sanitizer.recognizers.base import Detection, TextContext
+
+SCORE = 0.85
+_TRAILING = " \t.,;:!?\"')("
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+class NerEntityRecognizer:
+    context_words: tuple[str, ...] = ()
+
+    def __init__(self, entity_type: str, labels: Iterable[str]) -> None:
+        self.entity_type = entity_type
+        self.ner_labels = frozenset(labels)
+
+    def detect(self, text: str, context: TextContext) -> list[Detection]:
+        found = []
+        for start, end in entity_spans(text, context, self.ner_labels):
+            span = text[start:end]
+            if _LETTER.search(span) and "@" not in span:
+                found.append(Detection(start, end, self.entity_type, SCORE, normalize(span)))
+        return found
+
+
+def entity_spans(text: str, context: TextContext, labels: frozenset[str]) -> list[tuple[int, int]]:
+    """The (start, end) of each entity with one of `labels`, without a trailing possessive or punctuation."""
+    spans = []
+    for start, end, label in context.entities:
+        if label not in labels:
+            continue
+        for suffix in ("'s", "\u2019s"):
+            if text.endswith(suffix, start, end):
+                end -= len(suffix)
+        while end > start and text[end - 1] in _TRAILING:
+            end -= 1
+        while start < end and text[start] in _TRAILING:
+            start += 1
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
+def normalize(text: str) -> str:
+    return " ".join(text.lower().split())

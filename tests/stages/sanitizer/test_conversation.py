@@ -1,0 +1,103 @@
+"""What only the conversation shows: answers explained by the bot's question, spelled-out digits, values
+split across turns, values the session repeats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.messages import PiiRule, RedactionCount
+from stages.sanitizer import PiiEngine
+
+from .conversation import dialogue
+
+REDACT = [PiiRule(entity_type="ALL", action="redact")]
+
+
+def texts(engine: PiiEngine, records: list[dict[str, Any]], rules: list[PiiRule] = REDACT) -> list[str]:
+    sanitized, _ = engine.sanitize_records(records, rules)
+    return [r["inputText"] for r in sanitized]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "redacted"),
+    [
+        ("What's the best phone number to reach you?", "four one five, five five five, zero one four three",
+         "[PHONE_NUMBER]"),
+        ("Please enter the card number.", "four one one one" + " one one one one" * 3, "[CREDIT_CARD]"),
+        ("What's your date of birth?", "it's 14 March 1985", "it's [DATE_OF_BIRTH]"),
+        ("And your ZIP code?", "94105", "[POSTAL_CODE]"),
+        ("What's your social security number?", "536221234", "[US_SSN]"),
+        ("What's your IBAN?", "de89 3704 0044 0532 0130 00", "[IBAN_CODE]"),
+        ("Who am I speaking with?", "my nmae is jane doe", "my nmae is [PERSON]"),
+    ],
+)
+def test_an_answer_explained_by_the_question(engine: PiiEngine, question: str, answer: str, redacted: str) -> None:
+    assert texts(engine, dialogue(("bot", question), ("user", answer.strip())))[1] == redacted
+
+
+@pytest.mark.parametrize("go_on", [None, "And the rest?"])
+def test_a_number_split_across_turns_is_one_value(engine: PiiEngine, go_on: str | None) -> None:
+    turns = [("bot", "Which number should we call you back on?"), ("user", "it's +1 (415) 555")]
+    turns += [("bot", go_on)] if go_on else []
+    turns += [("user", "0143"), ("bot", "Thanks!"), ("user", "ok 2 more things")]
+    records = dialogue(*turns)
+    sanitized, _ = engine.sanitize_records(records, [])
+    answers = [r["inputText"] for r in sanitized if r["source"] == "user"]
+    whole, _ = engine.sanitize_records(dialogue(("user", "call me on +1 415 555 0143")), [])
+    token = whole[0]["inputText"].removeprefix("call me on ")
+    assert answers == [f"it's {token}", token, "ok 2 more things"]  # both parts: the whole number's token
+
+
+def test_a_long_unrelated_turn_after_the_answer_is_not_part_of_it(engine: PiiEngine) -> None:
+    records = dialogue(("bot", "What's your phone number?"), ("user", "+1 415 555 0143"),
+                       ("user", "also my order 3404-2722 was 4 items, total $460.99"))
+    assert texts(engine, records)[2] == records[2]["inputText"]
+
+
+def test_every_record_carries_its_summary(engine: PiiEngine) -> None:
+    records = dialogue(("bot", "What's your name?"), ("user", "jane doe"), ("bot", "Thanks jane!"),
+                       ("user", "mail jane@example.com"))
+    rules = [PiiRule(entity_type="EMAIL_ADDRESS", action="encrypt"), PiiRule(entity_type="ALL")]
+    result = engine.sanitize_page(records, rules)
+    contact = RedactionCount(entity_type="CONTACT_ID", action="tokenize", count=1)
+    person = RedactionCount(entity_type="PERSON", action="tokenize", count=1, rule=1)
+    email = RedactionCount(entity_type="EMAIL_ADDRESS", action="encrypt", count=1, rule=0)
+    assert result.per_record == [[contact], [contact, person], [contact, person], [contact, email]]
+    assert result.totals == [RedactionCount(entity_type="CONTACT_ID", action="tokenize", count=4), email,
+                             RedactionCount(entity_type="PERSON", action="tokenize", count=2, rule=1)]
+
+
+def test_mask_with_a_visible_tail(engine: PiiEngine) -> None:
+    rules = [PiiRule(entity_type="CREDIT_CARD", action="mask", keep_last=4, mask_char="#")]
+    masked = texts(engine, dialogue(("user", "card 4111-1111-1111-1111 please")), rules)[0]
+    assert masked == "card ###############1111 please"
+
+
+def test_the_allow_list_keeps_brand_names(ner_engine: PiiEngine) -> None:
+    from .conftest import KEY
+
+    allowing = PiiEngine(KEY, "k1", model="auto", allow_list=["Acme Retail"])
+    text = "Thanks for contacting Acme Retail, Jane Smith."
+    assert "Acme Retail" not in texts(ner_engine, dialogue(("bot", text)))[0]
+    assert texts(allowing, dialogue(("bot", text)))[0] == "Thanks for contacting Acme Retail, [PERSON]."
+
+
+def test_locations_by_default_and_organisations_on_request(ner_engine: PiiEngine) -> None:
+    records = dialogue(("user", "I moved from Chicago to work at Microsoft"))
+    assert texts(ner_engine, records)[0] == "I moved from [LOCATION] to work at Microsoft"
+    org = [PiiRule(entity_type="ORGANIZATION", action="redact")]
+    sanitized, _ = ner_engine.sanitize_records(records, org)
+    assert sanitized[0]["inputText"] == "I moved from Chicago to work at [ORGANIZATION]"
+
+
+def test_the_string_store_does_not_grow(ner_engine: PiiEngine) -> None:
+    nlp = ner_engine.analyzer._local._nlp
+    assert nlp is not None
+    ner_engine.sanitize_records(dialogue(("user", "warm up with Jane Smith")), [])
+    before = len(nlp.vocab.strings)
+    for batch in range(5):
+        novel = [("user", f"Zyx{batch}qw{i} met Qorvath{batch}{i} Blenkins in Plovdivia{i}") for i in range(50)]
+        ner_engine.sanitize_records(dialogue(*novel), [])
+    assert len(nlp.vocab.strings) == before
