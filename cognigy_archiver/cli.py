@@ -296,12 +296,14 @@ def demo(
     conversations: int = 300,
     work_dir: Path = Path("var/demo"),
     timeout: float = 300.0,
+    plot: Annotated[Path | None, typer.Option(help="sample each stage's /metrics and plot them to this PNG")] = None,
+    page_delay: Annotated[float, typer.Option(help="simulated Cognigy latency per page, seconds")] = 0.0,
 ) -> None:
     """Run everything locally: Kafka, the simulator, the five stages, one export, a summary."""
     from cognigy_archiver.demo import run_demo
 
     try:
-        ok = asyncio.run(run_demo(work_dir, conversations, timeout))
+        ok = asyncio.run(run_demo(work_dir, conversations, timeout, plot, page_delay))
     except ArchiverError as exc:
         fail(exc)
     if not ok:

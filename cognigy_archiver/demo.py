@@ -14,6 +14,7 @@ from rich.live import Live
 from rich.table import Table
 
 from cognigy_archiver.cli import build_request, publish_request
+from cognigy_archiver.metrics_plot import MetricsSampler
 from cognigy_archiver.processes import ProcessGroup, child_env
 from cognigy_archiver.progress import ProgressDisplay, ProgressReader
 from cognigy_archiver.stages import STAGES
@@ -36,7 +37,8 @@ def write_secret(path: Path, value: str) -> Path:
     return path
 
 
-async def run_demo(work_dir: Path, conversations: int, timeout: float) -> bool:
+async def run_demo(work_dir: Path, conversations: int, timeout: float, plot: Path | None = None,
+                   page_delay: float = 0.0) -> bool:
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
     console.print(f"[bold]cognigy-archiver demo[/] in {work_dir}/ ({conversations} conversations)")
@@ -62,11 +64,15 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float) -> bool:
     sim_port = free_port()
     env["CA_COGNIGY_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
     settings = load_settings(env)
-    procs = ProcessGroup(env, work_dir / "logs")
+    ports = {stage: free_port() for stage in STAGES} if plot else {}
+    procs = ProcessGroup(env, work_dir / "logs", {s: {"CA_HEALTH_PORT": str(p)} for s, p in ports.items()})
+    sampler = MetricsSampler(ports)
+    sampling = asyncio.Event()
+    sampler_task = asyncio.create_task(sampler.run(sampling)) if plot else None
     try:
         await create_topics(settings)
         console.print(f"  topics         {settings.topic_prefix}* created")
-        procs.start_simulator(sim_port, "--conversations", str(conversations))
+        procs.start_simulator(sim_port, "--conversations", str(conversations), "--page-delay", str(page_delay))
         console.print(f"  simulator      {env['CA_COGNIGY_BASE_URL']} (seeded synthetic Cognigy tenant)")
         for stage in STAGES:
             procs.start_stage(stage)
@@ -78,6 +84,11 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float) -> bool:
                       "rule ALL:tokenize")
         return await _follow(request.export_id, settings, procs, receiver, work_dir, timeout)
     finally:
+        sampling.set()
+        if sampler_task is not None and plot is not None:
+            await sampler_task
+            sampler.plot(plot)
+            console.print(f"  metrics plot   {plot}")
         with console.status("stopping the stages, the simulator and Kafka..."):
             codes = procs.stop_all()
             await receiver.stop()
