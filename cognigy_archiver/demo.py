@@ -39,6 +39,7 @@ def write_secret(path: Path, value: str) -> Path:
 
 async def run_demo(work_dir: Path, conversations: int, timeout: float, plot: Path | None = None,
                    page_delay: float = 0.0) -> bool:
+    load_settings()  # a bad CA_* setting fails here, before anything is started or deleted
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
     console.print(f"[bold]cognigy-archiver demo[/] in {work_dir}/ ({conversations} conversations)")
