@@ -19,7 +19,8 @@ from shared.errors import ConfigError
 
 ENV_PREFIX = "CA_"
 SECRET_FIELDS = frozenset({"kafka_sasl_password", "cognigy_client_secret", "cognigy_api_key", "cognigy_password",
-                           "tokenization_key", "webhook_secret", "s3_secret_access_key", "audit_hmac_key"})
+                           "tokenization_key", "webhook_secret", "s3_secret_access_key", "audit_hmac_key",
+                           "archive_master_key"})
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -81,6 +82,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_secret_access_key: str = ""
     archive_dictionary: str = "builtin"  # zstd dictionary for JSONL segments: builtin, none or a file path
     archive_expire_interval_seconds: float = 0.0  # > 0: the archiver also deletes expired exports this often
+    # Encryption at rest (shared/encryption.py): "aes-256-gcm" encrypts every segment under its export's data
+    # key; data keys are wrapped by the master key (base64 of 32 bytes) and kept in the key store, a
+    # directory or s3://bucket/prefix that must live apart from the archive and its backups: destroying an
+    # export's wrapped key (`archive expire`) makes every copy of its segments unreadable.
+    archive_encryption: Literal["none", "aes-256-gcm"] = "none"
+    archive_master_key: str = ""
+    archive_master_key_id: str = "m1"
+    archive_key_store: str = "var/keys"
     # Notifier
     webhook_urls: str = ""
     webhook_secret: str = ""  # one per URL, comma-separated; "new old" (space-separated) signs with both
