@@ -1,10 +1,14 @@
-"""Offline checks of the deployment files: docker-compose.yml, k8s/base and the Dockerfile.
+"""Offline checks of the deployment files: docker-compose.yml, k8s/ (the base, the dev and prod overlays, the
+Job templates) and the Dockerfile.
 
-No Docker engine, cluster or network is needed. The central check: the CA_* variables the manifests set
-are exactly ones the code reads (`shared.settings.env_names()`), every setting without a deployment-safe
-default is set for each stage that reads it, and every `CA_<SECRET>_FILE` points at a file that a secret
-is actually mounted at. Schema checks use the Compose spec vendored in check-jsonschema and the Kubernetes
-OpenAPI schemas shipped by kubernetes-validate; `kubectl kustomize` runs when kubectl or kustomize exists.
+No Docker engine, cluster or network is needed. The central check, for compose and for every Kubernetes build:
+the CA_* variables the manifests set are exactly ones the code reads (`shared.settings.env_names()`), every
+setting without a deployment-safe default is set for each workload that needs it (given its other settings:
+SASL needs a user, encryption a master key, ...), every secret comes from a mounted file whose Secret key is
+that setting (or, for the Kafka password, from the Secret Strimzi makes for the workload's own KafkaUser), and
+no workload mounts a secret it does not need. Schema checks use the Compose spec vendored in check-jsonschema
+and the Kubernetes OpenAPI schemas shipped by kubernetes-validate; the overlays are built by `kubectl kustomize`
+(or `kustomize build`). tests/test_kafka_acls.py checks the KafkaUsers' ACLs against the code.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pytest
 import yaml
 
 from cognigy_archiver.stages import STAGES
+from cognigy_archiver.topic_report import CONSUMER
 from shared.settings import SECRET_FIELDS, Settings, env_name, env_names, load_settings
 from shared.topics import topic_specs
 
@@ -31,32 +36,26 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 K8S_DIR = ROOT / "k8s"
 BASE_DIR = K8S_DIR / "base"
+# Every kustomization that is applied, by name.
+TARGETS = {"base": BASE_DIR, "dev": K8S_DIR / "overlays" / "dev", "prod": K8S_DIR / "overlays" / "prod"}
+# Job templates (in no kustomization: created by hand, one per request), with the build whose ConfigMap,
+# claims and Secrets they run against.
+JOB_TEMPLATES = {K8S_DIR / "jobs" / "subject-erase.yaml": "prod"}
 DOCKERFILE = ROOT / "Dockerfile"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 IMAGE = f"cognigy-archiver:{PYPROJECT['project']['version']}"
 APP_UID = 10001  # the Dockerfile's USER, the pods' runAsUser
 SECRET_EXAMPLE = "secret.example.yaml"
+SECRET_NAME = "cognigy-archiver-secrets"
 STRIMZI_API = "kafka.strimzi.io/v1beta2"
 STRIMZI_CLUSTER = "my-cluster"
+# Custom resources: no schema offline; the tests below check what matters in them.
+CRD_GROUPS = ("kafka.strimzi.io/", "keda.sh/", "monitoring.coreos.com/")
 # Seconds between the end of the drain (CA_SHUTDOWN_GRACE_SECONDS) and SIGKILL.
 KILL_MARGIN_SECONDS = 10
-
-KAFKA_SETTINGS = frozenset({"kafka_bootstrap_servers", "topic_prefix"})
-# Settings whose code default is only right for the local demo, by the stage that reads them.
-STAGE_NEEDS: dict[str, frozenset[str]] = {
-    "fetcher": frozenset({"cognigy_base_url", "cognigy_client_id", "cognigy_client_secret"}),
-    "verifier": frozenset(),
-    "sanitizer": frozenset({"tokenization_key"}),
-    "archiver": frozenset({"archive_dir", "audit_log_path", "audit_hmac_key"}),  # audit: periodic expiry
-    "notifier": frozenset({"archive_dir", "audit_log_path", "webhook_secret", "audit_hmac_key"}),
-}
-NO_SAFE_DEFAULT = KAFKA_SETTINGS | frozenset().union(*STAGE_NEEDS.values())
-# Settings that must live on a persistent volume, by stage.
-PERSISTENT_PATHS: dict[str, frozenset[str]] = {
-    "archiver": frozenset({"archive_dir", "audit_log_path"}),
-    "notifier": frozenset({"archive_dir", "audit_log_path"}),
-}
+CLIENT_SECRET = {"oauth2": "cognigy_client_secret", "api_key": "cognigy_api_key", "password": "cognigy_password"}
+INPUT_TOPIC = {stage: topic for topic, stage in CONSUMER.items()}
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -108,17 +107,36 @@ def kustomization() -> dict[str, Any]:
     return doc
 
 
-def base_objects() -> list[dict[str, Any]]:
-    """Every object the kustomization applies."""
-    return [doc for res in kustomization()["resources"] for doc in load_yaml(BASE_DIR / res)]
+def _kustomize_command(path: Path) -> list[str] | None:
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize", str(path)]
+    if shutil.which("kustomize"):
+        return ["kustomize", "build", str(path)]
+    return None
 
 
-def objects_of(kind: str) -> list[dict[str, Any]]:
-    return [o for o in base_objects() if o["kind"] == kind]
+@functools.cache
+def _build(target: str) -> tuple[dict[str, Any], ...]:
+    cmd = _kustomize_command(TARGETS[target])
+    if cmd is None:
+        pytest.skip("neither kubectl nor kustomize is installed: the kustomizations cannot be built")
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"kustomize {target}: {result.stderr}"
+    return tuple(d for d in yaml.safe_load_all(result.stdout) if d)
 
 
-def configmaps() -> dict[str, dict[str, str]]:
-    return {cm["metadata"]["name"]: cm.get("data") or {} for cm in objects_of("ConfigMap")}
+def built(target: str) -> list[dict[str, Any]]:
+    """What `kubectl apply -k` would apply for the target, plus the Job templates meant to run beside it."""
+    templates = [doc for path, t in JOB_TEMPLATES.items() if t == target for doc in load_yaml(path)]
+    return [*_build(target), *templates]
+
+
+def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def by_name(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in of_kind(objects, kind)}
 
 
 def stage_of(args: list[str] | None) -> str | None:
@@ -127,22 +145,117 @@ def stage_of(args: list[str] | None) -> str | None:
     return None
 
 
+def our_image(image: str) -> bool:
+    """Ours, possibly from an overlay's registry (`registry.example.com/cognigy-archiver:0.1.0`)."""
+    return image == IMAGE or image.endswith("/" + IMAGE)
+
+
+def pod_templates(objects: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(owner, pod template) of every object that runs pods."""
+    out = []
+    for o in objects:
+        if o["kind"] in ("Deployment", "StatefulSet", "Job"):
+            out.append((o, o["spec"]["template"]))
+        elif o["kind"] == "CronJob":
+            out.append((o, o["spec"]["jobTemplate"]["spec"]["template"]))
+    return out
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A Kubernetes label selector (matchLabels and In/NotIn/Exists expressions) against labels."""
+    if not (selector.get("matchLabels") or {}).items() <= labels.items():
+        return False
+    for e in selector.get("matchExpressions") or []:
+        value = labels.get(e["key"])
+        ok = {"In": value in e.get("values", []), "NotIn": value not in e.get("values", []),
+              "Exists": value is not None, "DoesNotExist": value is None}[e["operator"]]
+        if not ok:
+            return False
+    return True
+
+
 # --- one model for compose services and k8s containers ------------------------------------------------
 
 
 @dataclass
 class Workload:
     where: str
-    stage: str | None
+    args: list[str]  # the arguments of the image's entrypoint, `cognigy-archiver`
     # name -> literal value; None when the value comes from a Secret reference (secretKeyRef)
     env: dict[str, str | None]
-    # absolute path -> name of the secret key mounted there
-    secret_files: dict[str, str] = field(default_factory=dict)
+    # absolute path -> (Secret, key) of each secret file mounted there
+    secret_files: dict[str, tuple[str, str]] = field(default_factory=dict)
     # mount points of persistent volumes
     persistent_mounts: list[str] = field(default_factory=list)
+    # the Secrets Strimzi makes for KafkaUsers: their `password` is a Kafka password
+    kafka_users: frozenset[str] = frozenset()
+
+    @property
+    def stage(self) -> str | None:
+        return stage_of(self.args)
+
+    @property
+    def command(self) -> str:
+        return " ".join(self.args[:2])
 
     def sets(self, setting: str) -> bool:
         return env_name(setting) in self.env or env_name(setting) + "_FILE" in self.env
+
+    def settings(self) -> Settings:
+        return load_settings({k: v for k, v in self.env.items() if v is not None and not k.endswith("_FILE")})
+
+    def setting_in_file(self, path: str) -> str | None:
+        """The setting a mounted secret file holds; None for files that are not settings (a CA certificate)."""
+        secret, key = self.secret_files[path]
+        if secret in (SECRET_NAME, COMPOSE_SECRETS):
+            return key
+        if secret in self.kafka_users and key == "password":
+            return "kafka_sasl_password"
+        return None
+
+
+def needs(w: Workload) -> frozenset[str]:
+    """The settings without a deployment-safe default that this workload must set, given its others."""
+    s = w.settings()
+    out: set[str] = set()
+    if w.command.startswith("run ") or w.command == "topics create":
+        out |= {"kafka_bootstrap_servers", "topic_prefix"}
+        if s.kafka_security_protocol.upper().startswith("SASL_"):
+            out |= {"kafka_sasl_username", "kafka_sasl_password"}
+        if s.kafka_security_protocol.upper().endswith("SSL"):
+            out.add("kafka_ssl_cafile")
+    storage = {"archive_dir"} if s.archive_backend == "filesystem" else {"s3_bucket"}
+    sealed = s.archive_encryption != "none"
+    audit = {"audit_log_path", "audit_hmac_key"}
+    if w.command == "run fetcher":
+        out |= {"cognigy_base_url", "cognigy_client_id", CLIENT_SECRET[s.cognigy_auth]}
+    elif w.command == "run sanitizer":
+        out.add("tokenization_key")
+    elif w.command == "run archiver":
+        out |= storage | ({"archive_master_key", "archive_key_store"} if sealed else set())
+        if s.archive_expire_interval_seconds > 0:  # it expires exports itself, and audits each
+            out |= audit | ({"archive_key_store"} if sealed else set())
+    elif w.command == "run notifier":
+        out |= storage | audit | {"webhook_secret"}
+    elif w.command == "archive expire":
+        out |= storage | audit | ({"archive_key_store"} if sealed else set())
+    elif w.command == "subject erase":
+        out |= storage | audit | {"tokenization_key"}
+        out |= {"archive_master_key", "archive_key_store"} if sealed else set()
+    elif w.command not in ("run verifier", "topics create") and w.args[0] != "simulate":
+        pytest.fail(f"{w.where}: add what `cognigy-archiver {w.command}` needs to needs()")
+    return frozenset(out)
+
+
+def persistent_settings(w: Workload) -> frozenset[str]:
+    """Path settings among its needs that must be on a persistent volume (not the container's filesystem)."""
+    paths = {"archive_dir", "audit_log_path"}
+    if not w.settings().archive_key_store.startswith("s3://"):
+        paths.add("archive_key_store")
+    return frozenset(paths & needs(w))
+
+
+COMPOSE_SECRETS = "<compose secret>"
 
 
 def _compose_env(service: dict[str, Any]) -> dict[str, str | None]:
@@ -168,9 +281,9 @@ def compose_workloads() -> list[Workload]:
         secret_files = {}
         for s in svc.get("secrets") or []:
             source, target = (s, s) if isinstance(s, str) else (s["source"], s.get("target", s["source"]))
-            secret_files[str(PurePosixPath("/run/secrets") / target)] = source
+            secret_files[str(PurePosixPath("/run/secrets") / target)] = (COMPOSE_SECRETS, source)
         mounts = [target for _, target, named in map(_compose_volume, svc.get("volumes") or []) if named]
-        out.append(Workload(f"docker-compose.yml service {name!r}", stage_of(svc.get("command")),
+        out.append(Workload(f"docker-compose.yml service {name!r}", svc.get("command") or [],
                             _compose_env(svc), secret_files, mounts))
     return out
 
@@ -180,20 +293,24 @@ def _secret_example_keys() -> set[str]:
     return set(secret.get("stringData") or {}) | set(secret.get("data") or {})
 
 
-def k8s_workloads() -> list[Workload]:
-    cms = configmaps()
-    claims = {pvc["metadata"]["name"] for pvc in objects_of("PersistentVolumeClaim")}
+def k8s_workloads(target: str) -> list[Workload]:
+    objects = built(target)
+    cms = {cm["metadata"]["name"]: cm.get("data") or {} for cm in of_kind(objects, "ConfigMap")}
+    claims = set(by_name(objects, "PersistentVolumeClaim"))
+    users = frozenset(by_name(objects, "KafkaUser"))
     out = []
-    for dep in objects_of("Deployment"):
-        pod = dep["spec"]["template"]["spec"]
+    for owner, template in pod_templates(objects):
+        pod = template["spec"]
         volumes = {v["name"]: v for v in pod.get("volumes") or []}
         for c in pod["containers"]:
-            where = f"k8s Deployment {dep['metadata']['name']!r} container {c['name']!r}"
+            if not our_image(c["image"]):
+                continue
+            where = f"k8s {target}: {owner['kind']} {owner['metadata']['name']!r} container {c['name']!r}"
             env: dict[str, str | None] = {}
             for src in c.get("envFrom") or []:
-                assert "configMapRef" in src, f"{where}: envFrom only from a ConfigMap of the base (checkable)"
+                assert "configMapRef" in src, f"{where}: envFrom only from a ConfigMap of the build (checkable)"
                 ref = src["configMapRef"]["name"]
-                assert ref in cms, f"{where}: ConfigMap {ref!r} is not in the kustomization"
+                assert ref in cms, f"{where}: ConfigMap {ref!r} is not in the build"
                 env.update({src.get("prefix", "") + k: v for k, v in cms[ref].items()})
             for e in c.get("env") or []:
                 if "value" in e:
@@ -205,23 +322,29 @@ def k8s_workloads() -> list[Workload]:
                     env[e["name"]] = cms[ref["name"]][ref["key"]]
                 else:
                     env[e["name"]] = "<fieldRef>"
-            secret_files, mounts = {}, []
+            secret_files: dict[str, tuple[str, str]] = {}
+            mounts = []
             for m in c.get("volumeMounts") or []:
                 vol = volumes.get(m["name"])
                 assert vol is not None, f"{where}: volumeMount {m['name']!r} has no volume"
                 if "secret" in vol:
-                    items = vol["secret"].get("items") or [{"key": k, "path": k} for k in _secret_example_keys()]
-                    for item in items:
-                        secret_files[str(PurePosixPath(m["mountPath"]) / item["path"])] = item["key"]
+                    name = vol["secret"]["secretName"]
+                    default = [{"key": k, "path": k} for k in _secret_example_keys()] if name == SECRET_NAME else []
+                    for item in vol["secret"].get("items") or default:
+                        secret_files[str(PurePosixPath(m["mountPath"]) / item["path"])] = (name, item["key"])
                 if "persistentVolumeClaim" in vol:
                     claim = vol["persistentVolumeClaim"]["claimName"]
-                    assert claim in claims, f"{where}: claim {claim!r} is not in the kustomization"
+                    assert claim in claims, f"{where}: claim {claim!r} is not in the build"
                     mounts.append(m["mountPath"])
-            out.append(Workload(where, stage_of(c.get("args")), env, secret_files, mounts))
+            out.append(Workload(where, c.get("args") or [], env, secret_files, mounts, users))
     return out
 
 
-WORKLOADS = {"compose": compose_workloads, "k8s": k8s_workloads}
+PLATFORMS = ["compose", *TARGETS]
+
+
+def workloads(platform: str) -> list[Workload]:
+    return compose_workloads() if platform == "compose" else k8s_workloads(platform)
 
 
 # --- every file --------------------------------------------------------------------------------------------
@@ -241,47 +364,66 @@ def test_every_k8s_object_has_api_version_kind_and_name() -> None:
                 assert (doc.get("metadata") or {}).get("name"), f"{where}: {doc['kind']} without metadata.name"
 
 
-# --- Kubernetes --------------------------------------------------------------------------------------------
+# --- Kubernetes: what every build holds ----------------------------------------------------------------------
 
 
-def test_kustomization_lists_every_manifest_and_no_secret() -> None:
+def test_base_kustomization_lists_every_manifest_and_no_secret() -> None:
     resources = kustomization()["resources"]
     assert len(resources) == len(set(resources)), "a resource is listed twice"
     for res in resources:
         assert (BASE_DIR / res).is_file(), f"kustomization.yaml lists {res}, which does not exist"
     on_disk = {p.name for p in BASE_DIR.glob("*.yaml")} - {"kustomization.yaml", SECRET_EXAMPLE}
     assert on_disk == set(resources), "every manifest in k8s/base is listed, and nothing else"
-    assert SECRET_EXAMPLE not in resources
-    assert not objects_of("Secret"), "secret values are never part of the base"
     (example,) = load_yaml(BASE_DIR / SECRET_EXAMPLE)
     assert example["kind"] == "Secret"
     assert _secret_example_keys() == SECRET_FIELDS, "secret.example.yaml documents exactly the secret settings"
 
 
-def test_one_deployment_per_stage() -> None:
-    stages = [stage_of(c.get("args")) for d in objects_of("Deployment")
-              for c in d["spec"]["template"]["spec"]["containers"]]
-    assert sorted(s for s in stages if s) == sorted(STAGES), stages
-    assert None not in stages, "every Deployment runs one stage"
+@pytest.mark.parametrize("target", TARGETS)
+def test_build_holds_no_secret_and_only_our_image(target: str) -> None:
+    objects = built(target)
+    assert not of_kind(objects, "Secret"), "secret values are never part of a build"
+    images = {c["image"] for _, t in pod_templates(objects) for c in t["spec"]["containers"]}
+    assert images and all(our_image(i) for i in images), images
+    assert len(images) == 1, f"one image for everything: {images}"
 
 
-def test_deployments_run_hardened_and_drain_before_sigkill() -> None:
-    grace = Settings().shutdown_grace_seconds
-    for cm in configmaps().values():
-        grace = float(cm.get(env_name("shutdown_grace_seconds"), grace))
-    for dep in objects_of("Deployment"):
-        name = dep["metadata"]["name"]
-        spec = dep["spec"]
-        assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items(), name
-        pod = spec["template"]["spec"]
-        assert pod["terminationGracePeriodSeconds"] >= grace + KILL_MARGIN_SECONDS, name
+@pytest.mark.parametrize("target", TARGETS)
+def test_one_statefulset_per_stage(target: str) -> None:
+    """StatefulSets: the pod name is the stage's transactional id (CA_INSTANCE_ID), stable across restarts
+    and rescheduling, so a replacement fences its predecessor's open transaction at once."""
+    objects = built(target)
+    stages = []
+    for sts in of_kind(objects, "StatefulSet"):
+        (c,) = sts["spec"]["template"]["spec"]["containers"]
+        stage = stage_of(c.get("args"))
+        assert stage, f"{sts['metadata']['name']}: every StatefulSet runs one stage"
+        stages.append(stage)
+        env = {e["name"]: e for e in c.get("env") or []}
+        assert env["CA_INSTANCE_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name", sts["metadata"]["name"]
+        assert sts["spec"]["podManagementPolicy"] == "Parallel"
+        assert sts["spec"]["serviceName"] in by_name(objects, "Service")
+    assert sorted(stages) == sorted(STAGES)
+    assert not [d for d in of_kind(objects, "Deployment") if stage_of(
+        d["spec"]["template"]["spec"]["containers"][0].get("args"))], "no stage runs as a Deployment"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_pods_run_hardened_and_stages_drain_before_sigkill(target: str) -> None:
+    objects = built(target)
+    for owner, template in pod_templates(objects):
+        name = f"{owner['kind']} {owner['metadata']['name']}"
+        spec = owner["spec"]
+        if "selector" in spec:
+            assert spec["selector"]["matchLabels"].items() <= template["metadata"]["labels"].items(), name
+        pod = template["spec"]
         psc = pod["securityContext"]
         assert psc["runAsNonRoot"] is True and psc["runAsUser"] == APP_UID, name
         assert psc["seccompProfile"]["type"] == "RuntimeDefault", name
         assert pod.get("automountServiceAccountToken") is False, name
+        assert not pod.get("hostNetwork") and not pod.get("hostPID"), name
         tmp_volumes = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
         for c in pod["containers"]:
-            assert c["image"] == IMAGE, name
             csc = c["securityContext"]
             assert csc["readOnlyRootFilesystem"] is True, name
             assert csc["allowPrivilegeEscalation"] is False, name
@@ -290,13 +432,58 @@ def test_deployments_run_hardened_and_drain_before_sigkill() -> None:
                 f"{name}: /tmp must be an emptyDir on a read-only root filesystem")
             res = c["resources"]
             assert {"cpu", "memory"} <= set(res["requests"]) and "memory" in res["limits"], name
+    for w in k8s_workloads(target):
+        if w.stage:
+            sts = by_name(objects, "StatefulSet")[f"cognigy-archiver-{w.stage}"]
+            grace = w.settings().shutdown_grace_seconds
+            assert sts["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= grace + KILL_MARGIN_SECONDS
 
 
-def test_kafka_topics_match_topic_specs() -> None:
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_stage_has_a_disruption_budget_that_allows_drains(target: str) -> None:
+    objects = built(target)
+    pdbs = of_kind(objects, "PodDisruptionBudget")
+    for sts in of_kind(objects, "StatefulSet"):
+        labels = sts["spec"]["template"]["metadata"]["labels"]
+        covering = [p for p in pdbs if selects(p["spec"]["selector"], labels)]
+        assert len(covering) == 1, f"{sts['metadata']['name']}: {len(covering)} PodDisruptionBudgets"
+        # minAvailable 1 on one replica would block every node drain forever.
+        assert covering[0]["spec"].get("maxUnavailable") == 1, covering[0]["metadata"]["name"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_network_policies_deny_by_default_and_let_stages_reach_kafka(target: str) -> None:
+    objects = built(target)
+    policies = of_kind(objects, "NetworkPolicy")
+    deny = [p for p in policies if set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+            and not p["spec"].get("ingress") and not p["spec"].get("egress")]
+    assert deny, "a default-deny policy"
+    for owner, template in pod_templates(objects):
+        labels = template["metadata"]["labels"]
+        assert any(selects(p["spec"]["podSelector"], labels) for p in deny), f"{owner['metadata']['name']}: not denied"
+    for w in k8s_workloads(target):
+        if not w.stage:
+            continue
+        sts = by_name(objects, "StatefulSet")[f"cognigy-archiver-{w.stage}"]
+        labels = sts["spec"]["template"]["metadata"]["labels"]
+        kafka_port = int(w.settings().kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+        egress_ports = {port["port"] for p in policies if "Egress" in p["spec"]["policyTypes"]
+                        and selects(p["spec"]["podSelector"], labels)
+                        for rule in p["spec"].get("egress") or [] for port in rule.get("ports") or []}
+        assert {kafka_port, 53} <= egress_ports, f"{w.where}: egress to Kafka ({kafka_port}) and DNS"
+        ingress = [rule for p in policies if "Ingress" in p["spec"]["policyTypes"]
+                   and selects(p["spec"]["podSelector"], labels) for rule in p["spec"].get("ingress") or []]
+        assert {port["port"] for rule in ingress for port in rule.get("ports") or []} == {w.settings().health_port}, (
+            f"{w.where}: only the metrics port is reachable")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_kafka_topics_match_topic_specs(target: str) -> None:
+    objects = built(target)
     settings = Settings()
     expected = {settings.topic(spec.name): spec for spec in topic_specs(settings)}
     found: dict[str, dict[str, Any]] = {}
-    for topic in objects_of("KafkaTopic"):
+    for topic in of_kind(objects, "KafkaTopic"):
         meta = topic["metadata"]
         assert topic["apiVersion"] == STRIMZI_API, meta["name"]
         assert meta["labels"]["strimzi.io/cluster"] == STRIMZI_CLUSTER, meta["name"]
@@ -308,48 +495,126 @@ def test_kafka_topics_match_topic_specs() -> None:
         assert found[name]["partitions"] == spec.partitions, name
         config = {k: str(v) for k, v in (found[name].get("config") or {}).items()}
         assert config == spec.config, name
-    # The CRs are written for the default prefix and partition count: the ConfigMap must not change them.
-    for cm in configmaps().values():
-        cm_settings = load_settings(cm)
-        assert cm_settings.topic_prefix == settings.topic_prefix
-        assert cm_settings.page_partitions == settings.page_partitions
+    # The CRs are written for the default prefix and partition count: no workload may change them.
+    for w in k8s_workloads(target):
+        assert w.settings().topic_prefix == settings.topic_prefix, w.where
+        assert w.settings().page_partitions == settings.page_partitions, w.where
 
 
-def test_kubernetes_objects_match_the_api_schemas() -> None:
+@pytest.mark.parametrize("target", TARGETS)
+def test_kubernetes_objects_match_the_api_schemas(target: str) -> None:
     kv = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate (dev extra) is not installed")
     checked = 0
-    for obj in base_objects():
-        if obj["apiVersion"].startswith("kafka.strimzi.io/"):
-            continue  # no Strimzi CRD schema offline; test_kafka_topics_match_topic_specs checks these
+    for obj in built(target):
+        if obj["apiVersion"].startswith(CRD_GROUPS):
+            continue  # no CRD schemas offline; the tests of KafkaTopics, KafkaUsers and ScaledObjects check these
         try:
             kv.validate(obj, kv.latest_version(), strict=True)
         except kv.ValidationError as exc:
-            pytest.fail(f"{obj['kind']} {obj['metadata']['name']}: {str(exc).splitlines()[0]}")
+            pytest.fail(f"{target}: {obj['kind']} {obj['metadata']['name']}: {str(exc).splitlines()[0]}")
         checked += 1
-    assert checked >= len(STAGES) + 2
+    assert checked >= len(STAGES) * 2 + 4
 
 
-def _kustomize_command() -> list[str] | None:
-    if shutil.which("kubectl"):
-        return ["kubectl", "kustomize", str(BASE_DIR)]
-    if shutil.which("kustomize"):
-        return ["kustomize", "build", str(BASE_DIR)]
-    return None
+# --- Kubernetes: the prod overlay -------------------------------------------------------------------------
 
 
-def test_kustomize_builds_the_base() -> None:
-    cmd = _kustomize_command()
-    if cmd is None:
-        pytest.skip("neither kubectl nor kustomize is installed; the base is checked file by file only")
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    built = [d for d in yaml.safe_load_all(result.stdout) if d]
-    kinds = sorted(d["kind"] for d in built)
-    assert kinds == sorted(o["kind"] for o in base_objects())
-    assert "Secret" not in kinds
-    images = {c["image"] for d in built if d["kind"] == "Deployment"
-              for c in d["spec"]["template"]["spec"]["containers"]}
-    assert images == {IMAGE}
+def test_prod_encrypts_the_archive_with_the_key_store_apart() -> None:
+    for w in k8s_workloads("prod"):
+        s = w.settings()
+        assert s.archive_encryption == "aes-256-gcm", w.where
+        assert s.archive_backend == "s3" and s.s3_bucket, w.where
+        bucket = s.archive_key_store.removeprefix("s3://").split("/")[0]
+        assert s.archive_key_store.startswith("s3://") and bucket != s.s3_bucket, (
+            f"{w.where}: the key store must be a bucket of its own, apart from the archive and its backups")
+        if "archive_master_key" in needs(w):
+            assert env_name("archive_master_key") + "_FILE" in w.env, f"{w.where}: the master key comes from a file"
+
+
+def test_prod_scales_page_stages_on_lag_up_to_the_partition_count() -> None:
+    objects = built("prod")
+    statefulsets = by_name(objects, "StatefulSet")
+    auths = by_name(objects, "TriggerAuthentication")
+    users = by_name(objects, "KafkaUser")
+    scaled: dict[str, dict[str, Any]] = {}
+    for so in of_kind(objects, "ScaledObject"):
+        ref = so["spec"]["scaleTargetRef"]
+        assert ref["kind"] == "StatefulSet" and ref["name"] in statefulsets, so["metadata"]["name"]
+        (container,) = statefulsets[ref["name"]]["spec"]["template"]["spec"]["containers"]
+        stage = stage_of(container["args"])
+        assert stage, ref["name"]
+        (w,) = [w for w in k8s_workloads("prod") if w.where.endswith(f"{ref['name']!r} container {container['name']!r}")
+                ]
+        settings = w.settings()
+        assert so["spec"]["maxReplicaCount"] == settings.page_partitions, "a replica more than partitions idles"
+        assert so["spec"]["minReplicaCount"] >= 1
+        (trigger,) = so["spec"]["triggers"]
+        meta = trigger["metadata"]
+        assert trigger["type"] == "kafka"
+        assert meta["topic"] == settings.topic(INPUT_TOPIC[stage]) and meta["consumerGroup"] == settings.group_id(stage)
+        assert meta["bootstrapServers"] == settings.kafka_bootstrap_servers
+        assert meta.get("allowIdleConsumers", "false") == "false"
+        assert int(meta["lagThreshold"]) > settings.page_partitions, "a caught-up topic shows lag 1 per partition"
+        assert meta["sasl"] == settings.kafka_sasl_mechanism.lower().replace("-", "_").replace("sha_", "sha")
+        assert meta["tls"] == "enable"
+        # KEDA reads offsets as the stage's own KafkaUser: the same name and the same password.
+        auth = auths[trigger["authenticationRef"]["name"]]["spec"]
+        (username,) = auth["env"]
+        assert username["parameter"] == "username" and username["name"] == env_name("kafka_sasl_username")
+        assert username["containerName"] == container["name"]
+        refs = {r["parameter"]: r for r in auth["secretTargetRef"]}
+        assert refs["password"]["name"] == settings.kafka_sasl_username and refs["password"]["key"] == "password"
+        assert settings.kafka_sasl_username in users
+        scaled[stage] = so
+    assert "sanitizer" in scaled
+
+
+def test_prod_service_monitor_scrapes_every_stage() -> None:
+    objects = built("prod")
+    (monitor,) = of_kind(objects, "ServiceMonitor")
+    services = [s for s in of_kind(objects, "Service") if selects(monitor["spec"]["selector"], s["metadata"]["labels"])]
+    (service,) = services
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["path"] == "/metrics"
+    port = {p["name"]: p for p in service["spec"]["ports"]}[endpoint["port"]]
+    for sts in of_kind(objects, "StatefulSet"):
+        template = sts["spec"]["template"]
+        assert selects({"matchLabels": service["spec"]["selector"]}, template["metadata"]["labels"])
+        (c,) = template["spec"]["containers"]
+        ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+        assert port["targetPort"] in ports
+    for w in k8s_workloads("prod"):
+        if w.stage:
+            assert w.settings().health_port == ports[port["targetPort"]], w.where
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_expire_runs_as_one_cronjob_and_nothing_else_deletes(target: str) -> None:
+    objects = built(target)
+    (cron,) = of_kind(objects, "CronJob")
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid", "two runs must never race over the same exports"
+    (c,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert c["args"] == ["archive", "expire"]
+    for w in k8s_workloads(target):
+        if w.stage == "archiver":
+            assert w.settings().archive_expire_interval_seconds == 0, "one deleter: the CronJob"
+
+
+def test_subject_jobs_take_identifiers_only_from_a_mounted_secret() -> None:
+    """Raw personal identifiers never appear in a Job's spec, args or env: only the path of a file that a
+    Secret is mounted at."""
+    for path in JOB_TEMPLATES:
+        (job,) = load_yaml(path)
+        pod = job["spec"]["template"]["spec"]
+        (c,) = pod["containers"]
+        assert c["args"][:2] == ["subject", "erase"], path
+        request = c["args"][c["args"].index("--request-file") + 1]
+        mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+        volume = {v["name"]: v for v in pod["volumes"]}[mounts[str(PurePosixPath(request).parent)]["name"]]
+        assert "secret" in volume and volume["secret"]["secretName"] != SECRET_NAME, path
+        assert set(c["args"]) <= {"subject", "erase", "--request-file", request, "--yes", "--whole-conversation"}
+        assert all(e.get("value", "").startswith("/") for e in c.get("env") or []), "env holds only file paths"
+        assert job["spec"]["backoffLimit"] == 0, "an erasure is never retried blindly"
 
 
 # --- docker-compose.yml --------------------------------------------------------------------------------
@@ -433,8 +698,10 @@ def test_compose_runs_one_service_per_stage_hardened() -> None:
 def _commands_of_our_image() -> list[tuple[str, list[str]]]:
     out = [(f"docker-compose.yml service {name!r}", svc["command"])
            for name, svc in compose()["services"].items() if svc.get("image") == IMAGE and "entrypoint" not in svc]
-    out += [(f"k8s Deployment {d['metadata']['name']!r}", c["args"]) for d in objects_of("Deployment")
-            for c in d["spec"]["template"]["spec"]["containers"] if c["image"] == IMAGE and "command" not in c]
+    for target in TARGETS:
+        out += [(f"k8s {target}: {owner['kind']} {owner['metadata']['name']!r}", c["args"])
+                for owner, template in pod_templates(built(target)) for c in template["spec"]["containers"]
+                if our_image(c["image"]) and "command" not in c]
     return out
 
 
@@ -446,41 +713,38 @@ def test_every_command_is_one_the_cli_accepts() -> None:
 
     runner = CliRunner()
     commands = _commands_of_our_image()
-    assert len(commands) >= 2 * len(STAGES)
+    assert len(commands) >= 4 * len(STAGES)
     for where, args in commands:
         # `--help` stops before the command runs, but only after every option and subcommand is parsed.
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, f"{where}: `cognigy-archiver {' '.join(args)}` is rejected:\n{result.output}"
 
 
-# --- CA_* settings: both platforms -----------------------------------------------------------------
+# --- CA_* settings: compose and every Kubernetes build -----------------------------------------------------
 
 
-@pytest.mark.parametrize("platform", list(WORKLOADS))
+@pytest.mark.parametrize("platform", PLATFORMS)
 def test_only_variables_the_code_reads_are_set(platform: str) -> None:
     known = set(env_names())
-    for w in WORKLOADS[platform]():
+    for w in workloads(platform):
         unknown = sorted(n for n in w.env if n.startswith("CA_") and n not in known)
         assert not unknown, f"{w.where} sets {unknown}, which no setting reads (see shared.settings.env_names)"
         both = sorted(f for f in SECRET_FIELDS if env_name(f) in w.env and env_name(f) + "_FILE" in w.env)
         assert not both, f"{w.where}: {both} set both directly and as *_FILE"
 
 
-@pytest.mark.parametrize("platform", list(WORKLOADS))
-def test_settings_without_safe_default_are_set_for_each_stage(platform: str) -> None:
-    workloads = WORKLOADS[platform]()
-    assert sorted(w.stage for w in workloads if w.stage) == sorted(STAGES)
-    for w in workloads:
-        needs = KAFKA_SETTINGS | STAGE_NEEDS[w.stage] if w.stage else frozenset()
-        missing = sorted(env_name(f) for f in needs if not w.sets(f))
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_settings_without_safe_default_are_set_for_each_workload(platform: str) -> None:
+    found = workloads(platform)
+    assert sorted(w.stage for w in found if w.stage) == sorted(STAGES)
+    for w in found:
+        missing = sorted(env_name(f) for f in needs(w) if not w.sets(f))
         assert not missing, f"{w.where} does not set {missing}"
-    set_anywhere = {f for f in NO_SAFE_DEFAULT if any(w.sets(f) for w in workloads)}
-    assert set_anywhere == NO_SAFE_DEFAULT
 
 
-@pytest.mark.parametrize("platform", list(WORKLOADS))
-def test_secrets_come_from_mounted_files_or_secret_refs(platform: str) -> None:
-    for w in WORKLOADS[platform]():
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_secrets_come_from_mounted_files_and_only_where_needed(platform: str) -> None:
+    for w in workloads(platform):
         for f in SECRET_FIELDS:
             if env_name(f) in w.env:
                 assert w.env[env_name(f)] is None, (
@@ -488,34 +752,36 @@ def test_secrets_come_from_mounted_files_or_secret_refs(platform: str) -> None:
             if env_name(f) + "_FILE" in w.env:
                 path = w.env[env_name(f) + "_FILE"]
                 assert path in w.secret_files, f"{w.where}: {env_name(f)}_FILE={path} but no secret is mounted there"
-                assert w.secret_files[path] == f, f"{w.where}: {path} holds {w.secret_files[path]!r}, not {f!r}"
-        # Least privilege: a container mounts only the secrets its stage reads.
-        needed = STAGE_NEEDS[w.stage] & SECRET_FIELDS if w.stage else frozenset()
-        assert set(w.secret_files.values()) <= needed, f"{w.where} mounts secrets it does not read"
+                assert w.setting_in_file(path) == f, f"{w.where}: {path} holds {w.secret_files[path]}, not {f!r}"
+        # Least privilege: a container mounts only the secrets it reads.
+        mounted = {w.setting_in_file(p) for p in w.secret_files} - {None}
+        assert mounted <= needs(w), f"{w.where} mounts secrets it does not need: {sorted(mounted - needs(w))}"
+        # The Kafka password mounted is the one of the user the workload logs in as.
+        for path, (secret, _) in w.secret_files.items():
+            if w.setting_in_file(path) == "kafka_sasl_password" and secret != COMPOSE_SECRETS:
+                assert w.settings().kafka_sasl_username == secret, f"{w.where}: password of {secret}"
 
 
-@pytest.mark.parametrize("platform", list(WORKLOADS))
+@pytest.mark.parametrize("platform", PLATFORMS)
 def test_settings_load_and_paths_are_persistent(platform: str) -> None:
-    for w in WORKLOADS[platform]():
-        env = {k: v for k, v in w.env.items() if v is not None and not k.endswith("_FILE")}
-        settings = load_settings(env)  # raises ConfigError on a value of the wrong type
+    for w in workloads(platform):
+        settings = w.settings()  # raises ConfigError on a value of the wrong type
         assert settings.topic_prefix.endswith("."), w.where
-        for f in PERSISTENT_PATHS.get(w.stage or "", frozenset()):
+        for f in persistent_settings(w):
             path = PurePosixPath(getattr(settings, f))
             assert path.is_absolute(), f"{w.where}: {env_name(f)} must be absolute"
             assert any(path.is_relative_to(m) for m in w.persistent_mounts), (
                 f"{w.where}: {env_name(f)}={path} is not on a persistent volume ({w.persistent_mounts})")
+        if "kafka_ssl_cafile" in needs(w):
+            assert settings.kafka_ssl_cafile in w.secret_files, f"{w.where}: the CA file is not mounted"
 
 
 def test_compose_and_k8s_agree_on_topics() -> None:
     def prefixes(platform: str) -> set[tuple[str, int]]:
-        out = set()
-        for w in WORKLOADS[platform]():
-            s = load_settings({k: v for k, v in w.env.items() if v is not None and not k.endswith("_FILE")})
-            out.add((s.topic_prefix, s.page_partitions))
-        return out
+        return {(w.settings().topic_prefix, w.settings().page_partitions) for w in workloads(platform)}
 
-    assert prefixes("compose") == prefixes("k8s") == {(Settings().topic_prefix, Settings().page_partitions)}
+    expected = {(Settings().topic_prefix, Settings().page_partitions)}
+    assert all(prefixes(platform) == expected for platform in PLATFORMS)
 
 
 # --- Dockerfile ------------------------------------------------------------------------------------------
