@@ -105,27 +105,74 @@ logger.started.level=info
 """
 
 
-def _with_sasl(properties: str, port: int, users: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class BrokerTls:
+    """The broker's certificate chain and its unencrypted PKCS#8 private key, in PEM (Kafka reads PEM
+    directly: no Java keystore needed)."""
+
+    certificate_chain: str
+    private_key: str
+
+
+def _client_listener(properties: str, port: int, users: dict[str, str] | None, tls: BrokerTls | None) -> str:
+    """Clients connect on `port` over SASL_PLAINTEXT, SSL or SASL_SSL; the broker talks to itself on a
+    separate plaintext listener."""
+    protocol = ("SASL_" if users else "") + ("SSL" if tls else "PLAINTEXT")
+    listener = protocol.lower()
     internal = free_port()
-    plain_users = " ".join(f'user_{name}="{password}"' for name, password in users.items())
     lines = []
     for line in properties.splitlines():
         if line.startswith("listeners="):
             line = line.replace(f"PLAINTEXT://127.0.0.1:{port}",
-                                f"PLAINTEXT://127.0.0.1:{internal},SASL_PLAINTEXT://127.0.0.1:{port}")
+                                f"PLAINTEXT://127.0.0.1:{internal},{protocol}://127.0.0.1:{port}")
         elif line.startswith("advertised.listeners="):
-            line = f"advertised.listeners=PLAINTEXT://127.0.0.1:{internal},SASL_PLAINTEXT://127.0.0.1:{port}"
+            line = f"advertised.listeners=PLAINTEXT://127.0.0.1:{internal},{protocol}://127.0.0.1:{port}"
         elif line.startswith("listener.security.protocol.map="):
-            line += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
+            line += f",{protocol}:{protocol}"
         lines.append(line)
-    lines += [
-        "sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN",
-        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
-        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-        "listener.name.sasl_plaintext.plain.sasl.jaas.config="
-        f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};",
-    ]
+    if users:
+        plain_users = " ".join(f'user_{name}="{password}"' for name, password in users.items())
+        lines += [
+            "sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN",
+            f"listener.name.{listener}.scram-sha-512.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            f"listener.name.{listener}.plain.sasl.jaas.config="
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};",
+        ]
+    if tls:
+        def one_line(pem: str) -> str:  # `\n` in a properties value is a newline
+            return pem.strip().replace("\n", "\\n")
+
+        lines += [
+            f"listener.name.{listener}.ssl.keystore.type=PEM",
+            f"listener.name.{listener}.ssl.keystore.certificate.chain={one_line(tls.certificate_chain)}",
+            f"listener.name.{listener}.ssl.keystore.key={one_line(tls.private_key)}",
+            f"listener.name.{listener}.ssl.client.auth=none",
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _enforcing_acls(properties: str, admin: str) -> str:
+    """ACLs enforced (KRaft's StandardAuthorizer); the broker's own plaintext listeners (ANONYMOUS) and
+    `admin` are super users, every other principal gets only what an ACL allows."""
+    return properties + (
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n"
+        f"super.users=User:ANONYMOUS;User:{admin}\n"
+    )
+
+
+# Every authorization decision (allowed ones at DEBUG) into authorizer.log, for tests of the ACLs.
+AUTHORIZER_LOG4J2 = """\
+appender.authz.type=File
+appender.authz.name=AUTHZ
+appender.authz.fileName={path}
+appender.authz.layout.type=PatternLayout
+appender.authz.layout.pattern=%m%n
+logger.authz.name=kafka.authorizer.logger
+logger.authz.level=debug
+logger.authz.additivity=false
+logger.authz.appenderRef.authz.ref=AUTHZ
+"""
 
 
 @dataclass
@@ -136,8 +183,13 @@ class LocalKafka:
     port: int = 0
     heap: str = "512m"
     # With users (name -> password), clients connect over SASL_PLAINTEXT (SCRAM-SHA-512 or PLAIN) on
-    # `port`; the broker talks to itself on a separate plaintext listener.
+    # `port`, or SASL_SSL with `tls` too; with `tls` alone, over SSL. The broker talks to itself on a
+    # separate plaintext listener.
     sasl_users: dict[str, str] | None = None
+    tls: BrokerTls | None = None
+    # A SASL user: ACLs are enforced, this user is a super user (creates topics and ACLs), and every
+    # authorization decision is logged to `authorizer_log`.
+    acl_admin: str | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -152,6 +204,10 @@ class LocalKafka:
     def log_file(self) -> Path:
         return self.work_dir / "kafka.log"
 
+    @property
+    def authorizer_log(self) -> Path:
+        return self.work_dir / "authorizer.log"
+
     def start(self, timeout: float = 90.0) -> None:
         jars = fetch_jars()
         if shutil.which("java") is None:
@@ -161,8 +217,16 @@ class LocalKafka:
         props = self.work_dir / "server.properties"
         properties = SERVER_PROPERTIES.format(port=self.port, controller_port=free_port(),
                                               data_dir=self.work_dir / "data")
-        props.write_text(_with_sasl(properties, self.port, self.sasl_users) if self.sasl_users else properties)
-        (self.work_dir / "log4j2.properties").write_text(LOG4J2)
+        if self.sasl_users or self.tls:
+            properties = _client_listener(properties, self.port, self.sasl_users, self.tls)
+        log4j2 = LOG4J2
+        if self.acl_admin:
+            if self.acl_admin not in (self.sasl_users or {}):
+                raise LocalKafkaError(f"acl_admin {self.acl_admin!r} is not one of the SASL users")
+            properties = _enforcing_acls(properties, self.acl_admin)
+            log4j2 += AUTHORIZER_LOG4J2.format(path=self.authorizer_log)
+        props.write_text(properties)
+        (self.work_dir / "log4j2.properties").write_text(log4j2)
         classpath = f"{jars}/*"
         log4j = f"-Dlog4j2.configurationFile={self.work_dir / 'log4j2.properties'}"
         scram = [arg for name, password in (self.sasl_users or {}).items()
