@@ -13,11 +13,12 @@ from typing import Annotated, NoReturn, TypeVar
 import msgspec
 import typer
 
+from shared.archive_reader import verify_export
 from shared.audit import AuditLog, verify_against_storage, verify_log
 from shared.errors import ArchiverError
-from shared.manifest import verify_export
+from shared.keystore import KeyStore, open_key_store
 from shared.retention import expire_exports, release_legal_hold, set_legal_hold
-from shared.settings import Settings
+from shared.settings import Settings, env_name
 from shared.storage import ObjectStore, open_store
 
 archive_app = typer.Typer(no_args_is_help=True, help="Verify the archive and delete what has expired.")
@@ -25,30 +26,36 @@ audit_app = typer.Typer(no_args_is_help=True, help="Check the audit log.")
 T = TypeVar("T")
 
 
-def _settings() -> Settings:
+def settings_from_env() -> Settings:
     from cognigy_archiver.cli import settings_or_fail  # the CLI imports this module: import it late
 
     return settings_or_fail()
 
 
-def _fail(error: ArchiverError) -> NoReturn:
+def fail(error: ArchiverError) -> NoReturn:
     from cognigy_archiver.cli import fail
 
     fail(error)
 
 
-def _with_store(settings: Settings, work: Callable[[ObjectStore], Awaitable[T]]) -> T:
+def with_archive(settings: Settings, work: Callable[[ObjectStore, KeyStore], Awaitable[T]]) -> T:
+    """Run `work` on the archive storage and the key store the settings name; an ArchiverError ends the
+    command with its message."""
     async def run() -> T:
-        async with open_store(settings) as store:
-            return await work(store)
+        async with open_store(settings) as store, open_key_store(settings) as keys:
+            return await work(store, keys)
 
     try:
         return asyncio.run(run())
     except ArchiverError as exc:
-        _fail(exc)
+        fail(exc)
 
 
-def _audit(settings: Settings, store: ObjectStore) -> AuditLog:
+def _with_store(settings: Settings, work: Callable[[ObjectStore], Awaitable[T]]) -> T:
+    return with_archive(settings, lambda store, _keys: work(store))
+
+
+def audit_log(settings: Settings, store: ObjectStore) -> AuditLog:
     settings.require("audit_hmac_key")
     return AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
 
@@ -59,20 +66,26 @@ def _parse_time(text: str | None) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        _fail(ArchiverError(f"--now: {text!r} is not an ISO-8601 time"))
+        fail(ArchiverError(f"--now: {text!r} is not an ISO-8601 time"))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @archive_app.command("verify")
 def archive_verify(export_id: str) -> None:
-    """Re-read every object of an export and check hashes, sizes and record counts against its manifest."""
-    report = _with_store(_settings(), lambda store: verify_export(store, export_id))
+    """Re-read every object of an export and check hashes, sizes and record counts against its manifest
+    (an encrypted export: over the stored bytes, and with the master key over the decrypted records too)."""
+    report = with_archive(settings_from_env(), lambda store, keys: verify_export(store, export_id, keys))
     for problem in report.problems:
         typer.secho(f"  - {problem}", fg="red", err=True)
     if not report.ok:
         typer.secho(f"{export_id}: {len(report.problems)} problem(s)", fg="red", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{export_id}: OK, {report.segments} segments, {report.records} records match the manifest")
+    if report.plaintext_checked:
+        how = ", decrypted" if report.encrypted else ""
+        typer.echo(f"{export_id}: OK, {report.segments} segments{how}, {report.records} records match the manifest")
+    else:
+        typer.echo(f"{export_id}: OK, {report.segments} encrypted segments match the manifest's hashes; records not "
+                   f"checked (set {env_name('archive_master_key')} to decrypt and count them)")
 
 
 @archive_app.command("expire")
@@ -82,16 +95,18 @@ def archive_expire(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per export")] = False,
 ) -> None:
     """Delete every export whose retention has run out, unless it is under legal hold (audit-logged)."""
-    settings = _settings()
+    settings = settings_from_env()
     when = _parse_time(now)
-    results = _with_store(settings, lambda store: expire_exports(store, _audit(settings, store), when, dry_run))
+    results = with_archive(settings, lambda store, keys: expire_exports(store, keys, audit_log(settings, store), when,
+                                                                        dry_run))
     for r in results:
         if as_json:
             typer.echo(json.dumps(msgspec.to_builtins(r)))
         else:
             until = f" (expires {r.expires_at:%Y-%m-%d %H:%M}Z)" if r.expires_at else ""
             verb = "would expire" if dry_run and r.outcome == "expired" else r.outcome
-            typer.echo(f"{verb:<12} {r.export_id}{until}" + (f", {r.objects} objects" if r.objects else ""))
+            shredded = ", data key destroyed" if r.data_key_destroyed else ""
+            typer.echo(f"{verb:<12} {r.export_id}{until}" + (f", {r.objects} objects" if r.objects else "") + shredded)
     if not as_json:
         deleted = sum(r.outcome == "expired" for r in results)
         typer.echo(f"{deleted} export(s) {'to expire' if dry_run else 'expired'}, "
@@ -101,7 +116,7 @@ def archive_expire(
 @archive_app.command("hold")
 def archive_hold(export_id: str, reason: Annotated[str, typer.Option(help="why (recorded in the audit log)")]) -> None:
     """Set a legal hold: `archive expire` keeps the export until the hold is released."""
-    settings = _settings()
+    settings = settings_from_env()
     _with_store(settings, lambda store: _hold(settings, store, export_id, reason))
     typer.echo(f"{export_id}: legal hold set")
 
@@ -109,14 +124,14 @@ def archive_hold(export_id: str, reason: Annotated[str, typer.Option(help="why (
 async def _hold(settings: Settings, store: ObjectStore, export_id: str, reason: str) -> None:
     if not await store.keys(export_id):
         raise ArchiverError(f"no export {export_id!r} in the archive")
-    await set_legal_hold(store, _audit(settings, store), export_id, reason, datetime.now(UTC))
+    await set_legal_hold(store, audit_log(settings, store), export_id, reason, datetime.now(UTC))
 
 
 @archive_app.command("release")
 def archive_release(export_id: str) -> None:
     """Release a legal hold."""
-    settings = _settings()
-    _with_store(settings, lambda store: release_legal_hold(store, _audit(settings, store), export_id,
+    settings = settings_from_env()
+    _with_store(settings, lambda store: release_legal_hold(store, audit_log(settings, store), export_id,
                                                            datetime.now(UTC)))
     typer.echo(f"{export_id}: legal hold released")
 
@@ -126,14 +141,14 @@ def audit_verify(
     storage: Annotated[bool, typer.Option(help="also compare with the copy in the archive storage")] = True,
 ) -> None:
     """Check every entry's HMAC and the hash chain; exits 1 on any edited, removed or reordered entry."""
-    settings = _settings()
+    settings = settings_from_env()
     try:
         settings.require("audit_hmac_key")
     except ArchiverError as exc:
-        _fail(exc)
+        fail(exc)
     path = Path(settings.audit_log_path)
     if not path.exists():
-        _fail(ArchiverError(f"no audit log at {path}"))
+        fail(ArchiverError(f"no audit log at {path}"))
     problems = verify_log(path, settings.audit_hmac_key.encode())
     if storage:
         problems += _with_store(settings, lambda store: verify_against_storage(path, store))

@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaConnectionError
 from cognigy_archiver.archive_command import archive_app, audit_app
 from cognigy_archiver.fetch_command import fetch
 from cognigy_archiver.sanitize_command import register as register_sanitize_commands
+from cognigy_archiver.subject_command import subject_app
 from shared.errors import ArchiverError, ValidationFailed
 from shared.export_requests import PII_ACTIONS, new_export_id, validate_export_request
 from shared.messages import ExportOptions, ExportRequest, PiiRule, TimeWindow
@@ -32,6 +33,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(archive_app, name="archive")
 app.command()(fetch)
 app.add_typer(audit_app, name="audit")
+app.add_typer(subject_app, name="subject")
 register_sanitize_commands(app)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import secrets
 import shutil
 import time
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -18,16 +20,32 @@ from cognigy_archiver.metrics_plot import MetricsSampler
 from cognigy_archiver.processes import ProcessGroup, child_env
 from cognigy_archiver.progress import ProgressDisplay, ProgressReader
 from cognigy_archiver.stages import STAGES
+from cognigy_archiver.subject_identifiers import SubjectRequest, probes
+from cognigy_archiver.subject_search import find_subject
 from cognigy_archiver.webhook_receiver import WebhookReceiver
+from shared.archive_reader import verify_export
 from shared.audit import verify_log
+from shared.keystore import open_key_store
 from shared.localkafka import LocalKafka, free_port
-from shared.manifest import read_manifest, verify_export
+from shared.manifest import read_manifest
 from shared.settings import Settings, load_settings
 from shared.storage import FilesystemStore
 from shared.topics import create_topics
 from simulator.server import dataset_window
 
 console = Console()
+
+
+async def _find_a_contact(settings: Settings) -> tuple[str, int, float]:
+    """`subject find` for the first contact in the simulator's data: (contact id, records, seconds)."""
+    async with httpx.AsyncClient(base_url=settings.cognigy_base_url) as http:
+        first = (await http.get("/_sim/records")).text.splitlines()[0]
+    contact = str(json.loads(first)["contactId"])
+    started = time.monotonic()
+    async with open_key_store(settings) as keys:
+        found = probes(SubjectRequest(contact_id=[contact]), settings)
+        search = await find_subject(FilesystemStore(settings.archive_path), keys, found, settings.tokenization_key_id)
+    return contact, search.record_count, time.monotonic() - started
 
 
 def write_secret(path: Path, value: str) -> Path:
@@ -54,6 +72,11 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float, plot: Pat
         "CA_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
         "CA_INSTANCE_ID": "demo",
         "CA_ARCHIVE_DIR": str(work_dir / "archive"),
+        # Encrypted at rest, as in production: data keys in their own store, wrapped by a fresh master key.
+        "CA_ARCHIVE_ENCRYPTION": "aes-256-gcm",
+        "CA_ARCHIVE_KEY_STORE": str(work_dir / "keys"),
+        "CA_ARCHIVE_MASTER_KEY_FILE": str(write_secret(work_dir / "secrets" / "master.key",
+                                                       base64.b64encode(secrets.token_bytes(32)).decode())),
         "CA_AUDIT_LOG_PATH": str(work_dir / "audit" / "audit.jsonl"),
         "CA_TOKENIZATION_KEY_FILE": str(write_secret(work_dir / "secrets" / "tokenization.key",
                                                      secrets.token_urlsafe(32))),
@@ -126,7 +149,8 @@ async def _follow(export_id: str, settings: Settings, procs: ProcessGroup, recei
     data = event["data"]
     archive = settings.archive_path
     store = FilesystemStore(archive)
-    report = await verify_export(store, export_id)
+    async with open_key_store(settings) as keys:
+        report = await verify_export(store, export_id, keys)
     manifest = await read_manifest(store, export_id)
     audit_path = work_dir / "audit" / "audit.jsonl"
     chain_problems = verify_log(audit_path, (work_dir / "secrets" / "audit.key").read_bytes())
@@ -135,15 +159,23 @@ async def _follow(export_id: str, settings: Settings, procs: ProcessGroup, recei
     table.add_row("state", "[yellow]partial[/]" if data["partial"] else "[green]completed[/]")
     segments = len(manifest.segments)
     table.add_row("records archived", f"{data['records']:,} in {data['pages']} pages ({segments} segments)")
-    table.add_row("archive size", f"{data['bytes'] / 1024:,.1f} KiB zstd  ({archive / export_id})")
+    table.add_row("archive size", f"{data['bytes'] / 1024:,.1f} KiB zstd, AES-256-GCM  ({archive / export_id})")
     table.add_row("time to archive", f"{elapsed:.1f} s ({data['records'] / elapsed:,.0f} records/s end to end)")
     redactions = ", ".join(f"{k} {v}" for k, v in sorted(data["redactions"].items())) or "none"
     table.add_row("PII replaced", redactions)
-    table.add_row("manifest check", "[green]OK[/]" if report.ok else f"[red]{len(report.problems)} problems[/]")
+    checked = "decrypted, records counted" if report.plaintext_checked else "stored bytes only"
+    table.add_row("manifest check", f"[green]OK[/] ({checked})" if report.ok else
+                  f"[red]{len(report.problems)} problems[/]")
+    contact, found, seconds = await _find_a_contact(settings)
+    table.add_row("subject find", f"contact {contact}: {found} records, found in {seconds * 1000:.0f} ms")
     signed = sum(d.verified for d in receiver.deliveries)
     table.add_row("webhook", f"{event['type']} received, signature valid ({signed} delivery)")
     table.add_row("audit log", f"{audit_path} ({'chain intact' if not chain_problems else 'CHAIN BROKEN'})")
     console.print(table)
-    console.print(f"Look inside: [bold]cognigy-archiver archive verify {export_id}[/] "
-                  f"(with CA_ARCHIVE_DIR={archive})")
+    settings_file = work_dir / "settings.env"
+    settings_file.write_text("".join(f"export {k}={v}\n" for k, v in sorted(procs.env.items())
+                                     if k.startswith("CA_") and k not in ("CA_LOG_LEVEL", "CA_INSTANCE_ID")))
+    console.print(f"Look inside, with the demo's settings ([bold]source {settings_file}[/]):\n"
+                  f"  cognigy-archiver archive verify {export_id}\n"
+                  f"  cognigy-archiver subject find --contact-id {contact} --records")
     return report.ok and not chain_problems

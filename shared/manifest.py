@@ -1,5 +1,4 @@
-"""An export's manifest (written last, when every page is in) and `verify_export`, which re-reads every
-object of an export and checks it against the manifest."""
+"""An export's manifest: written last, when every page is in; rewritten by `subject erase`."""
 
 from __future__ import annotations
 
@@ -8,18 +7,10 @@ from datetime import datetime
 import msgspec
 
 from shared.messages import OutputFormat, PiiRule
-from shared.segments import (
-    SegmentError,
-    SegmentMeta,
-    decode_segment,
-    failure_key,
-    manifest_key,
-    read_dictionaries,
-    sha256_hex,
-)
+from shared.segments import SegmentMeta, failure_key, manifest_key
 from shared.storage import ObjectMissing, ObjectStore
 
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 _json = msgspec.json.Encoder()
 
 
@@ -35,6 +26,30 @@ class OffsetRange(msgspec.Struct, frozen=True, kw_only=True):
     partition: int
     first: int
     last: int
+
+
+class EncryptionRef(msgspec.Struct, frozen=True, kw_only=True):
+    """How the export's segments are sealed; the wrapped data key is in the key store, never here."""
+
+    algorithm: str
+    data_key_id: str
+    master_key_id: str
+
+
+class IndexRef(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    sha256: str
+    bytes: int
+    entries: int
+
+
+class Erasure(msgspec.Struct, frozen=True, kw_only=True):
+    """One `subject erase` that changed this export (what it removed is in the audit log)."""
+
+    erasure_id: str
+    at: datetime
+    records: int
+    segments: list[str]  # keys of the rewritten segments
 
 
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,6 +71,9 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime | None
     started_at: datetime | None
     completed_at: datetime
+    encryption: EncryptionRef | None = None
+    subject_index: IndexRef | None = None
+    erasures: list[Erasure] = []
     version: int = MANIFEST_VERSION
 
 
@@ -91,76 +109,3 @@ async def read_failure(store: ObjectStore, export_id: str) -> ExportFailure | No
         return msgspec.json.decode(await store.get(failure_key(export_id)), type=ExportFailure)
     except ObjectMissing:
         return None
-
-
-async def read_export_records(store: ObjectStore, export_id: str) -> list[dict[str, object]]:
-    """Every archived record of an export, in manifest order."""
-    manifest = await read_manifest(store, export_id)
-    dictionaries = await read_dictionaries(store, [d.key for d in manifest.dictionaries])
-    return [r for seg in manifest.segments
-            for r in decode_segment(await store.get(seg.key), seg.format, dictionaries)]
-
-
-class VerifyReport(msgspec.Struct, kw_only=True):
-    export_id: str
-    segments: int
-    records: int
-    problems: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-async def verify_export(store: ObjectStore, export_id: str) -> VerifyReport:
-    """Re-read every object of an export and check hashes, sizes and record counts against the manifest;
-    objects missing from the archive, or in it but not in the manifest, are problems too."""
-    report = VerifyReport(export_id=export_id, segments=0, records=0, problems=[])
-    try:
-        manifest = await read_manifest(store, export_id)
-    except ObjectMissing:
-        failure = await read_failure(store, export_id)
-        why = f"the export failed: {failure.message}" if failure else "the export is not complete (or unknown)"
-        report.problems.append(f"no manifest: {why}")
-        return report
-    report.segments = len(manifest.segments)
-    dictionaries: dict[int, bytes] = {}
-    for ref in manifest.dictionaries:
-        data = await _checked(store, ref.key, ref.sha256, ref.bytes, report.problems)
-        if data is not None:
-            dictionaries[ref.dictionary_id] = data
-    for seg in manifest.segments:
-        data = await _checked(store, seg.key, seg.sha256, seg.bytes, report.problems)
-        if data is None:
-            continue
-        try:
-            count = len(decode_segment(data, seg.format, dictionaries))
-        except SegmentError as exc:
-            report.problems.append(f"{seg.key}: cannot be decoded: {exc}")
-            continue
-        if count != seg.records:
-            report.problems.append(f"{seg.key}: {count} records, the manifest says {seg.records}")
-        report.records += count
-    if report.records != manifest.records and not report.problems:
-        report.problems.append(f"{report.records} records in segments, the manifest says {manifest.records}")
-    listed = {s.key for s in manifest.segments} | {d.key for d in manifest.dictionaries}
-    stored = [k for k in await store.keys(export_id) if k.endswith((".zst", ".zdict"))]
-    report.problems.extend(f"{extra}: in the archive but not in the manifest" for extra in stored
-                           if extra not in listed)
-    return report
-
-
-async def _checked(store: ObjectStore, key: str, sha256: str, size: int, problems: list[str]) -> bytes | None:
-    """The object's bytes if it is there and matches its hash and size; else None, with the problem noted."""
-    try:
-        data = await store.get(key)
-    except ObjectMissing:
-        problems.append(f"{key}: missing from the archive")
-        return None
-    if sha256_hex(data) != sha256:
-        problems.append(f"{key}: SHA-256 differs from the manifest")
-        return None
-    if len(data) != size:
-        problems.append(f"{key}: size {len(data)} differs from the manifest's {size}")
-        return None
-    return data

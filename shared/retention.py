@@ -1,6 +1,9 @@
 """Retention: exports past their `expires_at` (completion + `retention_days`) are deleted, unless a legal
 hold is set on them; every deletion and hold change is written to the audit log. Used by
-`cognigy-archiver archive expire|hold` and by the archiver's optional periodic task."""
+`cognigy-archiver archive expire|hold` and by the archiver's optional periodic task.
+
+An encrypted export is crypto-shredded first: its wrapped data key is deleted from the key store before
+its objects, so the copies that deleting objects cannot reach (replicas, backups) become unreadable."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from shared.audit import STORAGE_FOLDER, AuditLog
+from shared.keystore import KeyStore, key_object
 from shared.manifest import read_manifest
 from shared.segments import legal_hold_key
 from shared.storage import ObjectMissing, ObjectStore, StorageError
@@ -30,9 +34,11 @@ class Expiry(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime | None
     outcome: str  # "expired", "held", "kept", "no manifest"
     objects: int = 0
+    data_key_destroyed: bool = False
 
 
-async def expire_exports(store: ObjectStore, audit: AuditLog, now: datetime, dry_run: bool = False) -> list[Expiry]:
+async def expire_exports(store: ObjectStore, keys: KeyStore, audit: AuditLog, now: datetime,
+                         dry_run: bool = False) -> list[Expiry]:
     """Delete every complete export whose retention has run out and that has no legal hold."""
     results = []
     for export_id in await store.folders():
@@ -50,18 +56,27 @@ async def expire_exports(store: ObjectStore, audit: AuditLog, now: datetime, dry
         if await store.exists(legal_hold_key(export_id)):
             results.append(Expiry(export_id=export_id, expires_at=expires_at, outcome="held"))
             continue
-        keys = await store.keys(export_id)
+        objects = await store.keys(export_id)
+        encryption = manifest.encryption
+        shredded = False
         if not dry_run:
             # The audit entry first: a crash after it repeats the deletion, never leaves one unrecorded.
             await audit.append(f"expired:{export_id}", "export expired", export_id, {
                 "expires_at": expires_at.isoformat(), "retention_days": manifest.retention_days,
-                "objects": len(keys), "bytes": manifest.bytes}, at=now)
+                "objects": len(objects), "bytes": manifest.bytes,
+                "data_key_id": encryption.data_key_id if encryption else None}, at=now)
+            if encryption is not None:
+                shredded = await keys.destroy(export_id)
+                await audit.append(f"shredded:{export_id}", "data key destroyed", export_id, {
+                    "data_key_id": encryption.data_key_id, "key_store": keys.store.location(key_object(export_id)),
+                    "was_present": shredded}, at=now)
             # The manifest goes last, so an interrupted deletion is found and finished by the next run.
-            await store.delete([k for k in keys if not k.endswith("/manifest.json")])
-            await store.delete([k for k in keys if k.endswith("/manifest.json")])
-            log.info("export %s expired (%s): %d objects deleted", export_id, expires_at.isoformat(), len(keys),
-                     extra={"export_id": export_id})
-        results.append(Expiry(export_id=export_id, expires_at=expires_at, outcome="expired", objects=len(keys)))
+            await store.delete([k for k in objects if not k.endswith("/manifest.json")])
+            await store.delete([k for k in objects if k.endswith("/manifest.json")])
+            log.info("export %s expired (%s): %d objects deleted%s", export_id, expires_at.isoformat(), len(objects),
+                     ", data key destroyed" if shredded else "", extra={"export_id": export_id})
+        results.append(Expiry(export_id=export_id, expires_at=expires_at, outcome="expired", objects=len(objects),
+                              data_key_destroyed=shredded))
     return results
 
 
@@ -76,12 +91,13 @@ async def release_legal_hold(store: ObjectStore, audit: AuditLog, export_id: str
     await audit.append(f"release:{export_id}:{now.isoformat()}", "legal hold released", export_id, {}, at=now)
 
 
-async def expire_periodically(store: ObjectStore, audit: AuditLog, interval: float, stop: asyncio.Event) -> None:
+async def expire_periodically(store: ObjectStore, keys: KeyStore, audit: AuditLog, interval: float,
+                              stop: asyncio.Event) -> None:
     """The archiver's optional task: expire every `interval` seconds until `stop`. A failing run is
     logged and tried again at the next interval."""
     while not stop.is_set():
         try:
-            await expire_exports(store, audit, datetime.now(UTC))
+            await expire_exports(store, keys, audit, datetime.now(UTC))
         except (StorageError, OSError) as exc:  # storage down: the next run tries again
             log.warning("expiry run failed: %s", exc)
         with contextlib.suppress(asyncio.TimeoutError):

@@ -3,7 +3,9 @@ the manifest) and the `archive` commands (read, verify, expire).
 
     <export_id>/segments/<topic>+<partition>+<offset:020d>.<jsonl|csv>.zst   one sanitized page, zstd
     <export_id>/segments/<same>.meta.json                                   its SegmentMeta, written right after
+    <export_id>/segments/<same>.e<n>.<jsonl|csv>.zst                        its rewrite by the n-th erasure
     <export_id>/dictionaries/<dictionary id>.zdict                          the zstd dictionary segments use
+    <export_id>/subjects.idx (.e<n>.idx after the n-th erasure)              the subject index (subject_index.py)
     <export_id>/manifest.json                                               written last, when the export is whole
     <export_id>/legal-hold.json                                             present = `archive expire` skips it
     <export_id>/failed.json                                                 why an export failed (no manifest then)
@@ -12,7 +14,9 @@ A segment is one page: its boundary comes from the data, never the clock, and it
 partition, offset), so a replay rebuilds the same bytes under the same key. JSONL segments are compressed
 with a zstd dictionary trained on conversation records (see bench/archiver_bench.py for what it gains on
 page-sized segments); the frame names the dictionary's id, and a copy of the dictionary is stored with the
-export, so an archive reads back with nothing but zstd.
+export, so an archive reads back with nothing but zstd (and, if it is encrypted, the export's data key: see
+shared/encryption.py; the zstd frame is sealed whole, so `sha256` is over the sealed bytes and
+`encryption.plain_sha256` over the frame inside).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 import msgspec
 import zstandard
 
+from shared.encryption import ALGORITHM, DataKey
 from shared.messages import OutputFormat
 from shared.storage import ObjectStore
 
@@ -36,7 +41,14 @@ BUILTIN_DICTIONARY = Path(__file__).parent / "dictionaries" / "cognigy-conversat
 _json = msgspec.json.Encoder()
 
 
-class SegmentMeta(msgspec.Struct, frozen=True, kw_only=True):
+class SegmentEncryption(msgspec.Struct, frozen=True, kw_only=True):
+    algorithm: str
+    data_key_id: str
+    master_key_id: str
+    plain_sha256: str  # of the zstd frame inside
+
+
+class SegmentMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     key: str
     sha256: str
     bytes: int
@@ -48,10 +60,18 @@ class SegmentMeta(msgspec.Struct, frozen=True, kw_only=True):
     source_partition: int
     source_offset: int
     key_id: str
+    encryption: SegmentEncryption | None = None
+    subjects: str = ""  # the segment's subject index entries (subject_index.py); the manifest leaves them out
 
 
-def segment_key(export_id: str, topic: str, partition: int, offset: int, fmt: OutputFormat = "jsonl") -> str:
-    return f"{export_id}/segments/{topic}+{partition}+{offset:020d}.{fmt}.zst"
+def segment_key(export_id: str, topic: str, partition: int, offset: int, fmt: OutputFormat = "jsonl",
+                erasure: int = 0) -> str:
+    revision = f".e{erasure}" if erasure else ""
+    return f"{export_id}/segments/{topic}+{partition}+{offset:020d}{revision}.{fmt}.zst"
+
+
+def subjects_key(export_id: str, erasure: int = 0) -> str:
+    return f"{export_id}/subjects{f'.e{erasure}' if erasure else ''}.idx"
 
 
 def meta_key(segment: str) -> str:
@@ -163,6 +183,12 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     return _json.encode(value).decode()
+
+
+def seal_segment(data_key: DataKey, master_key_id: str, frame: bytes, key: str) -> tuple[bytes, SegmentEncryption]:
+    """The frame sealed for storage under `key`, and what its metadata records about that."""
+    return data_key.seal(frame, key), SegmentEncryption(algorithm=ALGORITHM, data_key_id=data_key.key_id,
+                                                        master_key_id=master_key_id, plain_sha256=sha256_hex(frame))
 
 
 class SegmentError(Exception):

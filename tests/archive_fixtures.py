@@ -13,6 +13,7 @@ from aiokafka.structs import ConsumerRecord
 
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import Record
+from shared.keystore import KeyStore
 from shared.manifest import Manifest
 from shared.messages import (
     ExportOptions,
@@ -59,8 +60,9 @@ def input_record(value: bytes, partition: int, offset: int, timestamp_ms: int = 
 async def archive_export(store: ObjectStore, export_id: str, pages: list[list[dict[str, Any]]], *,
                          fmt: OutputFormat = "jsonl", retention_days: int | None = None,
                          completed_at: datetime = datetime(2026, 10, 1, tzinfo=UTC),
-                         settings: Settings | None = None) -> Manifest:
-    archiver = Archiver(settings or Settings(), store)
+                         settings: Settings | None = None, keys: KeyStore | None = None) -> Manifest:
+    """The export as the archiver and notifier write it; with `keys`, encrypted."""
+    archiver = Archiver(settings or Settings(), store, keys)
     options = ExportOptions(output_format=fmt, retention_days=retention_days)
     state = NotifierState(export_id=export_id, total_pages=len(pages), started_at=completed_at)
     for index, records in enumerate(pages):

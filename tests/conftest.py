@@ -41,6 +41,7 @@ def settings(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> Setting
         "CA_TOPIC_PREFIX": topic_prefix,
         "CA_INSTANCE_ID": "test",
         "CA_ARCHIVE_DIR": str(tmp_path / "archive"),
+        "CA_ARCHIVE_KEY_STORE": str(tmp_path / "keys"),
         "CA_AUDIT_LOG_PATH": str(tmp_path / "audit" / "audit.jsonl"),
         "CA_TOKENIZATION_KEY": "test-tokenization-key-0123456789abcdef",
         "CA_SHUTDOWN_GRACE_SECONDS": "10",

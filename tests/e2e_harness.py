@@ -106,6 +106,7 @@ async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: st
         "CA_TOPIC_PREFIX": settings.topic_prefix,
         "CA_INSTANCE_ID": "e2e",
         "CA_ARCHIVE_DIR": str(settings.archive_path),
+        "CA_ARCHIVE_KEY_STORE": settings.archive_key_store,
         "CA_AUDIT_LOG_PATH": settings.audit_log_path,
         "CA_TOKENIZATION_KEY": settings.tokenization_key,
         "CA_WEBHOOK_SECRET": webhook_secret,

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from shared.archive_reader import read_export_records, verify_export
 from shared.audit import verify_log
-from shared.manifest import read_export_records, read_manifest, verify_export
+from shared.manifest import read_manifest
 from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
 from shared.settings import Settings
 from shared.storage import FilesystemStore

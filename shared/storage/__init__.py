@@ -6,27 +6,41 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from shared.errors import ConfigError
 from shared.settings import Settings
 from shared.storage.base import ObjectMissing, ObjectStore, StorageError
 from shared.storage.filesystem import FilesystemStore
 
-__all__ = ["FilesystemStore", "ObjectMissing", "ObjectStore", "StorageError", "open_store"]
+__all__ = ["FilesystemStore", "ObjectMissing", "ObjectStore", "StorageError", "connect_s3", "open_store",
+           "split_s3_url"]
 
 
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[ObjectStore]:
     store: ObjectStore
     if settings.archive_backend == "s3":
-        from shared.storage.s3 import S3Store  # botocore is a heavy import; only S3 users pay for it
-
         settings.require("s3_bucket")
-        store = await S3Store.connect(
-            bucket=settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
-            region=settings.s3_region, access_key_id=settings.s3_access_key_id,
-            secret_access_key=settings.s3_secret_access_key)
+        store = await connect_s3(settings, settings.s3_bucket, settings.s3_prefix)
     else:
         store = FilesystemStore(settings.archive_path)
     try:
         yield store
     finally:
         await store.close()
+
+
+async def connect_s3(settings: Settings, bucket: str, prefix: str) -> ObjectStore:
+    """A store on `bucket`/`prefix` with the endpoint and credentials of the settings."""
+    from shared.storage.s3 import S3Store  # botocore is a heavy import; only S3 users pay for it
+
+    return await S3Store.connect(
+        bucket=bucket, prefix=prefix, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id, secret_access_key=settings.s3_secret_access_key)
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    """("bucket", "prefix") of "s3://bucket/prefix"."""
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    if not bucket:
+        raise ConfigError(f"{url!r} names no bucket (expected s3://bucket/prefix)")
+    return bucket, prefix.strip("/")

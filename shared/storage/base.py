@@ -30,6 +30,13 @@ class ObjectStore(Protocol):
     async def get(self, key: str) -> bytes:
         """The object's bytes; ObjectMissing if there is none."""
 
+    async def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Store `data` under `key` durably unless an object is there already; True if this call stored it.
+        Two concurrent calls never both win."""
+
+    async def get_range(self, key: str, start: int, length: int) -> bytes:
+        """`length` bytes of the object from `start` (fewer at its end); ObjectMissing if there is none."""
+
     async def exists(self, key: str) -> bool: ...
 
     async def keys(self, prefix: str) -> list[str]:

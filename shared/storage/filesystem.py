@@ -31,8 +31,14 @@ class FilesystemStore:
         except OSError as exc:
             raise StorageError(f"cannot write {key}: {exc.strerror}") from None
 
+    async def put_if_absent(self, key: str, data: bytes) -> bool:
+        try:
+            return await asyncio.to_thread(self._put, self._path(key), self.incoming, data, False)
+        except OSError as exc:
+            raise StorageError(f"cannot write {key}: {exc.strerror}") from None
+
     @staticmethod
-    def _put(path: Path, incoming: Path, data: bytes) -> None:
+    def _put(path: Path, incoming: Path, data: bytes, replace: bool = True) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         incoming.mkdir(exist_ok=True)
         tmp = incoming / f"{uuid.uuid4().hex}.tmp"
@@ -41,15 +47,30 @@ class FilesystemStore:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, path)
+            if replace:
+                os.replace(tmp, path)
+            else:
+                try:  # a hard link is created whole or not at all, and never over an existing file
+                    os.link(tmp, path)
+                except FileExistsError:
+                    return False
         finally:
             tmp.unlink(missing_ok=True)
         _fsync_dir(path.parent)
+        return True
 
     async def get(self, key: str) -> bytes:
         path = self._path(key)
         try:
             return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            raise ObjectMissing(f"object {key} is missing") from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {key}: {exc.strerror}") from None
+
+    async def get_range(self, key: str, start: int, length: int) -> bytes:
+        try:
+            return await asyncio.to_thread(_read_range, self._path(key), start, length)
         except FileNotFoundError:
             raise ObjectMissing(f"object {key} is missing") from None
         except OSError as exc:
@@ -114,6 +135,12 @@ class FilesystemStore:
 
     async def close(self) -> None:
         return None
+
+
+def _read_range(path: Path, start: int, length: int) -> bytes:
+    with path.open("rb") as f:
+        f.seek(start)
+        return f.read(length)
 
 
 def _fsync_dir(path: Path) -> None:

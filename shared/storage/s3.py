@@ -28,6 +28,10 @@ _MISSING = {"NoSuchKey", "404", "NotFound"}
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
 
 
+class _PreconditionFailed(StorageError):
+    """A conditional write found the object there already."""
+
+
 class S3Store:
     def __init__(self, client: S3Client, exit_stack: AsyncExitStack, bucket: str, prefix: str) -> None:
         self.client = client
@@ -60,9 +64,30 @@ class S3Store:
             await self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
                                          ChecksumSHA256=checksum)
 
+    async def put_if_absent(self, key: str, data: bytes) -> bool:
+        checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        try:
+            async with self._errors("write", key):
+                # S3's conditional write: the server refuses it (412) if the key exists, atomically.
+                await self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
+                                             ChecksumSHA256=checksum, IfNoneMatch="*")
+        except _PreconditionFailed:
+            return False
+        return True
+
     async def get(self, key: str) -> bytes:
         async with self._errors("read", key):
             response = await self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            async with response["Body"] as body:
+                data: bytes = await body.read()
+        return data
+
+    async def get_range(self, key: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        async with self._errors("read", key):
+            response = await self.client.get_object(Bucket=self.bucket, Key=self._key(key),
+                                                    Range=f"bytes={start}-{start + length - 1}")
             async with response["Body"] as body:
                 data: bytes = await body.read()
         return data
@@ -120,7 +145,7 @@ class S3Store:
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "unknown"))
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            error = ObjectMissing if code in _MISSING else StorageError
+            error = ObjectMissing if code in _MISSING else _PreconditionFailed if status == 412 else StorageError
             raise error(f"{what}: {code} (HTTP {status})") from None
         except (BotoCoreError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise StorageError(f"{what}: {type(exc).__name__}") from None

@@ -5,6 +5,10 @@ never the clock, so a replay after a crash rebuilds the same bytes under the sam
 The input offset commits (in the same transaction as the segment event) only after the dictionary copy,
 the object and its metadata are durable (fsync + rename, or a completed PUT). A storage failure aborts the
 batch and retries it; nothing is skipped.
+
+With CA_ARCHIVE_ENCRYPTION=aes-256-gcm each segment is sealed under its export's data key (made by the
+first archiver that needs it, see shared/keystore.py); sealing is deterministic too. The metadata carries
+the segment's subject index entries, which the notifier merges into the export's index.
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ from pathlib import Path
 from shared.audit import AuditLog
 from shared.kafka.loop import Output, Record, RetryableError, StageLoop
 from shared.kafka.page_processor import PageProcessor
+from shared.keystore import KeyStore, open_key_store
 from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
 from shared.retention import expire_periodically
 from shared.segments import (
+    SegmentEncryption,
     SegmentMeta,
     content_size,
     dictionary_id,
     dictionary_key,
     encode_segment,
     load_dictionary,
+    seal_segment,
     segment_dictionary_id,
     segment_key,
     sha256_hex,
@@ -32,6 +39,7 @@ from shared.segments import (
 )
 from shared.settings import Settings
 from shared.storage import FilesystemStore, ObjectStore, StorageError, open_store
+from shared.subject_index import segment_entries
 from shared.telemetry import tracer
 from shared.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
 
@@ -42,9 +50,10 @@ class Archiver(PageProcessor):
     stage = STAGE
     input_kind = SanitizedMessage
 
-    def __init__(self, settings: Settings, store: ObjectStore) -> None:
+    def __init__(self, settings: Settings, store: ObjectStore, keys: KeyStore | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.keys = keys  # set: seal every segment
         self.out_topic = settings.topic(ARCHIVE_SEGMENTS)
         self.dictionary = load_dictionary(settings.archive_dictionary)
         self.dictionary_id = dictionary_id(self.dictionary)
@@ -71,13 +80,15 @@ class Archiver(PageProcessor):
         fmt = page.options.output_format
         key = segment_key(page.export_id, record.topic, record.partition, record.offset, fmt)
         with tracer().start_as_current_span("storage write") as span:
-            data = await asyncio.to_thread(encode_segment, page.records, fmt, self.dictionary)
+            frame = await asyncio.to_thread(encode_segment, page.records, fmt, self.dictionary)
+            data, encryption = await self._sealed(page.export_id, key, frame)
             digest = sha256_hex(data)
-            used_dictionary = segment_dictionary_id(data)
-            span.set_attributes({"storage.key": key, "storage.bytes": len(data), "storage.records": len(page.records)})
+            used_dictionary = segment_dictionary_id(frame)
+            span.set_attributes({"storage.key": key, "storage.bytes": len(data), "storage.records": len(page.records),
+                                 "storage.encrypted": encryption is not None})
             meta = SegmentMeta(key=key, sha256=digest, bytes=len(data), records=len(page.records), format=fmt,
                                dictionary_id=used_dictionary, page_index=page.page_index, key_id=page.key_id,
-                               **coordinates)
+                               encryption=encryption, subjects=segment_entries(page.records), **coordinates)
             if used_dictionary:
                 await self._store_dictionary(page.export_id)
             await self.store.put(key, data)
@@ -85,7 +96,15 @@ class Archiver(PageProcessor):
         return SegmentWritten(export_id=page.export_id, page_index=page.page_index, object_key=key, sha256=digest,
                               bytes=len(data), records=len(page.records), redactions=page.redactions,
                               rejected_records=page.rejected_records, options=page.options,
-                              uncompressed_bytes=content_size(data), **coordinates)
+                              uncompressed_bytes=content_size(frame), **coordinates)
+
+    async def _sealed(self, export_id: str, key: str, frame: bytes) -> tuple[bytes, SegmentEncryption | None]:
+        """What to store: the frame itself, or sealed with the export's data key."""
+        if self.keys is None:
+            return frame, None
+        data_key = await self.keys.data_key(export_id, create=True)
+        assert self.keys.wrapper is not None  # data_key() needs it
+        return await asyncio.to_thread(seal_segment, data_key, self.keys.wrapper.key_id, frame, key)
 
     async def _store_dictionary(self, export_id: str) -> None:
         """A copy of the dictionary beside the export's segments, before the first segment that needs it."""
@@ -95,16 +114,21 @@ class Archiver(PageProcessor):
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    async with open_store(settings) as store, contextlib.AsyncExitStack() as tasks:
+    encrypt = settings.archive_encryption != "none"
+    if encrypt:
+        settings.require("archive_master_key")
+    async with open_store(settings) as store, open_key_store(settings) as keys, \
+            contextlib.AsyncExitStack() as tasks:
         if isinstance(store, FilesystemStore):
             await store.sweep_incoming()
         if settings.archive_expire_interval_seconds > 0:
             settings.require("audit_hmac_key")
             audit = AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
-            expiry = asyncio.create_task(expire_periodically(store, audit, settings.archive_expire_interval_seconds,
-                                                             stop))
+            expiry = asyncio.create_task(expire_periodically(store, keys, audit,
+                                                             settings.archive_expire_interval_seconds, stop))
             tasks.push_async_callback(_finish, expiry)
-        await StageLoop(settings, STAGE, TRANSCRIPTS_SANITIZED, Archiver(settings, store)).run(stop)
+        archiver = Archiver(settings, store, keys if encrypt else None)
+        await StageLoop(settings, STAGE, TRANSCRIPTS_SANITIZED, archiver).run(stop)
 
 
 async def _finish(task: asyncio.Task[None]) -> None:

@@ -1,13 +1,17 @@
-"""An export's manifest, built from the segment metadata in the archive and the notifier's count of it."""
+"""An export's manifest, built from the segment metadata in the archive and the notifier's count of it, and
+the export's subject index, merged from the entries each segment's metadata carries."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.manifest import DictionaryRef, Manifest, offset_ranges, write_manifest
+import msgspec
+
+from shared.manifest import DictionaryRef, EncryptionRef, IndexRef, Manifest, offset_ranges, write_manifest
 from shared.messages import NotifierState
-from shared.segments import SegmentMeta, dictionary_key, read_metas, sha256_hex
+from shared.segments import SegmentMeta, dictionary_key, read_metas, sha256_hex, subjects_key
 from shared.storage import ObjectStore
+from shared.subject_index import build_index, entry_count
 from stages.notifier.page_ranges import has_page
 
 
@@ -23,6 +27,7 @@ async def write_export_manifest(store: ObjectStore, state: NotifierState, comple
                 known is None or meta.source_offset < known.source_offset):
             by_page[meta.page_index] = meta
     segments = [by_page[p] for p in sorted(by_page)]
+    index = await write_index(store, subjects_key(state.export_id), build_index([s.subjects for s in segments]))
     dictionaries = []
     for dictionary in sorted({s.dictionary_id for s in segments if s.dictionary_id}):
         key = dictionary_key(state.export_id, dictionary)
@@ -40,5 +45,26 @@ async def write_export_manifest(store: ObjectStore, state: NotifierState, comple
         pii_rules=options.pii_rules if options else [], dictionaries=dictionaries, segments=segments,
         offset_ranges=offset_ranges(segments), retention_days=retention,
         expires_at=completed_at + timedelta(days=retention) if retention else None,
-        started_at=state.started_at, completed_at=completed_at)
+        started_at=state.started_at, completed_at=completed_at, encryption=encryption_ref(segments),
+        subject_index=index)
     return manifest, await write_manifest(store, manifest)
+
+
+async def write_index(store: ObjectStore, key: str, data: bytes) -> IndexRef:
+    await store.put(key, data)
+    return IndexRef(key=key, sha256=sha256_hex(data), bytes=len(data), entries=entry_count(data))
+
+
+def without_subjects(segment: SegmentMeta) -> SegmentMeta:
+    """The manifest's copy: the index entries live in the export index, not twice in the manifest."""
+    return msgspec.structs.replace(segment, subjects="")
+
+
+def encryption_ref(segments: list[SegmentMeta]) -> EncryptionRef | None:
+    """The export's data key, if any segment is sealed. One export has one data key (the key store makes
+    it once); segments archived before encryption was switched on stay readable as they are."""
+    for s in segments:
+        if s.encryption is not None:
+            return EncryptionRef(algorithm=s.encryption.algorithm, data_key_id=s.encryption.data_key_id,
+                                 master_key_id=s.encryption.master_key_id)
+    return None

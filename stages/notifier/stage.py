@@ -32,6 +32,7 @@ from shared.audit import AuditLog
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import Output, PoisonError, Record, RetryableError, StageLoop
 from shared.kafka.tables import read_topic
+from shared.keystore import KeyStore, open_key_store
 from shared.manifest import ExportFailure
 from shared.messages import (
     ChangelogWatermark,
@@ -73,10 +74,11 @@ ChangelogEntry = NotifierState | ChangelogWatermark | EndpointDisabled
 
 
 class Notifier:
-    def __init__(self, settings: Settings, store: ObjectStore, audit: AuditLog, worker: DeliveryWorker,
-                 events: tuple[str, ...] = (COMPLETED_EVENT, STATUS_EVENT)) -> None:
+    def __init__(self, settings: Settings, store: ObjectStore, keys: KeyStore, audit: AuditLog,
+                 worker: DeliveryWorker, events: tuple[str, ...] = (COMPLETED_EVENT, STATUS_EVENT)) -> None:
         self.settings = settings
         self.store = store
+        self.keys = keys
         self.audit = audit
         self.worker = worker
         self.events = events
@@ -283,6 +285,7 @@ class Notifier:
 
     async def _purge(self, export_id: str) -> None:
         keys = [k for k in await self.store.keys(export_id) if k != failure_key(export_id)]
+        await self.keys.destroy(export_id)  # an encrypted export's data key goes with its objects
         await self.store.delete(keys)
 
     def _status_output(self, status: ExportStatus) -> Output:
@@ -317,7 +320,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     async def send_outcome(outcome: DeliveryOutcome) -> None:
         await producer.send_and_wait(inbox, encode(outcome), key=outcome.export_id.encode())
 
-    async with (open_store(settings) as store,
+    async with (open_store(settings) as store, open_key_store(settings) as keys,
                 httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as http):
         audit = AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
         await audit.catch_up_storage()
@@ -325,7 +328,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         worker = DeliveryWorker(targets, RetryPolicy.from_settings(settings), http, send_outcome)
         deliveries = asyncio.create_task(worker.run(stop))
         try:
-            notifier = Notifier(settings, store, audit, worker, events)
+            notifier = Notifier(settings, store, keys, audit, worker, events)
             await StageLoop(settings, STAGE, ARCHIVE_SEGMENTS, notifier, on_assign=notifier.restore).run(stop)
         finally:
             stop.set()

@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
-from spacy.language import Language
 
 from shared.messages import PiiRule
 from stages.sanitizer.actions import resolve_overlaps
 from stages.sanitizer.hotwords import enhance
 from stages.sanitizer.ner import Entities, entities
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 from stages.sanitizer.policy import Policy, build_policy
 from stages.sanitizer.recognizers.base import Detection, TextContext, squash
 

@@ -14,11 +14,9 @@ from shared.messages import PiiAction, PiiRule, RedactionCount
 from stages.sanitizer.actions import Pseudonymizer
 from stages.sanitizer.already_redacted import is_redacted
 from stages.sanitizer.analyzer import PiiAnalyzer
-from stages.sanitizer.fields import Path, with_texts
+from stages.sanitizer.fields import CONTACT_ID, Path, with_texts
 from stages.sanitizer.ner import AUTO
 from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS
-
-CONTACT_ID = "CONTACT_ID"
 
 _Key = tuple[str, PiiAction, int | None]  # entity type, action, rule index
 

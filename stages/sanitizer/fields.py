@@ -15,6 +15,7 @@ import msgspec
 Path = tuple[str | int, ...]
 
 TEXT_FIELDS = ("inputText", "ratingComment", "previousInputText")
+CONTACT_ID = "CONTACT_ID"  # the entity type of the `contactId` field, which is always tokenized
 DATA_FIELDS = ("inputData", "previousInputData")
 
 

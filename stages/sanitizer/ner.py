@@ -10,12 +10,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Sequence
-from typing import Any
-
-import spacy
-from spacy.language import Language
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import ConfigError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ def resolve_model(model: str) -> str | None:
 
 def load_model(name: str) -> Language:
     """The NER-only pipeline of the installed package `name`. Raises ConfigError if it does not load."""
+    import spacy  # half a second to import: only processes that run the model pay for it (not the CLI)
+
     try:
         nlp = spacy.load(name, exclude=EXCLUDE)
     except OSError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.manifest import read_export_records, verify_export
+from shared.archive_reader import read_export_records, verify_export
 from shared.segments import failure_key
 from shared.storage import FilesystemStore
 from tests.archive_fixtures import archive_export, cli, conversation_records

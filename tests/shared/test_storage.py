@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -41,6 +42,23 @@ async def test_a_rewrite_replaces_the_object_whole(store: ObjectStore) -> None:
     await store.put("e/segments/x.zst", b"second")
     assert await store.get("e/segments/x.zst") == b"second"
     assert await store.keys("e") == ["e/segments/x.zst"]
+
+
+async def test_put_if_absent_has_exactly_one_winner(store: ObjectStore) -> None:
+    outcomes = await asyncio.gather(*(store.put_if_absent("e/keys/data-key.json", f"writer {i}".encode())
+                                      for i in range(8)))
+    assert outcomes.count(True) == 1
+    assert await store.get("e/keys/data-key.json") == f"writer {outcomes.index(True)}".encode()
+    assert not await store.put_if_absent("e/keys/data-key.json", b"late")
+    assert await store.keys("e") == ["e/keys/data-key.json"]
+
+
+async def test_ranges_read_part_of_an_object(store: ObjectStore) -> None:
+    await store.put("e/index", bytes(range(100)))
+    assert await store.get_range("e/index", 10, 5) == bytes(range(10, 15))
+    assert await store.get_range("e/index", 95, 50) == bytes(range(95, 100))
+    with pytest.raises(ObjectMissing):
+        await store.get_range("e/none", 0, 4)
 
 
 async def test_missing_objects_and_bad_keys_are_named(store: ObjectStore) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import msgspec
 
+from shared.archive_reader import verify_export
 from shared.kafka.clients import plain_producer
-from shared.manifest import verify_export
 from shared.messages import ExportOptions, ExportStatus, ExportTotal, encode
 from shared.segments import failure_key
 from shared.settings import Settings

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from shared.messages import PiiRule, RedactionCount
-from stages.sanitizer import PiiEngine
+from stages.sanitizer.engine import PiiEngine
 
 from .conversation import dialogue
 

@@ -10,7 +10,8 @@ import pytest
 
 from shared.errors import ConfigError, ValidationFailed
 from shared.messages import PiiRule, RedactionCount
-from stages.sanitizer import PiiEngine, decrypt_token
+from stages.sanitizer.actions import decrypt_token
+from stages.sanitizer.engine import PiiEngine
 
 from .conftest import KEY, OTHER_KEY
 from .conversation import dialogue, turn

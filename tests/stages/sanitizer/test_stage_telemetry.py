@@ -15,8 +15,8 @@ from prometheus_client import REGISTRY
 
 from shared.messages import ExportOptions, PiiRule, VerifiedPage
 from shared.settings import Settings
-from stages.sanitizer import PiiEngine
 from stages.sanitizer import stage as stage_module
+from stages.sanitizer.engine import PiiEngine
 from stages.sanitizer.stage import Sanitizer
 
 from .conftest import KEY

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from stages.sanitizer import PiiEngine
+from stages.sanitizer.engine import PiiEngine
 
 from .conversation import typical_records
 

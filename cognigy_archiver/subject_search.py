@@ -1,0 +1,161 @@
+"""`subject find` and `subject export`: where a data subject's records are, across every complete export.
+
+The subject index of each export answers which records may hold a probe's key; each candidate record is
+then read (decrypted if need be) and the probe confirmed in it, so a 64-bit key collision can never show,
+export or erase a stranger's record. With `whole_conversation`, the session ids of the confirmed records
+become probes too, and every record of those sessions is found, in whatever export it sits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from cognigy_archiver.subject_identifiers import Probe
+from shared.archive_reader import ExportReader
+from shared.audit import STORAGE_FOLDER
+from shared.keystore import KeyStore
+from shared.manifest import Manifest, read_manifest
+from shared.storage import ObjectMissing, ObjectStore
+from shared.subject_index import lookup, record_tokens
+
+PARALLEL_EXPORTS = 16  # S3 answers each ranged read in tens of ms: look into many exports at once
+
+
+class Location(msgspec.Struct, frozen=True, kw_only=True):
+    export_id: str
+    segment: str
+    record: int  # position in the segment
+    record_id: str | None
+    timestamp: str | None
+    session_id: str | None
+    matched: list[str]  # request labels ("email 1") or "conversation" for records found by session
+
+
+class Skipped(msgspec.Struct, frozen=True, kw_only=True):
+    export_id: str
+    reason: str
+
+
+class ExportHits(msgspec.Struct, kw_only=True):
+    """An export's confirmed records for the request, by segment position then record position."""
+
+    reader: ExportReader
+    records: dict[int, dict[int, tuple[dict[str, Any], set[str]]]]
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.reader.manifest
+
+    def locations(self) -> list[Location]:
+        out = []
+        for position, records in sorted(self.records.items()):
+            segment = self.manifest.segments[position].key
+            for number, (record, labels) in sorted(records.items()):
+                out.append(Location(export_id=self.manifest.export_id, segment=segment, record=number,
+                                    record_id=_text(record.get("id")), timestamp=_text(record.get("timestamp")),
+                                    session_id=_text(record.get("sessionId")), matched=sorted(labels)))
+        return out
+
+
+class Search(msgspec.Struct, kw_only=True):
+    exports: list[ExportHits]
+    searched: int  # complete exports looked into
+    skipped: list[Skipped]
+
+    def locations(self) -> list[Location]:
+        return [location for hits in self.exports for location in hits.locations()]
+
+    @property
+    def record_count(self) -> int:
+        return sum(len(records) for hits in self.exports for records in hits.records.values())
+
+
+async def find_subject(store: ObjectStore, keys: KeyStore, probes: list[Probe], key_id: str,
+                       whole_conversation: bool = False) -> Search:
+    manifests, skipped = await _complete_exports(store, key_id)
+    readers = {m.export_id: ExportReader(store, m, keys) for m in manifests}
+    hits = await _confirmed(readers, probes)
+    if whole_conversation:
+        sessions = {s for h in hits.values() for records in h.records.values() for record, _ in records.values()
+                    if isinstance(s := record.get("sessionId"), str)}
+        more = await _confirmed(readers, [Probe("sessionId", s, "conversation") for s in sorted(sessions)])
+        for export_id, extra in more.items():
+            target = hits.setdefault(export_id, ExportHits(reader=readers[export_id], records={}))
+            for position, records in extra.records.items():
+                for number, (record, labels) in records.items():
+                    known = target.records.setdefault(position, {}).setdefault(number, (record, set()))
+                    if not known[1]:
+                        known[1].update(labels)
+    return Search(exports=[hits[e] for e in sorted(hits)], searched=len(manifests), skipped=skipped)
+
+
+async def _complete_exports(store: ObjectStore, key_id: str) -> tuple[list[Manifest], list[Skipped]]:
+    """The manifests of the exports a search can cover; the others, with the reason."""
+    manifests: list[Manifest] = []
+    skipped: list[Skipped] = []
+    for export_id in await store.folders():
+        if export_id == STORAGE_FOLDER:
+            continue
+        try:
+            manifest = await read_manifest(store, export_id)
+        except ObjectMissing:
+            skipped.append(Skipped(export_id=export_id, reason="not complete (no manifest yet)"))
+            continue
+        if manifest.subject_index is None:
+            skipped.append(Skipped(export_id=export_id, reason="archived without a subject index"))
+            continue
+        others = [k for k in manifest.key_ids if k != key_id]
+        if others:
+            # Its tokens were made with another tokenization key: only contact and session ids can match.
+            skipped.append(Skipped(export_id=export_id, reason=f"tokenized with key id(s) {', '.join(others)}, not "
+                                   f"{key_id}: searched by contact id only"))
+        manifests.append(manifest)
+    return manifests, skipped
+
+
+async def _confirmed(readers: dict[str, ExportReader], probes: Iterable[Probe]) -> dict[str, ExportHits]:
+    by_key: dict[int, list[Probe]] = {}
+    for probe in probes:
+        by_key.setdefault(probe.key, []).append(probe)
+    if not by_key:
+        return {}
+    limit = asyncio.Semaphore(PARALLEL_EXPORTS)
+
+    async def one(reader: ExportReader) -> ExportHits | None:
+        async with limit:
+            return await _export_hits(reader, by_key)
+
+    found = await asyncio.gather(*(one(r) for r in readers.values()))
+    return {h.manifest.export_id: h for h in found if h is not None}
+
+
+async def _export_hits(reader: ExportReader, by_key: dict[int, list[Probe]]) -> ExportHits | None:
+    index = reader.manifest.subject_index
+    assert index is not None  # _complete_exports keeps only indexed exports
+    candidates: dict[int, dict[int, list[Probe]]] = {}
+    for key, postings in (await lookup(reader.store, index.key, by_key)).items():
+        for position, number in postings:
+            candidates.setdefault(position, {}).setdefault(number, []).extend(by_key[key])
+    hits = ExportHits(reader=reader, records={})
+    for position, numbers in sorted(candidates.items()):
+        records = await reader.records(reader.manifest.segments[position])
+        for number, wanted in numbers.items():
+            record = records[number]
+            labels = {p.label for p in wanted if _holds(record, p)}
+            if labels:
+                hits.records.setdefault(position, {})[number] = (record, labels)
+    return hits if hits.records else None
+
+
+def _holds(record: dict[str, Any], probe: Probe) -> bool:
+    if probe.kind == "token":
+        return probe.value in record_tokens(record)
+    return record.get(probe.kind) == probe.value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

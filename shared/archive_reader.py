@@ -1,0 +1,148 @@
+"""Reading an export back: its segments' bytes, decrypted when the export is encrypted, and their records;
+and `verify_export`, which re-reads every object of an export and checks it against the manifest. Used by
+`archive verify`, the `subject` commands and the tests; nothing else needs the master key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from shared.encryption import DataKey, is_sealed
+from shared.errors import ArchiverError
+from shared.keystore import KeyStore
+from shared.manifest import Manifest, read_failure, read_manifest
+from shared.segments import SegmentError, SegmentMeta, decode_segment, read_dictionaries, sha256_hex
+from shared.storage import ObjectMissing, ObjectStore
+
+
+class ExportReader:
+    def __init__(self, store: ObjectStore, manifest: Manifest, keys: KeyStore | None) -> None:
+        self.store = store
+        self.manifest = manifest
+        self.keys = keys
+        self._dictionaries: dict[int, bytes] | None = None
+        self._data_key: DataKey | None = None
+
+    @classmethod
+    async def open(cls, store: ObjectStore, export_id: str, keys: KeyStore | None) -> ExportReader:
+        return cls(store, await read_manifest(store, export_id), keys)
+
+    @property
+    def encrypted(self) -> bool:
+        return self.manifest.encryption is not None
+
+    async def data_key(self) -> DataKey:
+        if self._data_key is None:
+            if self.keys is None:
+                raise SegmentError(f"export {self.manifest.export_id} is encrypted and no key store is open")
+            self._data_key = await self.keys.data_key(self.manifest.export_id)
+        return self._data_key
+
+    async def frame(self, segment: SegmentMeta, stored: bytes | None = None) -> bytes:
+        """The segment's zstd frame: `stored` (or the object) opened with the data key if it is sealed,
+        checked against the plaintext hash the metadata records."""
+        data = await self.store.get(segment.key) if stored is None else stored
+        if segment.encryption is None:
+            if is_sealed(data):
+                raise SegmentError(f"{segment.key}: encrypted, but its metadata says it is not")
+            return data
+        frame = (await self.data_key()).open(data, segment.key)
+        if sha256_hex(frame) != segment.encryption.plain_sha256:
+            raise SegmentError(f"{segment.key}: decrypted SHA-256 differs from the manifest")
+        return frame
+
+    async def dictionaries(self) -> dict[int, bytes]:
+        if self._dictionaries is None:
+            self._dictionaries = await read_dictionaries(self.store, [d.key for d in self.manifest.dictionaries])
+        return self._dictionaries
+
+    async def records(self, segment: SegmentMeta, stored: bytes | None = None) -> list[dict[str, Any]]:
+        return decode_segment(await self.frame(segment, stored), segment.format, await self.dictionaries())
+
+    async def all_records(self) -> list[dict[str, Any]]:
+        return [r for segment in self.manifest.segments for r in await self.records(segment)]
+
+
+async def read_export_records(store: ObjectStore, export_id: str, keys: KeyStore | None = None,
+                              ) -> list[dict[str, Any]]:
+    """Every archived record of an export, in manifest order."""
+    return await (await ExportReader.open(store, export_id, keys)).all_records()
+
+
+class VerifyReport(msgspec.Struct, kw_only=True):
+    export_id: str
+    segments: int
+    records: int
+    problems: list[str]
+    encrypted: bool = False
+    plaintext_checked: bool = True  # False: encrypted and no master key, so only the stored bytes were checked
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+async def verify_export(store: ObjectStore, export_id: str, keys: KeyStore | None = None) -> VerifyReport:
+    """Re-read every object of an export and check hashes, sizes and record counts against the manifest;
+    objects missing from the archive, or in it but not in the manifest, are problems too. An encrypted
+    export is checked over its stored (sealed) bytes, and, when `keys` can unwrap its data key, decrypted
+    and checked over the plaintext and its records too."""
+    report = VerifyReport(export_id=export_id, segments=0, records=0, problems=[])
+    try:
+        manifest = await read_manifest(store, export_id)
+    except ObjectMissing:
+        failure = await read_failure(store, export_id)
+        why = f"the export failed: {failure.message}" if failure else "the export is not complete (or unknown)"
+        report.problems.append(f"no manifest: {why}")
+        return report
+    reader = ExportReader(store, manifest, keys)
+    report.segments = len(manifest.segments)
+    report.encrypted = reader.encrypted
+    report.plaintext_checked = not reader.encrypted or (keys is not None and keys.wrapper is not None)
+    for ref in manifest.dictionaries:
+        await _checked(store, ref.key, ref.sha256, ref.bytes, report.problems)
+    if manifest.subject_index is not None:
+        index = manifest.subject_index
+        await _checked(store, index.key, index.sha256, index.bytes, report.problems)
+    for seg in manifest.segments:
+        data = await _checked(store, seg.key, seg.sha256, seg.bytes, report.problems)
+        if data is None or not report.plaintext_checked:
+            continue
+        try:
+            count = len(await reader.records(seg, data))
+        except ArchiverError as exc:  # the data key is missing or cannot be unwrapped: no segment will open
+            report.problems.append(f"{seg.key}: cannot be decrypted: {exc}")
+            break
+        except SegmentError as exc:
+            report.problems.append(f"{seg.key}: cannot be decoded: {exc}")
+            continue
+        if count != seg.records:
+            report.problems.append(f"{seg.key}: {count} records, the manifest says {seg.records}")
+        report.records += count
+    if not report.plaintext_checked:
+        report.records = sum(s.records for s in manifest.segments)
+    if report.records != manifest.records and not report.problems:
+        report.problems.append(f"{report.records} records in segments, the manifest says {manifest.records}")
+    listed = {s.key for s in manifest.segments} | {d.key for d in manifest.dictionaries}
+    listed |= {manifest.subject_index.key} if manifest.subject_index else set()
+    stored = [k for k in await store.keys(export_id) if k.endswith((".zst", ".zdict", ".idx"))]
+    report.problems.extend(f"{extra}: in the archive but not in the manifest" for extra in stored
+                           if extra not in listed)
+    return report
+
+
+async def _checked(store: ObjectStore, key: str, sha256: str, size: int, problems: list[str]) -> bytes | None:
+    """The object's bytes if it is there and matches its hash and size; else None, with the problem noted."""
+    try:
+        data = await store.get(key)
+    except ObjectMissing:
+        problems.append(f"{key}: missing from the archive")
+        return None
+    if sha256_hex(data) != sha256:
+        problems.append(f"{key}: SHA-256 differs from the manifest")
+        return None
+    if len(data) != size:
+        problems.append(f"{key}: size {len(data)} differs from the manifest's {size}")
+        return None
+    return data

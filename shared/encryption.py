@@ -1,0 +1,131 @@
+"""Encryption at rest: segments sealed with AES-256-GCM under their export's data key, data keys wrapped by
+a master key.
+
+Envelope encryption keeps the master key out of the archive and makes crypto-shredding possible: every
+export has its own random 256-bit data key; only its wrapped form is stored, in the key store (see
+shared/keystore.py), apart from the archive. Destroying that one small object makes every copy of the
+export's segments (replicas, backups, a stolen disk) unreadable, whoever holds the master key.
+
+A sealed segment is `MAGIC | nonce (12 bytes) | ciphertext | GCM tag (16 bytes)`; the associated data is
+the object key, so a segment copied under another name does not decrypt. The nonce is derived from the
+plaintext (HMAC under a key of its own, as in SIV): a replay of a page seals the same bytes, so a replayed
+or zombie write can never leave an object that differs from what the manifest records, while two
+different plaintexts get different nonces (a repeated GCM nonce under one key would leak both).
+
+KMS plug-in point: the master key is anything that meets `KeyWrapper` (wrap / unwrap a data key, bound to
+a context). `LocalMasterKey` wraps with AES-256-GCM under a key from the environment or a mounted file;
+a KMS wrapper would call the KMS's Encrypt/Decrypt with the context as its encryption context, and
+`load_key_wrapper` is the one place that chooses.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from shared.errors import ArchiverError, ConfigError
+from shared.settings import Settings, env_name
+
+ALGORITHM = "AES-256-GCM"
+MAGIC = b"CAE1"
+NONCE_BYTES = 12
+KEY_BYTES = 32
+_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class DecryptionFailed(ArchiverError):
+    """A sealed object or wrapped key that this key cannot open: wrong key, or damaged bytes."""
+
+    code = "decryption_failed"
+
+
+class KeyWrapper(Protocol):
+    key_id: str
+
+    def wrap(self, data_key: bytes, context: bytes) -> bytes:
+        """`data_key` encrypted; `context` must be given again to unwrap it."""
+
+    def unwrap(self, wrapped: bytes, context: bytes) -> bytes:
+        """The data key; DecryptionFailed if `wrapped` was not made by this master key for `context`."""
+
+
+class LocalMasterKey:
+    """A master key held by this process (from CA_ARCHIVE_MASTER_KEY or its _FILE)."""
+
+    def __init__(self, key: bytes, key_id: str) -> None:
+        if len(key) != KEY_BYTES:
+            raise ConfigError(f"{env_name('archive_master_key')} must be base64 of exactly {KEY_BYTES} bytes, "
+                              f"got {len(key)} bytes")
+        if not _KEY_ID.fullmatch(key_id):
+            raise ConfigError(f"{env_name('archive_master_key_id')} must be 1-64 letters, digits, '.', '_' or '-'")
+        self._aead = AESGCM(key)
+        self.key_id = key_id
+
+    def wrap(self, data_key: bytes, context: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)  # a key is wrapped once per export: a random nonce is safe here
+        return nonce + self._aead.encrypt(nonce, data_key, context)
+
+    def unwrap(self, wrapped: bytes, context: bytes) -> bytes:
+        try:
+            return self._aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], context)
+        except InvalidTag:
+            raise DecryptionFailed(f"the master key {self.key_id!r} cannot unwrap this data key (another master "
+                                   "key wrapped it, or it is damaged)") from None
+
+
+def load_key_wrapper(settings: Settings) -> KeyWrapper | None:
+    """The master key the settings name, or None when no master key is set."""
+    if not settings.archive_master_key:
+        return None
+    try:
+        key = base64.b64decode(settings.archive_master_key, validate=True)
+    except binascii.Error:
+        raise ConfigError(f"{env_name('archive_master_key')} is not valid base64") from None
+    return LocalMasterKey(key, settings.archive_master_key_id)
+
+
+class DataKey:
+    """One export's data key: seals and opens its segments."""
+
+    def __init__(self, key_id: str, key: bytes) -> None:
+        self.key_id = key_id
+        self._aead = AESGCM(_derive(key, b"cognigy-archiver/segment/aes-256-gcm/v1"))
+        self._nonce_key = _derive(key, b"cognigy-archiver/segment/nonce/v1")
+
+    def seal(self, plaintext: bytes, object_key: str) -> bytes:
+        nonce = hmac.new(self._nonce_key, object_key.encode() + b"\0" + plaintext, hashlib.sha256).digest()
+        nonce = nonce[:NONCE_BYTES]
+        return MAGIC + nonce + self._aead.encrypt(nonce, plaintext, object_key.encode())
+
+    def open(self, sealed: bytes, object_key: str) -> bytes:
+        if not is_sealed(sealed):
+            raise DecryptionFailed(f"{object_key}: not an encrypted segment")
+        nonce = sealed[len(MAGIC):len(MAGIC) + NONCE_BYTES]
+        try:
+            return self._aead.decrypt(nonce, sealed[len(MAGIC) + NONCE_BYTES:], object_key.encode())
+        except InvalidTag:
+            raise DecryptionFailed(f"{object_key}: does not decrypt with data key {self.key_id!r} (another "
+                                   "key sealed it, it was renamed, or its bytes are damaged)") from None
+
+
+def new_data_key_bytes() -> bytes:
+    return os.urandom(KEY_BYTES)
+
+
+def is_sealed(data: bytes) -> bool:
+    return data[:len(MAGIC)] == MAGIC
+
+
+def _derive(key: bytes, info: bytes) -> bytes:
+    # One random secret, two purposes (cipher key, nonce key): HKDF keeps them independent.
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(key)

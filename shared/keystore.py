@@ -1,0 +1,149 @@
+"""The key store: each export's data key, wrapped by the master key, one small object per export
+(`<export_id>/data-key.json`), on a directory or an S3 prefix that must live apart from the archive.
+
+It is kept apart so that the archive's backups and replicas never hold the keys: `archive expire` deletes
+an export's wrapped key (crypto-shredding), and from then on no copy of its segments can be decrypted.
+Back the key store up separately, with a retention no longer than the archive's.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+
+from shared.encryption import ALGORITHM, DataKey, KeyWrapper, load_key_wrapper, new_data_key_bytes
+from shared.errors import ArchiverError, ConfigError
+from shared.settings import Settings, env_name
+from shared.storage import FilesystemStore, ObjectMissing, ObjectStore, connect_s3, split_s3_url
+
+
+class WrappedKey(msgspec.Struct, frozen=True, kw_only=True):
+    export_id: str
+    data_key_id: str
+    master_key_id: str
+    algorithm: str = ALGORITHM
+    wrapped: str  # base64 of the master key's output
+    created_at: datetime
+
+
+class DataKeyMissing(ArchiverError):
+    code = "data_key_missing"
+
+
+class KeyStore:
+    def __init__(self, store: ObjectStore, wrapper: KeyWrapper | None) -> None:
+        self.store = store
+        self.wrapper = wrapper
+        self._keys: dict[str, DataKey] = {}
+
+    async def data_key(self, export_id: str, create: bool = False) -> DataKey:
+        """The export's data key, unwrapped; with `create`, made first if the export has none yet (several
+        archivers may ask at once: one key wins, everyone uses it)."""
+        cached = self._keys.get(export_id)
+        if cached is not None:
+            return cached
+        wrapper = self._wrapper()
+        try:
+            record = await self.wrapped(export_id)
+        except DataKeyMissing:
+            if not create:
+                raise
+            record = await self._create(export_id, wrapper)
+        if record.master_key_id != wrapper.key_id:
+            raise DataKeyMissing(f"export {export_id}: its data key was wrapped by master key "
+                                 f"{record.master_key_id!r}, not {wrapper.key_id!r} "
+                                 f"({env_name('archive_master_key_id')})")
+        key = DataKey(record.data_key_id, wrapper.unwrap(base64.b64decode(record.wrapped), _context(record)))
+        self._keys[export_id] = key
+        return key
+
+    async def wrapped(self, export_id: str) -> WrappedKey:
+        try:
+            return msgspec.json.decode(await self.store.get(key_object(export_id)), type=WrappedKey)
+        except ObjectMissing:
+            raise DataKeyMissing(
+                f"export {export_id}: no data key in the key store {self.store.location(key_object(export_id))} "
+                "(destroyed when the export expired, or this is not the key store it was written to): its "
+                "segments cannot be decrypted") from None
+
+    async def destroy(self, export_id: str) -> bool:
+        """Delete the export's wrapped data key; True if there was one."""
+        self._keys.pop(export_id, None)
+        existed = await self.store.exists(key_object(export_id))
+        await self.store.delete([key_object(export_id)])
+        return existed
+
+    async def _create(self, export_id: str, wrapper: KeyWrapper) -> WrappedKey:
+        data_key_id = new_data_key_bytes()[:8].hex()
+        record = WrappedKey(export_id=export_id, data_key_id=data_key_id, master_key_id=wrapper.key_id, wrapped="",
+                            created_at=datetime.now(UTC))
+        secret = new_data_key_bytes()
+        record = msgspec.structs.replace(record, wrapped=base64.b64encode(wrapper.wrap(secret,
+                                                                                     _context(record))).decode())
+        if await self.store.put_if_absent(key_object(export_id), msgspec.json.encode(record)):
+            return record
+        return await self.wrapped(export_id)  # another archiver made it first
+
+    def _wrapper(self) -> KeyWrapper:
+        if self.wrapper is None:
+            raise ConfigError(f"the archive is encrypted: set {env_name('archive_master_key')} "
+                              f"(or {env_name('archive_master_key')}_FILE) to read or write it")
+        return self.wrapper
+
+
+def key_object(export_id: str) -> str:
+    return f"{export_id}/data-key.json"
+
+
+def _context(record: WrappedKey) -> bytes:
+    # Binds a wrapped key to its export: a key file copied to another export's name does not unwrap.
+    return f"cognigy-archiver/data-key/{record.export_id}/{record.data_key_id}".encode()
+
+
+@asynccontextmanager
+async def open_key_store(settings: Settings) -> AsyncIterator[KeyStore]:
+    check_apart(settings)
+    location = settings.archive_key_store
+    store: ObjectStore
+    if location.startswith("s3://"):
+        bucket, prefix = split_s3_url(location)
+        store = await connect_s3(settings, bucket, prefix)
+    else:
+        store = FilesystemStore(Path(location))
+    try:
+        yield KeyStore(store, load_key_wrapper(settings))
+    finally:
+        await store.close()
+
+
+def check_apart(settings: Settings) -> None:
+    """The key store must not sit inside the archive (or the archive inside it): a backup of one would
+    then carry the other, and destroying a key would no longer shred anything."""
+    location = settings.archive_key_store
+    name = env_name("archive_key_store")
+    if not location:
+        raise ConfigError(f"{name} is empty: set a directory or s3://bucket/prefix apart from the archive")
+    if location.startswith("s3://"):
+        if settings.archive_backend != "s3":
+            return
+        bucket, prefix = split_s3_url(location)
+        archive_prefix = settings.s3_prefix.strip("/")
+        if bucket == settings.s3_bucket and _nested(prefix, archive_prefix):
+            raise ConfigError(f"{name} ({location}) overlaps the archive (s3://{settings.s3_bucket}/{archive_prefix})"
+                              ": use another bucket, or prefixes that do not contain each other")
+        return
+    if settings.archive_backend == "filesystem":
+        keys, archive = Path(location).resolve(), settings.archive_path.resolve()
+        if keys.is_relative_to(archive) or archive.is_relative_to(keys):
+            raise ConfigError(f"{name} ({location}) overlaps the archive directory ({settings.archive_dir}): "
+                              "keep the keys apart from the archive and its backups")
+
+
+def _nested(a: str, b: str) -> bool:
+    a, b = a.strip("/"), b.strip("/")
+    return not a or not b or a == b or a.startswith(b + "/") or b.startswith(a + "/")
