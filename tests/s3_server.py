@@ -98,8 +98,8 @@ async def s3_proxy(s3_endpoint: str) -> AsyncIterator[FaultyProxy]:
         await proxy.stop()
 
 
-async def connect(endpoint: str, bucket: str, max_attempts: int = 2) -> S3Store:
-    return await S3Store.connect(bucket=bucket, prefix="archive", endpoint_url=endpoint, region=REGION,
+async def connect(endpoint: str, bucket: str, max_attempts: int = 2, prefix: str = "archive") -> S3Store:
+    return await S3Store.connect(bucket=bucket, prefix=prefix, endpoint_url=endpoint, region=REGION,
                                  access_key_id=ACCESS_KEY, secret_access_key=SECRET_KEY, max_attempts=max_attempts,
                                  timeout_seconds=10)
 

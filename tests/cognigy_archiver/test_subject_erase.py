@@ -23,6 +23,7 @@ from shared.manifest import Manifest
 from shared.settings import load_settings
 from shared.storage import FilesystemStore
 from tests.archive_fixtures import archive_export
+from tests.s3_server import connect, s3_bucket, s3_endpoint  # noqa: F401
 
 KEY = "erase-test-tokenization-key-0123456789"
 SETTINGS = load_settings({"CA_TOKENIZATION_KEY": KEY})
@@ -83,3 +84,22 @@ async def test_an_interrupted_erase_is_finished_by_the_next_run(tmp_path: Path, 
     assert (await verify_export(crashed_store, "exp", keys)).ok
     remaining = await read_export_records(crashed_store, "exp", keys)
     assert [r["id"] for r in remaining] == [f"{p}-{n}" for p in range(4) for n in range(9) if n % 3]
+
+
+async def test_find_and_erase_on_s3(s3_endpoint: str, s3_bucket: str, tmp_path: Path) -> None:  # noqa: F811
+    """The index is read with ranged GETs and the key store is a bucket prefix apart from the archive."""
+    store = await connect(s3_endpoint, s3_bucket)
+    key_bucket = await connect(s3_endpoint, s3_bucket, prefix="keys")
+    try:
+        keys = KeyStore(key_bucket, LocalMasterKey(bytes(32), "m1"))
+        await archive_export(store, "exp", pages(), settings=SETTINGS, keys=keys)
+        search = await find_subject(store, keys, FOUND, "k1")
+        assert search.record_count == 12
+        audit = AuditLog(tmp_path / "audit.jsonl", b"audit-key-0123456789abcdef", store)
+        await erase_subject(store, audit, search, request_id(FOUND), "", False)
+        assert (await verify_export(store, "exp", keys)).ok
+        assert (await find_subject(store, keys, FOUND, "k1")).record_count == 0
+        assert len(await read_export_records(store, "exp", keys)) == 24
+    finally:
+        await store.close()
+        await key_bucket.close()
