@@ -2,13 +2,13 @@
 trained zstd dictionary, on the simulator's conversations.
 
 The pages are sanitized simulator records (seed 7; the dictionary was trained on seed 1), 50 records a
-page as the simulator serves them. Throughput runs the archiver's own `archive()` (encode, SHA-256, and a
-durable write of the segment, its metadata and the dictionary copy: fsync + rename) into a temporary
-directory, so it includes the disk's fsync latency; `encode_only` is the CPU part alone; `stage_over_kafka`
-is the whole archiver stage (its transactional loop on a local broker: consume, archive, commit).
-For comparison,
-`multi_page_1000_records` compresses 20 pages per segment without a dictionary: what bigger segments
-would give instead.
+page as the simulator serves them. Throughput runs the archiver's own `archive()` (encode, subject index
+entries, SHA-256, and a durable write of the segment, its metadata and the dictionary copy: fsync +
+rename) into a temporary directory, so it includes the disk's fsync latency; `builtin_encrypted` also
+seals each segment with AES-256-GCM (encryption at rest). `encode_only` is the CPU part alone;
+`stage_over_kafka` is the whole archiver stage (its transactional loop on a local broker: consume,
+archive, commit). For comparison, `multi_page_1000_records` compresses 20 pages per segment without a
+dictionary: what bigger segments would give instead.
 
 Run: `.venv/bin/python -m bench.archiver_bench` -> bench/results/archiver.json
 """
@@ -29,8 +29,10 @@ import zstandard
 from aiokafka.structs import ConsumerRecord
 
 from bench.archiver_dictionary import sanitized_records
+from shared.encryption import LocalMasterKey
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import Record, StageLoop
+from shared.keystore import KeyStore
 from shared.localkafka import LocalKafka, free_port
 from shared.messages import ExportOptions, SanitizedPage, SegmentWritten, encode, page_key
 from shared.segments import COMPRESSION_LEVEL, encode_segment, load_dictionary
@@ -72,9 +74,12 @@ def encode_only(pages: list[list[dict[str, Any]]], dictionary: bytes | None) -> 
     return round(raw / 1e6 / best, 1)
 
 
-async def archive_all(pages: list[list[dict[str, Any]]], dictionary_setting: str, root: Path) -> dict[str, float]:
-    """The archiver's `archive()` for every page into a fresh directory: MB/s of records in."""
-    archiver = Archiver(Settings(archive_dictionary=dictionary_setting), FilesystemStore(root))
+async def archive_all(pages: list[list[dict[str, Any]]], dictionary_setting: str, root: Path,
+                      encrypted: bool = False) -> dict[str, float]:
+    """The archiver's `archive()` for every page into a fresh directory: MB/s of records in; `encrypted`:
+    sealed with AES-256-GCM under the export's data key (from a key store in the same directory)."""
+    keys = KeyStore(FilesystemStore(root / "keys"), LocalMasterKey(bytes(32), "m1")) if encrypted else None
+    archiver = Archiver(Settings(archive_dictionary=dictionary_setting), FilesystemStore(root / "archive"), keys)
     messages = [SanitizedPage(export_id="exp-bench", page_index=i, records=p, redactions=[], key_id="k1",
                               options=ExportOptions()) for i, p in enumerate(pages)]
     raw = sum(jsonl_bytes(p) for p in pages)
@@ -166,6 +171,8 @@ async def main() -> None:
     for setting in ("none", "builtin"):
         with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
             results["archive_to_filesystem"][setting] = await archive_all(pages, setting, Path(tmp))
+    with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
+        results["archive_to_filesystem"]["builtin_encrypted"] = await archive_all(pages, "builtin", Path(tmp), True)
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
         results["stage_over_kafka"] = await stage_over_kafka(pages, Path(tmp))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ import typer
 
 from shared.archive_reader import verify_export
 from shared.audit import AuditLog, verify_against_storage, verify_log
+from shared.encryption import load_key_wrapper
 from shared.errors import ArchiverError
 from shared.keystore import KeyStore, open_key_store
 from shared.retention import expire_exports, release_legal_hold, set_legal_hold
@@ -134,6 +135,40 @@ def archive_release(export_id: str) -> None:
     _with_store(settings, lambda store: release_legal_hold(store, audit_log(settings, store), export_id,
                                                            datetime.now(UTC)))
     typer.echo(f"{export_id}: legal hold released")
+
+
+@archive_app.command("rewrap")
+def archive_rewrap(
+    old_key_file: Annotated[Path, typer.Option(help="file holding the old master key (base64 of 32 bytes)")],
+    old_key_id: Annotated[str, typer.Option(help="the old master key's id")],
+) -> None:
+    """Rotate the master key: wrap every data key in the key store again with the master key the settings
+    name (CA_ARCHIVE_MASTER_KEY, CA_ARCHIVE_MASTER_KEY_ID). Segments are untouched; rerun if interrupted."""
+    settings = settings_from_env()
+    try:
+        old = load_key_wrapper(msgspec.structs.replace(settings, archive_master_key=old_key_file.read_text().strip(),
+                                                       archive_master_key_id=old_key_id))
+    except OSError as exc:
+        fail(ArchiverError(f"--old-key-file: cannot read {old_key_file}: {exc.strerror}"))
+    except ArchiverError as exc:
+        fail(exc)
+    if old is None:
+        fail(ArchiverError(f"--old-key-file: {old_key_file} is empty"))
+    if not settings.archive_master_key or old.key_id == settings.archive_master_key_id:
+        fail(ArchiverError("set the NEW master key in CA_ARCHIVE_MASTER_KEY(_FILE), with a new "
+                           "CA_ARCHIVE_MASTER_KEY_ID"))
+
+    async def rewrap(store: ObjectStore, keys: KeyStore) -> tuple[int, int]:
+        done, already = await keys.rewrap(old)
+        await audit_log(settings, store).append(f"rewrap:{old.key_id}:{settings.archive_master_key_id}:{done}",
+                                                "master key rotated", "", {
+                                                    "from": old.key_id, "to": settings.archive_master_key_id,
+                                                    "data_keys": done, "already_rewrapped": already})
+        return done, already
+
+    done, already = with_archive(settings, rewrap)
+    typer.echo(f"{done} data key(s) now wrapped by master key {settings.archive_master_key_id!r}"
+               + (f" ({already} already were)" if already else "") + f"; the old key {old_key_id!r} can be retired")
 
 
 @audit_app.command("verify")

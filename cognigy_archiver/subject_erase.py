@@ -30,7 +30,6 @@ from shared.segments import (
     SegmentMeta,
     encode_segment,
     meta_key,
-    seal_segment,
     segment_key,
     sha256_hex,
     subjects_key,
@@ -81,9 +80,12 @@ async def _erase_in_export(store: ObjectStore, audit: AuditLog, hits: ExportHits
                               replace_segments(old_index, {p: s.subjects for p, s in rewritten.items()}))
     segments = [without_subjects(rewritten[p]) if p in rewritten else s for p, s in enumerate(manifest.segments)]
     new_keys = [rewritten[p].key for p in positions]
+    encrypted = next((s.encryption for s in rewritten.values() if s.encryption), None)
     updated = msgspec.structs.replace(
         manifest, segments=segments, records=sum(s.records for s in segments), bytes=sum(s.bytes for s in segments),
         offset_ranges=offset_ranges(segments), subject_index=index,
+        encryption=msgspec.structs.replace(manifest.encryption, master_key_id=encrypted.master_key_id)
+        if manifest.encryption and encrypted else manifest.encryption,
         erasures=[*manifest.erasures, Erasure(erasure_id=f"{request}:{erasure}", at=at, records=removed,
                                               segments=new_keys)])
     await write_manifest(store, updated)
@@ -101,10 +103,7 @@ async def _rewrite(hits: ExportHits, position: int, erasure: int) -> SegmentMeta
     frame = await asyncio.to_thread(encode_segment, keep, old.format, dictionary)
     key = segment_key(reader.manifest.export_id, old.source_topic, old.source_partition, old.source_offset,
                       old.format, erasure)
-    data, encryption = frame, None
-    if old.encryption is not None:
-        data, encryption = await asyncio.to_thread(seal_segment, await reader.data_key(),
-                                                   old.encryption.master_key_id, frame, key)
+    data, encryption = (await reader.seal(frame, key)) if old.encryption is not None else (frame, None)
     meta = msgspec.structs.replace(old, key=key, sha256=sha256_hex(data), bytes=len(data), records=len(keep),
                                    encryption=encryption, subjects=segment_entries(keep))
     await reader.store.put(key, data)

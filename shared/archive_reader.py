@@ -4,6 +4,7 @@ and `verify_export`, which re-reads every object of an export and checks it agai
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import msgspec
@@ -12,7 +13,15 @@ from shared.encryption import DataKey, is_sealed
 from shared.errors import ArchiverError
 from shared.keystore import KeyStore
 from shared.manifest import Manifest, read_failure, read_manifest
-from shared.segments import SegmentError, SegmentMeta, decode_segment, read_dictionaries, sha256_hex
+from shared.segments import (
+    SegmentEncryption,
+    SegmentError,
+    SegmentMeta,
+    decode_segment,
+    read_dictionaries,
+    seal_segment,
+    sha256_hex,
+)
 from shared.storage import ObjectMissing, ObjectStore
 
 
@@ -38,6 +47,12 @@ class ExportReader:
                 raise SegmentError(f"export {self.manifest.export_id} is encrypted and no key store is open")
             self._data_key = await self.keys.data_key(self.manifest.export_id)
         return self._data_key
+
+    async def seal(self, frame: bytes, key: str) -> tuple[bytes, SegmentEncryption]:
+        """A rewritten segment sealed under the export's data key (as wrapped by the current master key)."""
+        data_key = await self.data_key()
+        assert self.keys is not None and self.keys.wrapper is not None  # data_key() needs both
+        return await asyncio.to_thread(seal_segment, data_key, self.keys.wrapper.key_id, frame, key)
 
     async def frame(self, segment: SegmentMeta, stored: bytes | None = None) -> bytes:
         """The segment's zstd frame: `stored` (or the object) opened with the data key if it is sealed,

@@ -78,6 +78,28 @@ class KeyStore:
         await self.store.delete([key_object(export_id)])
         return existed
 
+    async def rewrap(self, old: KeyWrapper) -> tuple[int, int]:
+        """Master key rotation: every data key wrapped by `old` is wrapped again by this store's master key
+        (each in one atomic write, so an interrupted run is simply run again). Returns (rewrapped, already
+        done); a key wrapped by a third master key is an error, named."""
+        new = self._wrapper()
+        done = already = 0
+        for export_id in await self.store.folders():
+            record = await self.wrapped(export_id)
+            if record.master_key_id == new.key_id:
+                already += 1
+                continue
+            if record.master_key_id != old.key_id:
+                raise DataKeyMissing(f"export {export_id}: its data key was wrapped by master key "
+                                     f"{record.master_key_id!r}, neither the old ({old.key_id!r}) nor the new one")
+            secret = old.unwrap(base64.b64decode(record.wrapped), _context(record))
+            rewrapped = msgspec.structs.replace(record, master_key_id=new.key_id,
+                                                wrapped=base64.b64encode(new.wrap(secret, _context(record))).decode())
+            await self.store.put(key_object(export_id), msgspec.json.encode(rewrapped))
+            self._keys.pop(export_id, None)
+            done += 1
+        return done, already
+
     async def _create(self, export_id: str, wrapper: KeyWrapper) -> WrappedKey:
         data_key_id = new_data_key_bytes()[:8].hex()
         record = WrappedKey(export_id=export_id, data_key_id=data_key_id, master_key_id=wrapper.key_id, wrapped="",

@@ -138,3 +138,27 @@ async def test_verify_command_on_an_encrypted_export(tmp_path: Path) -> None:
     wrong = cli("archive", "verify", "exp-enc", env={**env, "CA_ARCHIVE_MASTER_KEY": base64.b64encode(
         bytes(range(1, 33))).decode()})
     assert wrong.returncode == 1 and "cannot unwrap this data key" in wrong.stderr
+
+
+async def test_rotating_the_master_key_rewraps_every_data_key(tmp_path: Path) -> None:
+    store, _ = await encrypted_export(tmp_path)
+    before = await read_export_records(store, "exp-enc", KeyStore(FilesystemStore(tmp_path / "keys"), MASTER))
+    segments = {p: p.read_bytes() for p in (tmp_path / "archive").rglob("*.zst")}
+    (tmp_path / "old.key").write_text(base64.b64encode(bytes(range(32))).decode())
+    new_key = base64.b64encode(bytes(range(64, 96))).decode()
+    env = {"CA_ARCHIVE_DIR": str(tmp_path / "archive"), "CA_ARCHIVE_KEY_STORE": str(tmp_path / "keys"),
+           "CA_ARCHIVE_MASTER_KEY": new_key, "CA_ARCHIVE_MASTER_KEY_ID": "m2",
+           "CA_AUDIT_LOG_PATH": str(tmp_path / "audit.jsonl"), "CA_AUDIT_HMAC_KEY": "audit-key-0123456789abcdef"}
+    args = ("archive", "rewrap", "--old-key-file", str(tmp_path / "old.key"), "--old-key-id", "m1")
+    rotated = cli(*args, env=env)
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.startswith("1 data key(s) now wrapped by master key 'm2'")
+    assert "(1 already were)" in cli(*args, env=env).stdout  # run again: nothing left to do
+    new_master = LocalMasterKey(bytes(range(64, 96)), "m2")
+    assert await read_export_records(store, "exp-enc", KeyStore(FilesystemStore(tmp_path / "keys"),
+                                                                new_master)) == before
+    with pytest.raises(DataKeyMissing, match="wrapped by master key 'm2'"):
+        await read_export_records(store, "exp-enc", KeyStore(FilesystemStore(tmp_path / "keys"), MASTER))
+    assert {p: p.read_bytes() for p in (tmp_path / "archive").rglob("*.zst")} == segments  # untouched
+    same = cli(*args, env={**env, "CA_ARCHIVE_MASTER_KEY_ID": "m1"})
+    assert same.returncode == 2 and "with a new CA_ARCHIVE_MASTER_KEY_ID" in same.stderr
