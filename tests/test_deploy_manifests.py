@@ -34,6 +34,7 @@ from shared.topics import topic_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+COMPOSE_DIR = ROOT / "compose"  # config files of the compose services that are not ours
 K8S_DIR = ROOT / "k8s"
 BASE_DIR = K8S_DIR / "base"
 # Every kustomization that is applied, by name.
@@ -94,7 +95,7 @@ def load_yaml(path: Path) -> tuple[dict[str, Any], ...]:
 
 
 def yaml_files() -> list[Path]:
-    return sorted([COMPOSE_FILE, *K8S_DIR.rglob("*.yaml"), *K8S_DIR.rglob("*.yml")])
+    return sorted([COMPOSE_FILE, *K8S_DIR.rglob("*.yaml"), *K8S_DIR.rglob("*.yml"), *COMPOSE_DIR.rglob("*.y*ml")])
 
 
 def compose() -> dict[str, Any]:
@@ -225,6 +226,8 @@ def needs(w: Workload) -> frozenset[str]:
         if s.kafka_security_protocol.upper().endswith("SSL"):
             out.add("kafka_ssl_cafile")
     storage = {"archive_dir"} if s.archive_backend == "filesystem" else {"s3_bucket"}
+    if s.archive_backend == "s3" and s.s3_access_key_id:  # static credentials (else the role's)
+        storage.add("s3_secret_access_key")
     sealed = s.archive_encryption != "none"
     audit = {"audit_log_path", "audit_hmac_key"}
     if w.command == "run fetcher":
@@ -693,6 +696,64 @@ def test_compose_runs_one_service_per_stage_hardened() -> None:
         assert int(stop[1]) >= float(env_grace or grace) + KILL_MARGIN_SECONDS, name
         assert svc.get("restart") in ("unless-stopped", "always", "on-failure"), name
     assert sorted(stages) == sorted(STAGES)
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    host, port = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)
+    return host, int(port)
+
+
+def _bind_mounts(svc: dict[str, Any]) -> dict[str, Path]:
+    """Container path -> host path of a service's bind mounts."""
+    volumes = map(_compose_volume, svc.get("volumes") or [])
+    return {target: (ROOT / source).resolve() for source, target, named in volumes if not named}
+
+
+def test_compose_archives_to_minio_with_keys_in_their_own_bucket() -> None:
+    services = compose()["services"]
+    minio_env = _compose_env(services["minio"])
+    bucket_command = " ".join(services["buckets"]["command"])
+    for w in compose_workloads():
+        if not {"s3_bucket", "archive_key_store"} & needs(w):
+            continue
+        s = w.settings()
+        assert _host_port(s.s3_endpoint_url) == ("minio", 9000), w.where
+        assert minio_env["MINIO_ROOT_USER"] == s.s3_access_key_id, w.where
+        key_bucket = s.archive_key_store.removeprefix("s3://").split("/")[0]
+        assert key_bucket != s.s3_bucket, f"{w.where}: the key store's bucket must not be the archive's"
+        for bucket in (s.s3_bucket, key_bucket):
+            assert f"local/{bucket}" in bucket_command, f"the one-shot `buckets` does not create {bucket}"
+    minio_password = minio_env["MINIO_ROOT_PASSWORD_FILE"]
+    assert minio_password == f"/run/secrets/{env_name('s3_secret_access_key').removeprefix('CA_').lower()}"
+
+
+def test_compose_sends_traces_to_jaeger_and_metrics_to_grafana() -> None:
+    services = compose()["services"]
+    stages = {w.stage: w for w in compose_workloads() if w.stage}
+    collector = yaml.safe_load((COMPOSE_DIR / "otel-collector.yaml").read_text())
+    http = collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    (pipeline,) = collector["service"]["pipelines"].values()
+    (exporter,) = pipeline["exporters"]
+    assert _host_port(collector["exporters"][exporter]["endpoint"])[0] in services, "the collector exports to Jaeger"
+    assert _bind_mounts(services["otel-collector"])["/etc/otelcol/config.yaml"] == COMPOSE_DIR / "otel-collector.yaml"
+    prometheus = yaml.safe_load((COMPOSE_DIR / "prometheus.yml").read_text())
+    (job,) = prometheus["scrape_configs"]
+    (sd,) = job["dns_sd_configs"]
+    for stage in STAGES:
+        w = stages[stage]
+        env = w.env
+        assert env["OTEL_TRACES_EXPORTER"] == "otlp" and env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+        host, port = _host_port(str(env["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        assert host in services and port == int(http.rsplit(":", 1)[1]), w.where
+        assert stage in sd["names"] and sd["port"] == w.settings().health_port, w.where
+    grafana = _bind_mounts(services["grafana"])
+    dashboard = ROOT / "docs" / "grafana" / "cognigy-archiver.json"
+    assert grafana["/var/lib/grafana/dashboards/cognigy-archiver.json"] == dashboard
+    provisioning = grafana["/etc/grafana/provisioning"]
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yaml").read_text())["datasources"]
+    assert _host_port(source["url"])[0] == "prometheus" and source["isDefault"] is True
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "cognigy-archiver.yaml").read_text())["providers"]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
 
 
 def _commands_of_our_image() -> list[tuple[str, list[str]]]:
