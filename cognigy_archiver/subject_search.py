@@ -86,10 +86,8 @@ async def find_subject(store: ObjectStore, keys: KeyStore, probes: list[Probe], 
         for export_id, extra in more.items():
             target = hits.setdefault(export_id, ExportHits(reader=readers[export_id], records={}))
             for position, records in extra.records.items():
-                for number, (record, labels) in records.items():
-                    known = target.records.setdefault(position, {}).setdefault(number, (record, set()))
-                    if not known[1]:
-                        known[1].update(labels)
+                for number, found in records.items():  # a record found by the request keeps its labels
+                    target.records.setdefault(position, {}).setdefault(number, found)
     return Search(exports=[hits[e] for e in sorted(hits)], searched=len(manifests), skipped=skipped)
 
 
