@@ -238,8 +238,8 @@ def needs(w: Workload) -> frozenset[str]:
         out |= storage | ({"archive_master_key", "archive_key_store"} if sealed else set())
         if s.archive_expire_interval_seconds > 0:  # it expires exports itself, and audits each
             out |= audit | ({"archive_key_store"} if sealed else set())
-    elif w.command == "run notifier":
-        out |= storage | audit | {"webhook_secret"}
+    elif w.command == "run notifier":  # it destroys a failed export's data key
+        out |= storage | audit | {"webhook_secret"} | ({"archive_key_store"} if sealed else set())
     elif w.command == "archive expire":
         out |= storage | audit | ({"archive_key_store"} if sealed else set())
     elif w.command == "subject erase":
