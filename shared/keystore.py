@@ -16,7 +16,14 @@ from pathlib import Path
 
 import msgspec
 
-from shared.encryption import ALGORITHM, DataKey, KeyWrapper, load_key_wrapper, new_data_key_bytes
+from shared.encryption import (
+    ALGORITHM,
+    DataKey,
+    DecryptionFailed,
+    KeyWrapper,
+    load_key_wrapper,
+    new_data_key_bytes,
+)
 from shared.errors import ArchiverError, ConfigError
 from shared.settings import Settings, env_name
 from shared.storage import FilesystemStore, ObjectMissing, ObjectStore, connect_s3, split_s3_url
@@ -77,6 +84,20 @@ class KeyStore:
         existed = await self.store.exists(key_object(export_id))
         await self.store.delete([key_object(export_id)])
         return existed
+
+    async def check_master_key(self, sample: int = 10) -> None:
+        """Fail at start, not on the first page, when the master key cannot unwrap the data keys that say
+        they were wrapped by it (a wrong key under the right id); looks at up to `sample` exports."""
+        wrapper = self._wrapper()
+        for export_id in (await self.store.folders())[:sample]:
+            record = await self.wrapped(export_id)
+            if record.master_key_id == wrapper.key_id:
+                try:
+                    wrapper.unwrap(base64.b64decode(record.wrapped), _context(record))
+                except DecryptionFailed:
+                    raise ConfigError(f"{env_name('archive_master_key')} is not master key {wrapper.key_id!r}: "
+                                      f"it cannot unwrap the data key of export {export_id}") from None
+                return
 
     async def rewrap(self, old: KeyWrapper) -> tuple[int, int]:
         """Master key rotation: every data key wrapped by `old` is wrapped again by this store's master key

@@ -18,9 +18,10 @@ import contextlib
 from pathlib import Path
 
 from shared.audit import AuditLog
+from shared.encryption import DecryptionFailed
 from shared.kafka.loop import Output, Record, RetryableError, StageLoop
 from shared.kafka.page_processor import PageProcessor
-from shared.keystore import KeyStore, open_key_store
+from shared.keystore import DataKeyMissing, KeyStore, open_key_store
 from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
 from shared.retention import expire_periodically
 from shared.segments import (
@@ -66,7 +67,9 @@ class Archiver(PageProcessor):
     async def handle_page(self, record: Record, page: SanitizedPage) -> list[Output]:
         try:
             event = await self.archive(record, page)
-        except StorageError as exc:
+        except (StorageError, DataKeyMissing, DecryptionFailed) as exc:
+            # A key that cannot be read or unwrapped is the deployment's problem, not the page's: the batch
+            # waits (retried) until it is fixed, rather than dead-lettering every page of the export.
             raise RetryableError(exc.message) from exc
         return [Output(self.out_topic, encode(event), key=page.export_id.encode())]
 
@@ -121,6 +124,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             contextlib.AsyncExitStack() as tasks:
         if isinstance(store, FilesystemStore):
             await store.sweep_incoming()
+        if encrypt:
+            await keys.check_master_key()
         if settings.archive_expire_interval_seconds > 0:
             settings.require("audit_hmac_key")
             audit = AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)

@@ -162,3 +162,15 @@ async def test_rotating_the_master_key_rewraps_every_data_key(tmp_path: Path) ->
     assert {p: p.read_bytes() for p in (tmp_path / "archive").rglob("*.zst")} == segments  # untouched
     same = cli(*args, env={**env, "CA_ARCHIVE_MASTER_KEY_ID": "m1"})
     assert same.returncode == 2 and "with a new CA_ARCHIVE_MASTER_KEY_ID" in same.stderr
+
+
+async def test_the_archiver_refuses_to_start_with_the_wrong_master_key(tmp_path: Path) -> None:
+    await encrypted_export(tmp_path)
+    env = {"CA_ARCHIVE_DIR": str(tmp_path / "archive"), "CA_ARCHIVE_KEY_STORE": str(tmp_path / "keys"),
+           "CA_ARCHIVE_ENCRYPTION": "aes-256-gcm", "CA_ARCHIVE_MASTER_KEY": base64.b64encode(bytes(32)).decode(),
+           "CA_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"}
+    result = cli("run", "archiver", env=env)
+    assert result.returncode == 2
+    assert "CA_ARCHIVE_MASTER_KEY is not master key 'm1': it cannot unwrap the data key of export exp-enc" in (
+        result.stdout + result.stderr)
+    assert base64.b64encode(bytes(32)).decode() not in result.stdout + result.stderr
