@@ -75,8 +75,7 @@ def subject_find(emails: Emails = [], phones: Phones = [], names: Names = [], co
     found = _probes(settings, emails, phones, names, contacts, request_file)
     search = with_archive(settings, lambda store, keys: _search(settings, store, keys, found, whole_conversation,
                                                                 "search", reason))
-    for skipped in search.skipped:
-        typer.secho(f"note: {skipped.export_id}: {skipped.reason}", fg="yellow", err=True)
+    _notes([msgspec.to_builtins(s) for s in search.skipped])
     if as_json:
         for location in search.locations():
             typer.echo(json.dumps(msgspec.to_builtins(location)))
@@ -107,17 +106,19 @@ def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], c
     async def work(store: ObjectStore, keys: KeyStore) -> dict[str, Any]:
         swept = await sweep_all(store)  # what an interrupted erase left behind
         search = await _search(settings, store, keys, found, whole_conversation, "" if yes else "search", reason)
+        skipped = [msgspec.to_builtins(s) for s in search.skipped]
         if not yes:
-            return {"dry_run": True, "request": request, "swept": swept,
+            return {"dry_run": True, "request": request, "swept": swept, "not_searched": skipped,
                     "exports": [{"export_id": h.manifest.export_id, "records": sum(map(len, h.records.values()))}
                                 for h in search.exports]}
         erased = await erase_subject(store, audit_log(settings, store), search, request, reason, whole_conversation)
         problems = {e.export_id: (await verify_export(store, e.export_id, keys)).problems for e in erased}
-        return {"dry_run": False, "request": request, "swept": swept,
+        return {"dry_run": False, "request": request, "swept": swept, "not_searched": skipped,
                 "exports": [{**msgspec.to_builtins(e), "verified": not problems[e.export_id],
                              "problems": problems[e.export_id]} for e in erased]}
 
     outcome = with_archive(settings, work)
+    _notes(outcome["not_searched"])
     if as_json:
         typer.echo(json.dumps(outcome))
     else:
@@ -149,6 +150,7 @@ def subject_export(emails: Emails = [], phones: Phones = [], names: Names = [], 
     found = _probes(settings, emails, phones, names, contacts, request_file)
     search = with_archive(settings, lambda store, keys: _search(settings, store, keys, found, whole_conversation,
                                                                 "export", reason))
+    _notes([msgspec.to_builtins(s) for s in search.skipped])
     document = {
         "request": request_id(found), "generated_at": datetime.now(UTC).isoformat(),
         "identifiers": sorted({p.label for p in found}), "whole_conversation": whole_conversation,
@@ -166,6 +168,12 @@ def subject_export(emails: Emails = [], phones: Phones = [], names: Names = [], 
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
         typer.echo(f"{search.record_count} record(s) from {len(search.exports)} export(s) written to {out}", err=True)
+
+
+def _notes(skipped: list[dict[str, str]]) -> None:
+    """What the search could not cover, on stderr: an erase or export is only as complete as the search."""
+    for s in skipped:
+        typer.secho(f"note: {s['export_id']}: {s['reason']}", fg="yellow", err=True)
 
 
 def _records(by_segment: dict[int, dict[int, tuple[dict[str, Any], set[str]]]]) -> list[dict[str, Any]]:
