@@ -95,23 +95,28 @@ def subject_find(emails: Emails = [], phones: Phones = [], names: Names = [], co
 @subject_app.command("erase")
 def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], contacts: Contacts = [],  # noqa: B006
                   request_file: RequestFile = None, whole_conversation: Whole = False, reason: Reason = "",
+                  rekey: Annotated[bool, typer.Option("--rekey", help="re-seal each changed encrypted export under a "
+                                                      "new data key and destroy the old one, so backups of the "
+                                                      "erased records can no longer be decrypted")] = False,
                   yes: Annotated[bool, typer.Option("--yes", help="do it (without: only show what would go)")] = False,
                   as_json: AsJson = False) -> None:
-    """Remove the person's records from every export (rewrites only the segments that hold them), then
-    verify each changed export. Idempotent: a second run finds nothing and changes nothing."""
+    """Remove the person's records from every export (rewrites only the segments that hold them, or with
+    --rekey every segment of those exports), then verify each changed export. Idempotent: a second run
+    finds nothing and changes nothing."""
     settings = settings_from_env()
     found = _probes(settings, emails, phones, names, contacts, request_file)
     request = request_id(found)
 
     async def work(store: ObjectStore, keys: KeyStore) -> dict[str, Any]:
-        swept = await sweep_all(store)  # what an interrupted erase left behind
+        swept = await sweep_all(store, keys)  # what an interrupted erase left behind
         search = await _search(settings, store, keys, found, whole_conversation, "" if yes else "search", reason)
         skipped = [msgspec.to_builtins(s) for s in search.skipped]
         if not yes:
             return {"dry_run": True, "request": request, "swept": swept, "not_searched": skipped,
                     "exports": [{"export_id": h.manifest.export_id, "records": sum(map(len, h.records.values()))}
                                 for h in search.exports]}
-        erased = await erase_subject(store, audit_log(settings, store), search, request, reason, whole_conversation)
+        erased = await erase_subject(store, audit_log(settings, store), search, request, reason, whole_conversation,
+                                     rekey)
         problems = {e.export_id: (await verify_export(store, e.export_id, keys)).problems for e in erased}
         return {"dry_run": False, "request": request, "swept": swept, "not_searched": skipped,
                 "exports": [{**msgspec.to_builtins(e), "verified": not problems[e.export_id],

@@ -11,25 +11,33 @@ Everything not affected stays byte-identical. Objects an interrupted run left be
 4, or 4 without 5) are removed by the next run (`sweep_leftovers`), before anything else; a second erase
 of the same person finds nothing and changes nothing.
 
-Removing a record from a segment cannot remove it from backups taken before; for an encrypted export,
-those copies stay readable until the export expires and its data key is destroyed.
+Removing a record from a segment cannot remove it from backups taken before. For an encrypted export,
+`rekey` re-seals every segment under a new data key (a new generation in the key store), writes the
+manifest, then destroys the old key: the erased records in any earlier copy can no longer be decrypted.
+Without it, those copies stay readable until the export expires and its data key is destroyed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 import msgspec
 
 from cognigy_archiver.subject_search import ExportHits, Search
+from shared.archive_reader import ExportReader
 from shared.audit import STORAGE_FOLDER, AuditLog
-from shared.manifest import Erasure, Manifest, offset_ranges, read_manifest, write_manifest
+from shared.keystore import KeyStore
+from shared.manifest import EncryptionRef, Erasure, Manifest, offset_ranges, read_manifest, write_manifest
 from shared.segments import (
+    SegmentEncryption,
     SegmentMeta,
     encode_segment,
     meta_key,
+    read_meta,
+    seal_segment,
     segment_key,
     sha256_hex,
     subjects_key,
@@ -49,12 +57,15 @@ class ErasedExport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def erase_subject(store: ObjectStore, audit: AuditLog, search: Search, request: str, reason: str,
-                        whole_conversation: bool, now: datetime | None = None) -> list[ErasedExport]:
-    """Erase what `search` found (run it right before, on the same archive)."""
+                        whole_conversation: bool, rekey: bool = False, now: datetime | None = None,
+                        ) -> list[ErasedExport]:
+    """Erase what `search` found (run it right before, on the same archive). With `rekey`, each changed
+    encrypted export is re-sealed whole under a new data key and the old key destroyed, so copies of the
+    erased records in backups can no longer be decrypted."""
     at = now or datetime.now(UTC)
     erased = []
     for hits in search.exports:
-        erased.append(await _erase_in_export(store, audit, hits, request, reason, whole_conversation, at))
+        erased.append(await _erase_in_export(store, audit, hits, request, reason, whole_conversation, rekey, at))
     if not erased:
         await audit.append(f"erase:{request}:{at.isoformat()}", "subject erase: nothing held", "", {
             "request": request, "reason": reason, "whole_conversation": whole_conversation,
@@ -63,52 +74,96 @@ async def erase_subject(store: ObjectStore, audit: AuditLog, search: Search, req
 
 
 async def _erase_in_export(store: ObjectStore, audit: AuditLog, hits: ExportHits, request: str, reason: str,
-                           whole_conversation: bool, at: datetime) -> ErasedExport:
+                           whole_conversation: bool, rekey: bool, at: datetime) -> ErasedExport:
     manifest = hits.manifest
+    export_id = manifest.export_id
     erasure = len(manifest.erasures) + 1
     positions = sorted(hits.records)
     removed = sum(len(hits.records[p]) for p in positions)
-    await audit.append(f"erase:{request}:{manifest.export_id}:{erasure}", "subject records erased",
-                       manifest.export_id, {
-                           "request": request, "reason": reason, "whole_conversation": whole_conversation,
-                           "erasure": erasure, "records": removed,
-                           "segments": [manifest.segments[p].key for p in positions]}, at=at)
-    rewritten = {p: await _rewrite(hits, p, erasure) for p in positions}
+    rekey = rekey and manifest.encryption is not None
+    await audit.append(f"erase:{request}:{export_id}:{erasure}", "subject records erased", export_id, {
+        "request": request, "reason": reason, "whole_conversation": whole_conversation, "erasure": erasure,
+        "records": removed, "rekey": rekey, "segments": [manifest.segments[p].key for p in positions]}, at=at)
+    seal = await _sealer(hits.reader, erasure if rekey else None)
+    # Re-keying re-seals every segment (their records unchanged); otherwise only the changed ones are written.
+    rewrite = range(len(manifest.segments)) if rekey else positions
+    rewritten = {p: await _rewrite(hits.reader, p, set(hits.records.get(p, {})), erasure, seal) for p in rewrite}
     assert manifest.subject_index is not None  # the search found these records through it
     old_index = await store.get(manifest.subject_index.key)
-    index = await write_index(store, subjects_key(manifest.export_id, erasure),
-                              replace_segments(old_index, {p: s.subjects for p, s in rewritten.items()}))
+    index = await write_index(store, subjects_key(export_id, erasure),
+                              replace_segments(old_index, {p: rewritten[p].subjects for p in positions}))
     segments = [without_subjects(rewritten[p]) if p in rewritten else s for p, s in enumerate(manifest.segments)]
     new_keys = [rewritten[p].key for p in positions]
-    encrypted = next((s.encryption for s in rewritten.values() if s.encryption), None)
     updated = msgspec.structs.replace(
         manifest, segments=segments, records=sum(s.records for s in segments), bytes=sum(s.bytes for s in segments),
         offset_ranges=offset_ranges(segments), subject_index=index,
-        encryption=msgspec.structs.replace(manifest.encryption, master_key_id=encrypted.master_key_id)
-        if manifest.encryption and encrypted else manifest.encryption,
+        encryption=_encryption_ref(manifest, rewritten.values(), erasure if rekey else None),
         erasures=[*manifest.erasures, Erasure(erasure_id=f"{request}:{erasure}", at=at, records=removed,
                                               segments=new_keys)])
     await write_manifest(store, updated)
+    if rekey:
+        keys = hits.reader.keys
+        assert keys is not None and manifest.encryption is not None  # the export is encrypted and was read
+        await audit.append(f"rekeyed:{export_id}:{erasure}", "data key destroyed", export_id, {
+            "reason": "re-keyed after a subject erasure", "request": request,
+            "data_key_id": manifest.encryption.data_key_id}, at=at)
+        await keys.destroy(export_id, keep=erasure)
     await sweep_leftovers(store, updated)
-    return ErasedExport(export_id=manifest.export_id, records=removed, segments=new_keys)
+    return ErasedExport(export_id=export_id, records=removed, segments=new_keys)
 
 
-async def _rewrite(hits: ExportHits, position: int, erasure: int) -> SegmentMeta:
-    """The segment without the subject's records, stored under its erasure key, with its metadata."""
-    reader = hits.reader
+Sealer = Callable[[bytes, str], Awaitable[tuple[bytes, SegmentEncryption | None]]]
+
+
+async def _sealer(reader: ExportReader, new_generation: int | None) -> Sealer:
+    """How rewritten segments are stored: as they were (plain, or under the export's data key), or under
+    the key of a new generation."""
+    if reader.manifest.encryption is None:
+        async def plain(frame: bytes, key: str) -> tuple[bytes, SegmentEncryption | None]:
+            return frame, None
+        return plain
+    if new_generation is None:
+        return reader.seal
+    keys = reader.keys
+    assert keys is not None and keys.wrapper is not None  # the search read this export's records
+    data_key, master_key_id = await keys.data_key(reader.manifest.export_id, True, new_generation), keys.wrapper.key_id
+
+    async def new_key(frame: bytes, key: str) -> tuple[bytes, SegmentEncryption | None]:
+        return await asyncio.to_thread(seal_segment, data_key, master_key_id, frame, key)
+    return new_key
+
+
+async def _rewrite(reader: ExportReader, position: int, remove: set[int], erasure: int, seal: Sealer) -> SegmentMeta:
+    """The segment without the records at `remove`, stored under its erasure key, with its metadata."""
     old = reader.manifest.segments[position]
-    records = await reader.records(old)
-    keep = [r for n, r in enumerate(records) if n not in hits.records[position]]
-    dictionary = (await reader.dictionaries()).get(old.dictionary_id) if old.dictionary_id else None
-    frame = await asyncio.to_thread(encode_segment, keep, old.format, dictionary)
+    if remove:
+        keep = [r for n, r in enumerate(await reader.records(old)) if n not in remove]
+        dictionary = (await reader.dictionaries()).get(old.dictionary_id) if old.dictionary_id else None
+        frame = await asyncio.to_thread(encode_segment, keep, old.format, dictionary)
+        records, subjects = len(keep), segment_entries(keep)
+    else:  # only re-sealed: the same frame, the same index entries
+        frame = await reader.frame(old)
+        records, subjects = old.records, (await read_meta(reader.store, old.key)).subjects
     key = segment_key(reader.manifest.export_id, old.source_topic, old.source_partition, old.source_offset,
                       old.format, erasure)
-    data, encryption = (await reader.seal(frame, key)) if old.encryption is not None else (frame, None)
-    meta = msgspec.structs.replace(old, key=key, sha256=sha256_hex(data), bytes=len(data), records=len(keep),
-                                   encryption=encryption, subjects=segment_entries(keep))
+    data, encryption = await seal(frame, key)
+    meta = msgspec.structs.replace(old, key=key, sha256=sha256_hex(data), bytes=len(data), records=records,
+                                   encryption=encryption, subjects=subjects)
     await reader.store.put(key, data)
     await write_meta(reader.store, meta)
     return meta
+
+
+def _encryption_ref(manifest: Manifest, rewritten: Iterable[SegmentMeta], generation: int | None,
+                    ) -> EncryptionRef | None:
+    """The manifest's encryption after the rewrite: the new generation's key, or the same key now named with
+    the master key that wraps it today."""
+    sealed = next((s.encryption for s in rewritten if s.encryption), None)
+    if manifest.encryption is None or sealed is None:
+        return manifest.encryption
+    return msgspec.structs.replace(manifest.encryption, master_key_id=sealed.master_key_id,
+                                   data_key_id=sealed.data_key_id,
+                                   generation=manifest.encryption.generation if generation is None else generation)
 
 
 async def sweep_leftovers(store: ObjectStore, manifest: Manifest) -> list[str]:
@@ -126,8 +181,9 @@ async def sweep_leftovers(store: ObjectStore, manifest: Manifest) -> list[str]:
     return leftovers
 
 
-async def sweep_all(store: ObjectStore) -> int:
-    """`sweep_leftovers` over every complete export; returns how many objects went."""
+async def sweep_all(store: ObjectStore, keys: KeyStore) -> int:
+    """`sweep_leftovers` over every complete export, and the data keys of encrypted ones that their manifest
+    no longer names (an interrupted re-keying); returns how many objects went."""
     count = 0
     for export_id in await store.folders():
         if export_id == STORAGE_FOLDER:
@@ -137,6 +193,8 @@ async def sweep_all(store: ObjectStore) -> int:
         except ObjectMissing:
             continue  # still being archived: its objects are not ours to judge
         count += len(await sweep_leftovers(store, manifest))
+        if manifest.encryption is not None:
+            count += len(await keys.destroy(export_id, keep=manifest.encryption.generation))
     return count
 
 

@@ -11,7 +11,7 @@ import msgspec
 
 from shared.encryption import DataKey, is_sealed
 from shared.errors import ArchiverError
-from shared.keystore import KeyStore
+from shared.keystore import DataKeyMissing, KeyStore
 from shared.manifest import Manifest, read_failure, read_manifest
 from shared.segments import (
     SegmentEncryption,
@@ -42,10 +42,16 @@ class ExportReader:
         return self.manifest.encryption is not None
 
     async def data_key(self) -> DataKey:
+        """The data key the manifest names."""
         if self._data_key is None:
-            if self.keys is None:
-                raise SegmentError(f"export {self.manifest.export_id} is encrypted and no key store is open")
-            self._data_key = await self.keys.data_key(self.manifest.export_id)
+            encryption = self.manifest.encryption
+            if self.keys is None or encryption is None:
+                raise SegmentError(f"export {self.manifest.export_id}: not encrypted, or no key store is open")
+            key = await self.keys.data_key(self.manifest.export_id, generation=encryption.generation)
+            if key.key_id != encryption.data_key_id:
+                raise DataKeyMissing(f"export {self.manifest.export_id}: the key store holds data key {key.key_id!r}"
+                                     f", the manifest names {encryption.data_key_id!r}")
+            self._data_key = key
         return self._data_key
 
     async def seal(self, frame: bytes, key: str) -> tuple[bytes, SegmentEncryption]:

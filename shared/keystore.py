@@ -1,5 +1,6 @@
 """The key store: each export's data key, wrapped by the master key, one small object per export
-(`<export_id>/data-key.json`), on a directory or an S3 prefix that must live apart from the archive.
+(`<export_id>/data-key.json`; `data-key.g<n>.json` after a re-keying erase), on a directory or an S3
+prefix that must live apart from the archive.
 
 It is kept apart so that the archive's backups and replicas never hold the keys: `archive expire` deletes
 an export's wrapped key (crypto-shredding), and from then on no copy of its segments can be decrypted.
@@ -43,61 +44,59 @@ class DataKeyMissing(ArchiverError):
 
 
 class KeyStore:
+    """Data keys by export and generation: generation 0 is the key the archiver made; `subject erase
+    --rekey` moves an export to a new generation and destroys the old ones."""
+
     def __init__(self, store: ObjectStore, wrapper: KeyWrapper | None) -> None:
         self.store = store
         self.wrapper = wrapper
-        self._keys: dict[str, DataKey] = {}
+        self._keys: dict[tuple[str, int], DataKey] = {}
 
-    async def data_key(self, export_id: str, create: bool = False) -> DataKey:
-        """The export's data key, unwrapped; with `create`, made first if the export has none yet (several
+    async def data_key(self, export_id: str, create: bool = False, generation: int = 0) -> DataKey:
+        """The export's data key, unwrapped; with `create`, made first if there is none yet (several
         archivers may ask at once: one key wins, everyone uses it)."""
-        cached = self._keys.get(export_id)
+        cached = self._keys.get((export_id, generation))
         if cached is not None:
             return cached
         wrapper = self._wrapper()
         try:
-            record = await self.wrapped(export_id)
+            record = await self.wrapped(export_id, generation)
         except DataKeyMissing:
             if not create:
                 raise
-            record = await self._create(export_id, wrapper)
+            record = await self._create(export_id, generation, wrapper)
         if record.master_key_id != wrapper.key_id:
             raise DataKeyMissing(f"export {export_id}: its data key was wrapped by master key "
                                  f"{record.master_key_id!r}, not {wrapper.key_id!r} "
                                  f"({env_name('archive_master_key_id')})")
         key = DataKey(record.data_key_id, wrapper.unwrap(base64.b64decode(record.wrapped), _context(record)))
-        self._keys[export_id] = key
+        self._keys[(export_id, generation)] = key
         return key
 
-    async def wrapped(self, export_id: str) -> WrappedKey:
-        try:
-            return msgspec.json.decode(await self.store.get(key_object(export_id)), type=WrappedKey)
-        except ObjectMissing:
-            raise DataKeyMissing(
-                f"export {export_id}: no data key in the key store {self.store.location(key_object(export_id))} "
-                "(destroyed when the export expired, or this is not the key store it was written to): its "
-                "segments cannot be decrypted") from None
+    async def wrapped(self, export_id: str, generation: int = 0) -> WrappedKey:
+        return await self._read(key_object(export_id, generation))
 
-    async def destroy(self, export_id: str) -> bool:
-        """Delete the export's wrapped data key; True if there was one."""
-        self._keys.pop(export_id, None)
-        existed = await self.store.exists(key_object(export_id))
-        await self.store.delete([key_object(export_id)])
-        return existed
+    async def destroy(self, export_id: str, keep: int | None = None) -> list[str]:
+        """Delete the export's wrapped data keys (all, or all but generation `keep`); returns what went."""
+        doomed = [k for k in await self.store.keys(export_id) if keep is None or k != key_object(export_id, keep)]
+        await self.store.delete(doomed)
+        self._keys = {k: v for k, v in self._keys.items() if k[0] != export_id or k[1] == keep}
+        return doomed
 
     async def check_master_key(self, sample: int = 10) -> None:
         """Fail at start, not on the first page, when the master key cannot unwrap the data keys that say
         they were wrapped by it (a wrong key under the right id); looks at up to `sample` exports."""
         wrapper = self._wrapper()
         for export_id in (await self.store.folders())[:sample]:
-            record = await self.wrapped(export_id)
-            if record.master_key_id == wrapper.key_id:
-                try:
-                    wrapper.unwrap(base64.b64decode(record.wrapped), _context(record))
-                except DecryptionFailed:
-                    raise ConfigError(f"{env_name('archive_master_key')} is not master key {wrapper.key_id!r}: "
-                                      f"it cannot unwrap the data key of export {export_id}") from None
-                return
+            for key in await self.store.keys(export_id):
+                record = await self._read(key)
+                if record.master_key_id == wrapper.key_id:
+                    try:
+                        wrapper.unwrap(base64.b64decode(record.wrapped), _context(record))
+                    except DecryptionFailed:
+                        raise ConfigError(f"{env_name('archive_master_key')} is not master key {wrapper.key_id!r}:"
+                                          f" it cannot unwrap the data key of export {export_id}") from None
+                    return
 
     async def rewrap(self, old: KeyWrapper) -> tuple[int, int]:
         """Master key rotation: every data key wrapped by `old` is wrapped again by this store's master key
@@ -106,31 +105,41 @@ class KeyStore:
         new = self._wrapper()
         done = already = 0
         for export_id in await self.store.folders():
-            record = await self.wrapped(export_id)
-            if record.master_key_id == new.key_id:
-                already += 1
-                continue
-            if record.master_key_id != old.key_id:
-                raise DataKeyMissing(f"export {export_id}: its data key was wrapped by master key "
-                                     f"{record.master_key_id!r}, neither the old ({old.key_id!r}) nor the new one")
-            secret = old.unwrap(base64.b64decode(record.wrapped), _context(record))
-            rewrapped = msgspec.structs.replace(record, master_key_id=new.key_id,
-                                                wrapped=base64.b64encode(new.wrap(secret, _context(record))).decode())
-            await self.store.put(key_object(export_id), msgspec.json.encode(rewrapped))
-            self._keys.pop(export_id, None)
-            done += 1
+            for key in await self.store.keys(export_id):
+                record = await self._read(key)
+                if record.master_key_id == new.key_id:
+                    already += 1
+                    continue
+                if record.master_key_id != old.key_id:
+                    raise DataKeyMissing(f"export {export_id}: its data key was wrapped by master key "
+                                         f"{record.master_key_id!r}, neither the old ({old.key_id!r}) nor the new one")
+                secret = old.unwrap(base64.b64decode(record.wrapped), _context(record))
+                wrapped = base64.b64encode(new.wrap(secret, _context(record))).decode()
+                await self.store.put(key, msgspec.json.encode(msgspec.structs.replace(
+                    record, master_key_id=new.key_id, wrapped=wrapped)))
+                done += 1
+        self._keys.clear()
         return done, already
 
-    async def _create(self, export_id: str, wrapper: KeyWrapper) -> WrappedKey:
+    async def _read(self, key: str) -> WrappedKey:
+        try:
+            return msgspec.json.decode(await self.store.get(key), type=WrappedKey)
+        except ObjectMissing:
+            raise DataKeyMissing(
+                f"no data key {self.store.location(key)} in the key store (destroyed when the export expired or "
+                "was re-keyed, or this is not the key store it was written to): its segments cannot be decrypted"
+            ) from None
+
+    async def _create(self, export_id: str, generation: int, wrapper: KeyWrapper) -> WrappedKey:
         data_key_id = new_data_key_bytes()[:8].hex()
         record = WrappedKey(export_id=export_id, data_key_id=data_key_id, master_key_id=wrapper.key_id, wrapped="",
                             created_at=datetime.now(UTC))
         secret = new_data_key_bytes()
         record = msgspec.structs.replace(record, wrapped=base64.b64encode(wrapper.wrap(secret,
                                                                                      _context(record))).decode())
-        if await self.store.put_if_absent(key_object(export_id), msgspec.json.encode(record)):
+        if await self.store.put_if_absent(key_object(export_id, generation), msgspec.json.encode(record)):
             return record
-        return await self.wrapped(export_id)  # another archiver made it first
+        return await self.wrapped(export_id, generation)  # another process made it first
 
     def _wrapper(self) -> KeyWrapper:
         if self.wrapper is None:
@@ -139,8 +148,8 @@ class KeyStore:
         return self.wrapper
 
 
-def key_object(export_id: str) -> str:
-    return f"{export_id}/data-key.json"
+def key_object(export_id: str, generation: int = 0) -> str:
+    return f"{export_id}/data-key{f'.g{generation}' if generation else ''}.json"
 
 
 def _context(record: WrappedKey) -> bytes:

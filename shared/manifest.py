@@ -34,6 +34,7 @@ class EncryptionRef(msgspec.Struct, frozen=True, kw_only=True):
     algorithm: str
     data_key_id: str
     master_key_id: str
+    generation: int = 0  # which of the export's keys in the key store (`subject erase --rekey` moves it on)
 
 
 class IndexRef(msgspec.Struct, frozen=True, kw_only=True):

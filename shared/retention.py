@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from shared.audit import STORAGE_FOLDER, AuditLog
-from shared.keystore import KeyStore, key_object
+from shared.keystore import KeyStore
 from shared.manifest import read_manifest
 from shared.segments import legal_hold_key
 from shared.storage import ObjectMissing, ObjectStore, StorageError
@@ -66,10 +66,11 @@ async def expire_exports(store: ObjectStore, keys: KeyStore, audit: AuditLog, no
                 "objects": len(objects), "bytes": manifest.bytes,
                 "data_key_id": encryption.data_key_id if encryption else None}, at=now)
             if encryption is not None:
-                shredded = await keys.destroy(export_id)
+                destroyed = await keys.destroy(export_id)
+                shredded = bool(destroyed)
                 await audit.append(f"shredded:{export_id}", "data key destroyed", export_id, {
-                    "data_key_id": encryption.data_key_id, "key_store": keys.store.location(key_object(export_id)),
-                    "was_present": shredded}, at=now)
+                    "data_key_id": encryption.data_key_id, "was_present": shredded,
+                    "key_objects": [keys.store.location(k) for k in destroyed]}, at=now)
             # The manifest goes last, so an interrupted deletion is found and finished by the next run.
             await store.delete([k for k in objects if not k.endswith("/manifest.json")])
             await store.delete([k for k in objects if k.endswith("/manifest.json")])

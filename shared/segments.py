@@ -202,6 +202,10 @@ async def write_meta(store: ObjectStore, meta: SegmentMeta) -> None:
     await store.put(meta_key(meta.key), _json.encode(meta))
 
 
+async def read_meta(store: ObjectStore, segment: str) -> SegmentMeta:
+    return msgspec.json.decode(await store.get(meta_key(segment)), type=SegmentMeta)
+
+
 async def read_metas(store: ObjectStore, export_id: str) -> list[SegmentMeta]:
     keys = [k for k in await store.keys(f"{export_id}/segments") if k.endswith(".meta.json")]
     return [msgspec.json.decode(await store.get(k), type=SegmentMeta) for k in keys]

@@ -193,9 +193,15 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
                              if "@" in truth.raw[(EMAIL, e)] and not ids & expected)
     gone = truth.of_sessions(with_email)
     assert len(gone) > len(with_email)
-    result = cli(pipeline, "subject", "erase", "--email", truth.raw[(EMAIL, email)], "--whole-conversation", "--yes")
+    # Re-keyed too: the exports it touched are sealed under a new data key, the old one destroyed.
+    result = cli(pipeline, "subject", "erase", "--email", truth.raw[(EMAIL, email)], "--whole-conversation", "--yes",
+                 "--rekey")
     assert result.returncode == 0, result.stderr
     assert set(await archived_ids(settings, export_ids)) == set(after) - gone
+    touched = {after[i] for i in gone}
+    key_files = {p.parent.name: p.name for p in Path(settings.archive_key_store).rglob("*.json")}
+    assert {e for e, name in key_files.items() if name != "data-key.json"} == touched
+    assert all(key_files[e].startswith("data-key.g") for e in touched)
 
     # Audited, and no raw identifier in the audit log or anything the commands printed.
     audit = Path(settings.audit_log_path)

@@ -5,6 +5,7 @@ notifier's own code."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ from cognigy_archiver.subject_search import find_subject
 from shared.archive_reader import read_export_records, verify_export
 from shared.audit import AuditLog
 from shared.encryption import LocalMasterKey
-from shared.keystore import KeyStore
-from shared.manifest import Manifest
+from shared.keystore import DataKeyMissing, KeyStore, key_object
+from shared.manifest import Manifest, read_manifest
 from shared.settings import load_settings
 from shared.storage import FilesystemStore
 from tests.archive_fixtures import archive_export
@@ -29,6 +30,7 @@ KEY = "erase-test-tokenization-key-0123456789"
 SETTINGS = load_settings({"CA_TOKENIZATION_KEY": KEY})
 FOUND = probes(SubjectRequest(contact_id=["user-1"]), SETTINGS)
 CONTACT = FOUND[0].value
+MASTER = LocalMasterKey(bytes(32), "m1")
 
 
 def pages() -> list[list[dict[str, Any]]]:
@@ -46,21 +48,26 @@ def files(root: Path) -> dict[str, str]:
             if p.is_file() and "@audit" not in p.parts}
 
 
-async def erase(tmp_path: Path, name: str) -> Path:
+async def erase(tmp_path: Path, name: str, keys_dir: str = "keys", rekey: bool = False) -> Path:
+    """What `subject erase --yes` does: sweep, search, erase."""
     store = FilesystemStore(tmp_path / name)
-    keys = KeyStore(FilesystemStore(tmp_path / "keys"), LocalMasterKey(bytes(32), "m1"))
-    await sweep_all(store)  # as the command does, before it searches
+    keys = KeyStore(FilesystemStore(tmp_path / keys_dir), MASTER)
+    await sweep_all(store, keys)
     search = await find_subject(store, keys, FOUND, "k1")
     audit = AuditLog(tmp_path / f"{name}.audit", b"audit-key-0123456789abcdef", store)
-    await sweep_all(store)
-    await erase_subject(store, audit, search, request_id(FOUND), "", False, now=datetime(2026, 11, 1, tzinfo=UTC))
+    await erase_subject(store, audit, search, request_id(FOUND), "", False, rekey,
+                        now=datetime(2026, 11, 1, tzinfo=UTC))
     return tmp_path / name
+
+
+def remaining_ids() -> list[str]:
+    return [f"{p}-{n}" for p in range(4) for n in range(9) if n % 3]
 
 
 @pytest.mark.parametrize("step", ["write_manifest", "sweep_leftovers"])
 async def test_an_interrupted_erase_is_finished_by_the_next_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  step: str) -> None:
-    keys = KeyStore(FilesystemStore(tmp_path / "keys"), LocalMasterKey(bytes(32), "m1"))
+    keys = KeyStore(FilesystemStore(tmp_path / "keys"), MASTER)
     for name in ("clean", "crashed"):
         await archive_export(FilesystemStore(tmp_path / name), "exp", pages(), settings=SETTINGS, keys=keys)
     clean = await erase(tmp_path, "clean")
@@ -83,7 +90,43 @@ async def test_an_interrupted_erase_is_finished_by_the_next_run(tmp_path: Path, 
     assert files(tmp_path / "crashed") == files(clean)
     assert (await verify_export(crashed_store, "exp", keys)).ok
     remaining = await read_export_records(crashed_store, "exp", keys)
-    assert [r["id"] for r in remaining] == [f"{p}-{n}" for p in range(4) for n in range(9) if n % 3]
+    assert [r["id"] for r in remaining] == remaining_ids()
+
+
+@pytest.mark.parametrize("crash_at", [None, "write_manifest", "destroy", "sweep_leftovers"])
+async def test_a_rekeying_erase_leaves_backups_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          crash_at: str | None) -> None:
+    keys = KeyStore(FilesystemStore(tmp_path / "keys"), MASTER)
+    store = FilesystemStore(tmp_path / "archive")
+    await archive_export(store, "exp", pages(), settings=SETTINGS, keys=keys)
+    before = await read_export_records(store, "exp", keys)
+    shutil.copytree(tmp_path / "archive", tmp_path / "backup")  # taken before the erasure
+    if crash_at is not None:
+        destroys = 0
+
+        async def crash(*args: Any, **kwargs: Any) -> Any:
+            nonlocal destroys
+            destroys += crash_at == "destroy"
+            if crash_at != "destroy" or destroys == 2:  # the sweep before the search destroys nothing
+                raise Crash(crash_at)
+            return []
+
+        with monkeypatch.context() as patch:
+            target = KeyStore if crash_at == "destroy" else subject_erase
+            patch.setattr(target, crash_at, crash)
+            with pytest.raises(Crash):
+                await erase(tmp_path, "archive", rekey=True)
+    await erase(tmp_path, "archive", rekey=True)
+    keys = KeyStore(FilesystemStore(tmp_path / "keys"), MASTER)
+    assert (await verify_export(store, "exp", keys)).ok
+    after = await read_export_records(store, "exp", keys)
+    assert after == [r for r in before if r["id"] in remaining_ids()]
+    assert await keys.store.keys("exp") == [key_object("exp", 1)]  # the first key is gone
+    manifest = await read_manifest(store, "exp")
+    assert manifest.encryption is not None and manifest.encryption.generation == 1
+    assert all(".e1." in s.key for s in manifest.segments)  # every segment re-sealed
+    with pytest.raises(DataKeyMissing):
+        await read_export_records(FilesystemStore(tmp_path / "backup"), "exp", keys)
 
 
 async def test_find_and_erase_on_s3(s3_endpoint: str, s3_bucket: str, tmp_path: Path) -> None:  # noqa: F811
