@@ -615,7 +615,9 @@ def test_subject_jobs_take_identifiers_only_from_a_mounted_secret() -> None:
         mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
         volume = {v["name"]: v for v in pod["volumes"]}[mounts[str(PurePosixPath(request).parent)]["name"]]
         assert "secret" in volume and volume["secret"]["secretName"] != SECRET_NAME, path
-        assert set(c["args"]) <= {"subject", "erase", "--request-file", request, "--yes", "--whole-conversation"}
+        reason = c["args"][c["args"].index("--reason") + 1]  # a ticket reference, recorded in the audit log
+        assert set(c["args"]) <= {"subject", "erase", "--request-file", request, "--reason", reason, "--rekey",
+                                  "--yes", "--whole-conversation"}, "no identifier on the command line"
         assert all(e.get("value", "").startswith("/") for e in c.get("env") or []), "env holds only file paths"
         assert job["spec"]["backoffLimit"] == 0, "an erasure is never retried blindly"
 
