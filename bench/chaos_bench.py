@@ -5,7 +5,8 @@ The pipeline is the real one (simulator + fetcher, verifier, 2 sanitizers, archi
 on a local broker, 4 partitions). The simulator serves pages with a delay so the export outlasts the chaos.
 Every 2-6 s (seeded) one process is SIGKILLed and started again at once, as a pod's restart would; each
 process keeps its transactional id across restarts (what a StatefulSet's stable pod name gives), unless
-`--fresh-identity` gives every restart a new one (what a Deployment's new pod name does). After the chaos
+`--fresh-identity` gives every restart a new one (what a Deployment's new pod name does); `--encrypted`
+seals the archive (CA_ARCHIVE_ENCRYPTION=aes-256-gcm) and checks it decrypted. After the chaos
 window the export must complete; bench/pipeline_runs.py then checks it record by record: nothing missing,
 nothing doubled, no planted PII value in the archive or the public topic, the archive and audit log verify,
 one completion webhook.
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import random
+import secrets
 import statistics
 import tempfile
 import time
@@ -83,9 +86,12 @@ def longest_stall(samples: list[tuple[float, int]], until: float) -> float:
 
 async def chaos(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[str, Any]:
     rng = random.Random(args.seed)
+    sealed = {"CA_ARCHIVE_ENCRYPTION": "aes-256-gcm", "CA_ARCHIVE_KEY_STORE": str(work / "keys"),
+              "CA_ARCHIVE_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}
     bench = await start_bench_pipeline(bootstrap, work, prefix="chaos.", partitions=args.partitions,
                                        sanitizers=args.sanitizers, conversations=args.conversations,
-                                       page_size=args.page_size, page_delay=args.page_delay)
+                                       page_size=args.page_size, page_delay=args.page_delay,
+                                       extra_env=sealed if args.encrypted else None)
     kills: list[dict[str, Any]] = []
     samples: list[tuple[float, int]] = []
     readiness: list[asyncio.Task[float | None]] = []
@@ -127,7 +133,7 @@ async def chaos(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[st
                         and bench.stage_of[k["victim"]] == stage] for stage in sorted(set(bench.stage_of.values()))}
     last_kill = kills[-1]["t"] if kills else 0.0
     return {
-        "fresh_identity_per_restart": args.fresh_identity,
+        "fresh_identity_per_restart": args.fresh_identity, "encrypted": args.encrypted,
         "conversations": args.conversations, "records_per_page": args.page_size, "page_delay_s": args.page_delay,
         "partitions": args.partitions, "sanitizer_processes": args.sanitizers, "seed": args.seed,
         "kill_interval_s": [args.interval_min, args.interval_max],
@@ -189,6 +195,8 @@ async def main() -> None:
     parser.add_argument("--sanitizers", type=int, default=2)
     parser.add_argument("--fresh-identity", action="store_true",
                         help="a new transactional id on every restart (a Deployment's pods), not a stable one")
+    parser.add_argument("--encrypted", action="store_true",
+                        help="the archive encrypted at rest (AES-256-GCM, a master key, a key store apart)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "chaos.json")
     parser.add_argument("--plot", type=Path, default=DOCS_DIR / "chaos-bench.png")
     args = parser.parse_args()

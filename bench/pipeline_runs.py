@@ -20,6 +20,7 @@ import httpx
 from cognigy_archiver.stages import STAGES
 from shared.archive_reader import read_export_records, verify_export
 from shared.audit import verify_log
+from shared.keystore import KeyStore, open_key_store
 from shared.localkafka import free_port
 from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
 from shared.settings import Settings
@@ -81,7 +82,7 @@ class BenchPipeline:
 
 async def start_bench_pipeline(bootstrap: str, work: Path, *, prefix: str, partitions: int, sanitizers: int,
                                conversations: int, page_size: int, page_delay: float = 0.0,
-                               sanitizer_workers: int = 1) -> BenchPipeline:
+                               sanitizer_workers: int = 1, extra_env: dict[str, str] | None = None) -> BenchPipeline:
     settings = Settings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, archive_dir=str(work / "archive"),
                         audit_log_path=str(work / "audit" / "audit.jsonl"),
                         tokenization_key=secrets.token_urlsafe(32))
@@ -99,7 +100,7 @@ async def start_bench_pipeline(bootstrap: str, work: Path, *, prefix: str, parti
         # the simulator has none, so the pipeline's own capacity shows.
         extra_env={"CA_PAGE_PARTITIONS": str(partitions), "CA_LOG_LEVEL": "INFO",
                    "CA_COGNIGY_RATE_LIMIT_REQUESTS": "1000000",
-                   "CA_SANITIZER_WORKERS": str(sanitizer_workers)},
+                   "CA_SANITIZER_WORKERS": str(sanitizer_workers), **(extra_env or {})},
         stage_env=stage_env)
     bench = BenchPipeline(pipeline, page_size, names, health)
     for name in names:
@@ -130,10 +131,17 @@ async def check_archive(bench: BenchPipeline, export_id: str) -> dict[str, Any]:
     """The archive against the truth: every record the simulator has, sanitized the same way (tokens are
     deterministic), once; no planted PII value in the archive or the public topic; the manifest, the
     objects and the audit log verify. Counts, not asserts: a benchmark reports what it found."""
+    if bench.settings.archive_encryption == "none":
+        return await _check(bench, export_id, None)
+    async with open_key_store(bench.settings) as keys:
+        return await _check(bench, export_id, keys)
+
+
+async def _check(bench: BenchPipeline, export_id: str, keys: KeyStore | None) -> dict[str, Any]:
     pipeline = bench.pipeline
     store = FilesystemStore(pipeline.archive)
     expected = await expected_archive(bench)
-    archived = await read_export_records(store, export_id)
+    archived = await read_export_records(store, export_id, keys)
     ids = Counter(str(r["id"]) for r in archived)
     hashes = {str(r["id"]): record_hash(r) for r in archived}
     planted = await pipeline.simulator_lines("/_sim/ground-truth")
@@ -147,7 +155,7 @@ async def check_archive(bench: BenchPipeline, export_id: str) -> dict[str, Any]:
             for r in m.records:
                 texts.setdefault(str(r["id"]), []).append(json.dumps(r, ensure_ascii=False))
     leaked = [p for p in planted if any(p["value"] in t for t in texts.get(p["record_id"], []))]
-    report = await verify_export(store, export_id)
+    report = await verify_export(store, export_id, keys)
     audit = Path(bench.settings.audit_log_path)
     actions = [json.loads(line)["action"] for line in (await asyncio.to_thread(audit.read_text)).splitlines()]
     dead = [decode(v, DeadLetter) for v in await topic_values(bench.settings, DLQ)]
@@ -169,6 +177,8 @@ async def check_archive(bench: BenchPipeline, export_id: str) -> dict[str, Any]:
         "completion_webhooks_unique": len(pipeline.receiver.unique_events),
         "dead_letters": len(dead),
         "page_size": bench.page_size,
+        "encryption": bench.settings.archive_encryption,
+        "segments_checked_decrypted": report.encrypted and report.plaintext_checked,
     }
 
 
