@@ -551,6 +551,7 @@ def test_prod_scales_page_stages_on_lag_up_to_the_partition_count() -> None:
         settings = w.settings()
         assert so["spec"]["maxReplicaCount"] == settings.page_partitions, "a replica more than partitions idles"
         assert so["spec"]["minReplicaCount"] >= 1
+        assert "replicas" not in statefulsets[ref["name"]]["spec"], "the HPA owns replicas; apply would reset them"
         (trigger,) = so["spec"]["triggers"]
         meta = trigger["metadata"]
         assert trigger["type"] == "kafka"
