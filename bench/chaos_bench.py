@@ -102,8 +102,10 @@ async def chaos(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[st
         request = await bench.pipeline.submit()
         sampler = asyncio.create_task(sample_progress(bench, request.export_id, t0, samples, sampling_stop))
         restarts = 0
-        while time.monotonic() - t0 < args.duration and not bench.pipeline.receiver.unique_events:
+        while time.monotonic() - t0 < args.duration:
             await asyncio.sleep(rng.uniform(args.interval_min, args.interval_max))
+            if bench.pipeline.receiver.unique_events:
+                break  # completed: a kill now would not be "during the export"
             victim = rng.choice(sorted(bench.stage_of))
             bench.pipeline.procs.kill(victim)
             if args.fresh_identity:
