@@ -79,6 +79,9 @@ class RawPage(msgspec.Struct, frozen=True, kw_only=True, tag="raw_page"):
     source_sha256: str
     fetched_at: datetime
     options: ExportOptions
+    # The last records of the previous page of each session this page goes on with, as a page body: the
+    # sanitizer reads them for conversation context only (a question asked just before the page break).
+    context: bytes = b""
     v: int = SCHEMA_VERSION
 
 
@@ -104,6 +107,7 @@ class VerifiedPage(msgspec.Struct, frozen=True, kw_only=True, tag="verified_page
     options: ExportOptions
     rejected_records: int = 0
     dead: bool = False
+    context: list[dict[str, Any]] = []  # RawPage.context as records: read for context, never passed on
     v: int = SCHEMA_VERSION
 
 

@@ -161,3 +161,19 @@ async def test_a_page_that_never_matches_its_checksum_makes_the_export_partial(s
         manifest = await read_manifest(FilesystemStore(pipeline.archive), request.export_id)
         assert manifest.partial and manifest.dead_pages == [2]
         assert (await verify_export(FilesystemStore(pipeline.archive), request.export_id)).ok
+
+
+async def test_an_answer_just_after_a_page_break_is_still_explained_by_the_question(settings: Settings,
+                                                                                    tmp_path: Path) -> None:
+    """With 9-record pages, three names in the simulator's data are answers to "what's your name?" asked on
+    the page before (found by trying page sizes; without the context the fetcher carries over they leak).
+    None may reach the archive, and the carried-over records must not be archived twice."""
+    async with running_pipeline(settings, tmp_path, "--page-size", "9") as pipeline:
+        request = await pipeline.submit()
+        event = await pipeline.wait_for_webhook()
+        archived = await archived_records(pipeline, request.export_id)
+        records = await pipeline.simulator_lines("/_sim/records")
+        assert len(archived) == len({r["id"] for r in archived}) == len(records) == event["data"]["records"]
+        planted = await pipeline.simulator_lines("/_sim/ground-truth")
+        archive_text = json.dumps(archived)
+        assert sorted({p["value"] for p in planted if p["value"] in archive_text}) == []

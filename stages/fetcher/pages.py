@@ -39,6 +39,32 @@ class _Items(msgspec.Struct):
     items: list[msgspec.Raw] = []
 
 
+class _Session(msgspec.Struct):
+    sessionId: str | None = None
+
+
+CONTEXT_RECORDS_PER_SESSION = 3  # a question and the bot turns around it
+
+
+def carried_context(previous: bytes, body: bytes) -> bytes:
+    """The last records of `previous` of each session that goes on in `body`, as a page body; b"" when no
+    session crosses the break or either page does not parse (the verifier judges pages, not this)."""
+    try:
+        before = msgspec.json.decode(previous, type=_Items).items
+        after = msgspec.json.decode(body, type=_Items).items
+        sessions_before = [msgspec.json.decode(item, type=_Session).sessionId for item in before]
+        going_on = {msgspec.json.decode(item, type=_Session).sessionId for item in after}
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return b""
+    kept: list[int] = []
+    for session in going_on - {None}:
+        positions = [i for i, s in enumerate(sessions_before) if s == session]
+        kept += positions[-CONTEXT_RECORDS_PER_SESSION:]
+    if not kept:
+        return b""
+    return msgspec.json.encode({"items": [before[i] for i in sorted(kept)]})
+
+
 def count_items(body: bytes) -> int:
     """Records in a page, for progress only; a page that does not parse counts 0 and the verifier sends
     it to the DLQ with the reason."""

@@ -29,7 +29,7 @@ from shared.settings import Settings
 from shared.topics import EXPORTS, EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
 from stages.fetcher.api_client import ApiClient
 from stages.fetcher.export_run import run_export
-from stages.fetcher.pages import FetchedPage
+from stages.fetcher.pages import FetchedPage, carried_context
 from stages.fetcher.sources import open_source
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ class _KafkaSink:
     def __init__(self, fetcher: Fetcher, request: ExportRequest) -> None:
         self.fetcher = fetcher
         self.request = request
+        self.previous_body = b""  # after a restart the first page goes without context: see carried_context
 
     async def job_created(self, checkpoint: FetchCheckpoint) -> None:
         f = self.fetcher
@@ -161,7 +162,9 @@ class _KafkaSink:
     async def page(self, index: int, page: FetchedPage, checkpoint: FetchCheckpoint) -> None:
         f = self.fetcher
         raw = RawPage(export_id=self.request.export_id, page_index=index, body=page.body, source_sha256=page.sha256,
-                      fetched_at=datetime.now(UTC), options=self.request.options)
+                      fetched_at=datetime.now(UTC), options=self.request.options,
+                      context=carried_context(self.previous_body, page.body) if self.previous_body else b"")
+        self.previous_body = page.body
         out = Output(f.settings.topic(PAGES_RAW), encode(raw), key=page_key(self.request.export_id, index))
         await send_transaction(f.producer, [out, f.checkpoint_message(checkpoint)])
         metrics.PAGES.labels(STAGE).inc()

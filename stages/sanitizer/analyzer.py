@@ -54,11 +54,13 @@ class PiiAnalyzer:
         """Raises ValidationFailed if a rule cannot be applied."""
         return self._local.policy(rules)
 
-    def analyze_records(self, records: Sequence[Mapping[str, Any]], rules: Sequence[PiiRule]) -> list[Finding]:
-        """Every text of every record, in record order, with the PII found in it per `rules`.
-        Raises ValidationFailed if a rule cannot be applied."""
+    def analyze_records(self, records: Sequence[Mapping[str, Any]], rules: Sequence[PiiRule],
+                        context: Sequence[Mapping[str, Any]] = ()) -> list[Finding]:
+        """Every text of every record, in record order, with the PII found in it per `rules`; `context`
+        records (those just before) only inform what the conversation expects. Raises ValidationFailed if a
+        rule cannot be applied."""
         policy = self.policy(rules)
-        texts, items = _texts(records)
+        texts, items = _texts(records, context)
         found = self._detect(items, rules)
         by_session: defaultdict[Any, list[int]] = defaultdict(list)
         for position, (record, _, _) in enumerate(texts):
@@ -97,8 +99,9 @@ class PiiAnalyzer:
 _Text = tuple[int, Leaf, Expectation]  # record index, the text, what the conversation expects in it
 
 
-def _texts(records: Sequence[Mapping[str, Any]]) -> tuple[list[_Text], list[TextItem]]:
-    asked = expectations(records)
+def _texts(records: Sequence[Mapping[str, Any]], context: Sequence[Mapping[str, Any]] = (),
+           ) -> tuple[list[_Text], list[TextItem]]:
+    asked = expectations([*context, *records])[len(context):]
     texts: list[_Text] = []
     items = []
     for index, record in enumerate(records):

@@ -104,7 +104,8 @@ def expectations(records: Sequence[Mapping[str, Any]]) -> list[Expectation]:
     nothing and does not ask to go on closes the question); nothing for others. Records are read per
     session in timestamp order, whatever order they come in.
 
-    A session cut across pages loses the question that sits on the previous page."""
+    A session cut across pages keeps its question only if the records before the break are given first
+    (the fetcher carries them over with the page: `RawPage.context`)."""
     result = [_NONE] * len(records)
     asked: dict[Any, Expectation] = {}
     bot_spoke_last: dict[Any, bool] = {}

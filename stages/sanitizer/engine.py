@@ -5,7 +5,7 @@ tokenized. Nothing here logs a text or a value, and counts never hold one."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -41,14 +41,17 @@ class PiiEngine:
     def uses_ner(self) -> bool:
         return self.analyzer.uses_ner
 
-    def sanitize_page(self, records: list[dict[str, Any]], rules: Sequence[PiiRule]) -> SanitizedRecords:
+    def sanitize_page(self, records: list[dict[str, Any]], rules: Sequence[PiiRule],
+                      context: Sequence[Mapping[str, Any]] = ()) -> SanitizedRecords:
         """New records, in the same order, with PII replaced per `rules` (see `policy`) and `contactId`
         always tokenized, and how many values of each type got each action, per record and in all.
-        `records` are left as they are. Raises ValidationFailed if a rule cannot be applied."""
+        `records` are left as they are. `context`: the records just before these (the end of the previous
+        page), read only for what the conversation asked for. Raises ValidationFailed if a rule cannot be
+        applied."""
         policy = self.analyzer.policy(rules)
         counts: list[Counter[_Key]] = [Counter() for _ in records]
         replaced: defaultdict[int, dict[Path, str]] = defaultdict(dict)
-        for finding in self.analyzer.analyze_records(records, rules):
+        for finding in self.analyzer.analyze_records(records, rules, context):
             if finding.detections:
                 replaced[finding.record][finding.leaf.path] = self._pseudonymizer.rewrite(
                     finding.leaf.text, finding.detections, policy.rules)

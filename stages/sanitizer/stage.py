@@ -41,7 +41,7 @@ class Sanitizer(PageProcessor):
 
     def sanitize(self, page: VerifiedPage) -> SanitizedPage:
         with tracer().start_as_current_span("pii redaction") as span:
-            result = self.engine.sanitize_page(page.records, page.options.pii_rules)
+            result = self.engine.sanitize_page(page.records, page.options.pii_rules, page.context)
             records, counts = result.records, result.totals
             span.set_attributes({f"pii.{c.entity_type.lower()}.{c.action}": c.count for c in counts})
             for c in counts:

@@ -83,8 +83,28 @@ class Verifier(PageProcessor):
                 continue
             records.append(parsed)
         verified = VerifiedPage(export_id=page.export_id, page_index=page.page_index, records=records,
-                                sha256=digest, options=page.options, rejected_records=len(items) - len(records))
+                                sha256=digest, options=page.options, rejected_records=len(items) - len(records),
+                                context=_context_records(page.context))
         return forward(verified)
+
+
+def _context_records(context: bytes) -> list[dict[str, Any]]:
+    """The previous page's records the fetcher carried over. They were judged with their own page (and
+    dead-lettered there if bad), so one that does not parse is simply left out of the context."""
+    if not context:
+        return []
+    try:
+        items = _page.decode(context).items
+    except msgspec.DecodeError:
+        return []
+    records = []
+    for raw in items:
+        try:
+            _shape.decode(raw)
+            records.append(msgspec.json.decode(raw))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue
+    return records
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:

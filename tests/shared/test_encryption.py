@@ -116,7 +116,7 @@ async def test_expiry_shreds_the_data_key_so_backups_cannot_be_read(tmp_path: Pa
     assert result.outcome == "expired" and result.data_key_destroyed
     assert await keys.store.keys("exp-enc") == [] and await store.keys("exp-enc") == []
     backup = FilesystemStore(tmp_path / "backup")
-    with pytest.raises(DataKeyMissing, match="no data key .* in the key store"):
+    with pytest.raises(DataKeyMissing, match=r"no data key .* in the key store"):
         await read_export_records(backup, "exp-enc", KeyStore(FilesystemStore(tmp_path / "keys"), MASTER))
     report = await verify_export(backup, "exp-enc", KeyStore(FilesystemStore(tmp_path / "keys"), MASTER))
     assert any("cannot be decrypted" in p for p in report.problems)

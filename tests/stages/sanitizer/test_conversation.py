@@ -101,3 +101,14 @@ def test_the_string_store_does_not_grow(ner_engine: PiiEngine) -> None:
         novel = [("user", f"Zyx{batch}qw{i} met Qorvath{batch}{i} Blenkins in Plovdivia{i}") for i in range(50)]
         ner_engine.sanitize_records(dialogue(*novel), [])
     assert len(nlp.vocab.strings) == before
+
+
+def test_a_question_before_the_page_break_covers_the_answer_after_it(engine: PiiEngine) -> None:
+    """The records just before a page break come as context: read for the question, not sanitized or
+    returned (the fetcher carries them over, see stages/fetcher/pages.py)."""
+    records = dialogue(("user", "I need to change my booking"), ("bot", "Sure. What's your full name?"),
+                       ("user", "jane doe"))
+    before, page = records[:2], records[2:]
+    assert texts(engine, page) == ["jane doe"]  # alone, a lower-case name is just two words
+    result = engine.sanitize_page(page, REDACT, before)
+    assert [r["inputText"] for r in result.records] == ["[PERSON]"] and len(result.per_record) == 1
