@@ -106,11 +106,15 @@ async def _complete_exports(store: ObjectStore, key_id: str) -> tuple[list[Manif
         if manifest.subject_index is None:
             skipped.append(Skipped(export_id=export_id, reason="archived without a subject index"))
             continue
-        others = [k for k in manifest.key_ids if k != key_id]
-        if others:
-            # Its tokens were made with another tokenization key: only contact and session ids can match.
-            skipped.append(Skipped(export_id=export_id, reason=f"tokenized with key id(s) {', '.join(others)}, not "
-                                   f"{key_id}: searched by contact id only"))
+        if manifest.key_ids and key_id not in manifest.key_ids:
+            # Every token in it, contact ids included, was made with another key: none can be computed here.
+            skipped.append(Skipped(export_id=export_id, reason=f"tokenized with key id(s) "
+                                   f"{', '.join(manifest.key_ids)}, not {key_id}: not searched (run with that key)"))
+            continue
+        if len(manifest.key_ids) > 1:
+            skipped.append(Skipped(export_id=export_id, reason=f"partly tokenized with key id(s) "
+                                   f"{', '.join(k for k in manifest.key_ids if k != key_id)}: those pages are not "
+                                   "searched (run with that key too)"))
         manifests.append(manifest)
     return manifests, skipped
 

@@ -146,3 +146,13 @@ async def test_find_and_erase_on_s3(s3_endpoint: str, s3_bucket: str, tmp_path: 
     finally:
         await store.close()
         await key_bucket.close()
+
+
+async def test_exports_tokenized_with_another_key_are_named_not_searched(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path / "archive")
+    keys = KeyStore(FilesystemStore(tmp_path / "keys"), MASTER)
+    await archive_export(store, "exp", pages(), settings=SETTINGS, keys=keys)
+    search = await find_subject(store, keys, FOUND, "k2")
+    assert search.record_count == 0 and search.searched == 0
+    assert [s.reason for s in search.skipped] == ["tokenized with key id(s) k1, not k2: not searched (run with that "
+                                                  "key)"]
