@@ -26,11 +26,8 @@ from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
 from shared.settings import Settings
 from shared.storage import FilesystemStore
 from shared.topics import DLQ, TRANSCRIPTS_SANITIZED
-from stages.fetcher.pages import carried_context
-from stages.sanitizer.engine import PiiEngine
-from tests.e2e_harness import Pipeline, start_pipeline
+from tests.e2e_harness import Pipeline, record_hash, sanitized_as_served, start_pipeline
 from tests.kafka_io import topic_values
-from tests.test_end_to_end import record_hash
 
 RESULTS_DIR = Path(__file__).parent / "results"
 DOCS_DIR = Path(__file__).parents[1] / "docs"
@@ -117,22 +114,9 @@ async def stop_bench_pipeline(bench: BenchPipeline) -> dict[str, int]:
 
 
 async def expected_archive(bench: BenchPipeline) -> dict[str, str]:
-    """Record id -> content hash of every record the simulator has, sanitized in the pages it serves (with the
-    context the fetcher carries across page breaks) by an engine with the same key."""
-    records = await bench.pipeline.simulator_lines("/_sim/records")
-    engine = PiiEngine(bench.settings.tokenization_key.encode(), bench.settings.tokenization_key_id)
-    expected: dict[str, str] = {}
-    previous = b""
-    for start in range(0, len(records), bench.page_size):
-        page = records[start:start + bench.page_size]
-        body = json.dumps({"items": page}).encode()
-        # What the fetcher carries over from the page before (the end of each session that goes on).
-        carried = carried_context(previous, body) if previous else b""
-        context = json.loads(carried)["items"] if carried else []
-        sanitized = engine.sanitize_page(page, [], context).records
-        expected.update({r["id"]: record_hash(r) for r in sanitized})
-        previous = body
-    return expected
+    """Record id -> content hash of every record the simulator has, sanitized as the pipeline does."""
+    return sanitized_as_served(await bench.pipeline.simulator_lines("/_sim/records"), bench.page_size,
+                               bench.settings)
 
 
 async def check_archive(bench: BenchPipeline, export_id: str) -> dict[str, Any]:

@@ -58,9 +58,14 @@ def kafka_unreachable(settings: Settings) -> ArchiverError:
     where = settings.kafka_bootstrap_servers
     if settings.kafka_security_protocol.upper().startswith("SASL_"):
         # aiokafka reports a refused login as a failed bootstrap; say both, and what was tried.
+        tls = settings.kafka_security_protocol.upper() == "SASL_SSL"
+        checks = "mechanism, password and CA_KAFKA_SSL_CAFILE" if tls else "mechanism and password"
         return ArchiverError(f"cannot connect or authenticate to Kafka at {where} "
                              f"({settings.kafka_security_protocol}, {settings.kafka_sasl_mechanism}, user "
-                             f"{settings.kafka_sasl_username!r}): check the address, mechanism and password")
+                             f"{settings.kafka_sasl_username!r}): check the address, {checks}")
+    if settings.kafka_security_protocol.upper() == "SSL":
+        return ArchiverError(f"cannot connect to Kafka at {where} over TLS: check the address, and that "
+                             "CA_KAFKA_SSL_CAFILE names the CA that signed the broker's certificate")
     return ArchiverError(f"cannot reach Kafka at {where}: is it running? "
                          "(`cognigy-archiver kafka start`, or set CA_KAFKA_BOOTSTRAP_SERVERS)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import secrets
 import time
@@ -24,6 +25,8 @@ from shared.messages import ExportRequest
 from shared.settings import Settings, load_settings
 from shared.topics import create_topics
 from simulator.server import dataset_window
+from stages.fetcher.pages import carried_context, page_body
+from stages.sanitizer.engine import PiiEngine
 
 PAGE_SIZE = 25
 
@@ -125,3 +128,24 @@ async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: st
     for stage in STAGES:
         procs.start_stage(stage)
     return Pipeline(settings, procs, receiver, url, work_dir)
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def sanitized_as_served(records: list[dict[str, Any]], page_size: int, settings: Settings) -> dict[str, str]:
+    """Record id -> content hash of `records` sanitized as the pipeline does: in the simulator's pages, with
+    the context the fetcher carries across page breaks, by an engine with the same key (tokens are
+    deterministic)."""
+    engine = PiiEngine(settings.tokenization_key.encode(), settings.tokenization_key_id)
+    expected: dict[str, str] = {}
+    previous = b""
+    for start in range(0, len(records), page_size):
+        page = records[start:start + page_size]
+        body = page_body(page)
+        carried = carried_context(previous, body) if previous else b""
+        context = json.loads(carried)["items"] if carried else []
+        expected.update({r["id"]: record_hash(r) for r in engine.sanitize_page(page, [], context).records})
+        previous = body
+    return expected

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -19,8 +18,7 @@ from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
 from shared.settings import Settings
 from shared.storage import FilesystemStore
 from shared.topics import DLQ, TRANSCRIPTS_SANITIZED
-from stages.sanitizer.engine import PiiEngine
-from tests.e2e_harness import PAGE_SIZE, Pipeline, start_pipeline
+from tests.e2e_harness import PAGE_SIZE, Pipeline, record_hash, sanitized_as_served, start_pipeline
 from tests.kafka_io import topic_values
 
 pytestmark = pytest.mark.timeout(300)
@@ -49,20 +47,9 @@ async def pipeline(settings: Settings, tmp_path: Path) -> AsyncIterator[Pipeline
         yield running
 
 
-def record_hash(record: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
-
-
 async def expected_archive(pipeline: Pipeline) -> dict[str, str]:
-    """What the archive must hold: every record the simulator has for the window, sanitized as pages of
-    the same size, by an engine with the same key (tokens are deterministic), as id -> content hash."""
-    records = await pipeline.simulator_lines("/_sim/records")
-    engine = PiiEngine(pipeline.settings.tokenization_key.encode(), pipeline.settings.tokenization_key_id)
-    expected: dict[str, str] = {}
-    for start in range(0, len(records), PAGE_SIZE):
-        sanitized, _ = engine.sanitize_records(records[start:start + PAGE_SIZE], [])
-        expected.update({r["id"]: record_hash(r) for r in sanitized})
-    return expected
+    """What the archive must hold: every record the simulator has for the window, as id -> content hash."""
+    return sanitized_as_served(await pipeline.simulator_lines("/_sim/records"), PAGE_SIZE, pipeline.settings)
 
 
 async def archived_records(pipeline: Pipeline, export_id: str) -> list[dict[str, Any]]:

@@ -113,4 +113,5 @@ def test_a_broker_certificate_the_client_does_not_trust_fails_fast(tls_broker: t
     assert time.monotonic() - started < 20
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: cannot") and broker.bootstrap in result.stderr, result.stderr
+    assert "CA_KAFKA_SSL_CAFILE" in result.stderr, result.stderr
     assert PASSWORD not in result.stderr
