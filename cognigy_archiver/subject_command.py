@@ -43,11 +43,11 @@ AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 def _probes(settings: Settings, emails: list[str], phones: list[str], names: list[str], contacts: list[str],
             request_file: Path | None) -> list[Probe]:
     given = SubjectRequest(email=emails, phone=phones, name=names, contact_id=contacts)
-    if request_file is not None:
-        from_file = load_request(request_file)
-        given = SubjectRequest(email=[*from_file.email, *emails], phone=[*from_file.phone, *phones],
-                               name=[*from_file.name, *names], contact_id=[*from_file.contact_id, *contacts])
     try:
+        if request_file is not None:
+            from_file = load_request(request_file)
+            given = SubjectRequest(email=[*from_file.email, *emails], phone=[*from_file.phone, *phones],
+                                   name=[*from_file.name, *names], contact_id=[*from_file.contact_id, *contacts])
         return probes(given, settings)
     except ArchiverError as exc:
         fail(exc)
@@ -170,8 +170,11 @@ def subject_export(emails: Emails = [], phones: Phones = [], names: Names = [], 
     if str(out) == "-":
         sys.stdout.write(text)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text)
+        except OSError as exc:
+            fail(ArchiverError(f"--out: cannot write {out}: {exc.strerror}"))
         typer.echo(f"{search.record_count} record(s) from {len(search.exports)} export(s) written to {out}", err=True)
 
 

@@ -16,6 +16,7 @@ from shared.settings import load_settings
 from shared.subject_index import record_tokens
 from stages.sanitizer.engine import PiiEngine
 from stages.sanitizer.recognizers.person import ENTITY_TYPE as PERSON
+from tests.archive_fixtures import cli
 
 KEY = "subject-test-tokenization-key-0123456789"
 SETTINGS = load_settings({"CA_TOKENIZATION_KEY": KEY})
@@ -69,3 +70,14 @@ def test_a_request_id_names_the_request_not_the_person(tmp_path: Path) -> None:
     again = request_id(probes(SubjectRequest(phone=["020 7946 0958"], email=["A@B.CO"]), SETTINGS))
     assert first == again and len(first) == 16
     assert first != request_id(probes(SubjectRequest(email=["a@b.co"]), SETTINGS))
+
+
+def test_the_commands_name_a_bad_request_file_without_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "request.json"
+    bad.write_text('{"email": "someone@example.com"}')
+    env = {"CA_TOKENIZATION_KEY": KEY, "CA_ARCHIVE_DIR": str(tmp_path / "archive"),
+           "CA_ARCHIVE_KEY_STORE": str(tmp_path / "keys")}
+    for args in (["find", "--request-file", str(bad)], ["erase", "--request-file", str(tmp_path / "none.json")]):
+        result = cli("subject", *args, env=env)
+        assert result.returncode == 2 and result.stderr.startswith("error: "), result.stderr
+        assert "Traceback" not in result.stderr and "someone@example.com" not in result.stderr
