@@ -51,8 +51,15 @@ def plain_producer(settings: Settings) -> AIOKafkaProducer:
 
 
 def group_consumer(settings: Settings, stage: str, *topics: str, **overrides: Any) -> AIOKafkaConsumer:
+    """A read_committed member of the stage's group, committing nothing itself (offsets go in transactions).
+
+    Static membership, keyed by the transactional id (stable per instance: a StatefulSet pod's name): a
+    restarted member takes its partitions back at once, where a dynamic one waits out its dead
+    predecessor's session before the group rebalances. The cost: a member that stops for good (a scale-down)
+    does not leave the group, so its partitions move only when its session times out."""
     options: dict[str, Any] = {
         "group_id": settings.group_id(stage),
+        "group_instance_id": settings.transactional_id(stage),
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "isolation_level": "read_committed",

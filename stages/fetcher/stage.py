@@ -56,12 +56,9 @@ class Fetcher:
             table = await read_table(self.settings, self.settings.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
             self.checkpoints = {cp.export_id: cp for cp in table.values()}
             # One export can take far longer than aiokafka's default poll interval; the group must not
-            # evict the fetcher while it pages through it. Static membership (the transactional id, stable
-            # per instance): a restarted fetcher takes its partition back at once instead of waiting out
-            # its dead predecessor's session.
+            # evict the fetcher while it pages through it.
             consumer = group_consumer(self.settings, STAGE, self.settings.topic(EXPORTS),
-                                      max_poll_interval_ms=24 * 3600 * 1000, max_poll_records=1,
-                                      group_instance_id=self.settings.transactional_id(STAGE))
+                                      max_poll_interval_ms=24 * 3600 * 1000, max_poll_records=1)
             await consumer.start()
             log.info("fetcher ready: %d checkpoints, Cognigy at %s", len(self.checkpoints),
                      self.settings.cognigy_base_url)
