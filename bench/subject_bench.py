@@ -154,7 +154,9 @@ async def main(exports: int, per_export: int, page: int, repeats: int) -> dict[s
         email_only = [await index_find(settings, EMAIL_ONLY) for _ in range(repeats)]
         cli = [cli_find(settings) for _ in range(3)]
         scan, scanned_hits = await scan_find(settings)
+    # The scan is the ground truth for the heavy subject; the e-mail alone must find exactly what was planted.
     assert found == scanned_hits == cli[0][1], (found, scanned_hits, cli[0][1])
+    assert email_only[0][1] == PLANTED, email_only[0][1]
     index_warm = statistics.median(warm)
     return {
         "records": exports * per_export, "exports": exports, "records_per_segment": page,
@@ -175,7 +177,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exports", type=int, default=40)
     parser.add_argument("--records-per-export", type=int, default=25_000)
-    parser.add_argument("--page-records", type=int, default=500)
+    parser.add_argument("--page-records", type=int, default=50, help="records per segment (the stage: one page)")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     result = asyncio.run(main(args.exports, args.records_per_export, args.page_records, args.repeats))

@@ -16,7 +16,7 @@ import typer
 from shared.archive_reader import verify_export
 from shared.audit import AuditLog, verify_against_storage, verify_log
 from shared.encryption import load_key_wrapper
-from shared.errors import ArchiverError
+from shared.errors import ArchiverError, ConfigError
 from shared.keystore import KeyStore, open_key_store
 from shared.retention import expire_exports, release_legal_hold, set_legal_hold
 from shared.settings import Settings, env_name
@@ -42,6 +42,11 @@ def fail(error: ArchiverError) -> NoReturn:
 def with_archive(settings: Settings, work: Callable[[ObjectStore, KeyStore], Awaitable[T]]) -> T:
     """Run `work` on the archive storage and the key store the settings name; an ArchiverError ends the
     command with its message."""
+    if settings.archive_backend != "s3" and not settings.archive_path.is_dir():
+        # A mistyped path must not read as an empty archive: "nothing held for this person" would be false,
+        # and the audit copy would create the directory.
+        fail(ConfigError(f"no archive at {settings.archive_path} ({env_name('archive_dir')}): check the path"))
+
     async def run() -> T:
         async with open_store(settings) as store, open_key_store(settings) as keys:
             return await work(store, keys)

@@ -106,6 +106,9 @@ def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], c
     settings = settings_from_env()
     found = _probes(settings, emails, phones, names, contacts, request_file)
     request = request_id(found)
+    if yes and not reason.strip():
+        # An erasure nobody can trace back to a request is not defensible in an audit.
+        fail(ArchiverError("--reason: name the request this erasure answers (a ticket reference, no personal data)"))
 
     async def work(store: ObjectStore, keys: KeyStore) -> dict[str, Any]:
         swept = await sweep_all(store, keys)  # what an interrupted erase left behind

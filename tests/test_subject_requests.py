@@ -23,6 +23,7 @@ from shared.audit import verify_log
 from shared.encryption import is_sealed
 from shared.keystore import open_key_store
 from shared.manifest import read_manifest
+from shared.segments import meta_key
 from shared.settings import Settings
 from shared.storage import FilesystemStore
 from simulator.server import dataset_window
@@ -88,9 +89,10 @@ class Truth:
         sessions = {self.records[i]["sessionId"] for i in ids}
         return {i for i, r in self.records.items() if r["sessionId"] in sessions}
 
-    def subject(self, export_of: dict[str, str]) -> tuple[dict[str, list[str]], set[str]]:
+    def subject(self, export_of: dict[str, str]) -> tuple[dict[str, list[str]], set[str], dict[str, set[str]]]:
         """A contact whose records span two exports, with an e-mail address and a phone number they gave:
-        the request, and the ids of every record it must find."""
+        the request, the ids of every record it must find, and those where each of the e-mail address and the
+        phone number was planted (option -> ids)."""
         for contact in sorted({r["contactId"] for r in self.records.values()}):
             theirs = self.of_contact(contact)
             if len({export_of[i] for i in theirs}) < 2:
@@ -101,7 +103,8 @@ class Truth:
             if emails and phones:
                 request = {"email": [self.raw[(EMAIL, emails[0])].upper()], "phone": [self.raw[(PHONE, phones[0])]],
                            "contact_id": [contact]}
-                return request, theirs | self.normalized[EMAIL][emails[0]] | self.normalized[PHONE][phones[0]]
+                planted = {"--email": self.normalized[EMAIL][emails[0]], "--phone": self.normalized[PHONE][phones[0]]}
+                return request, theirs | planted["--email"] | planted["--phone"], planted
         raise AssertionError("no contact spans two exports")
 
 
@@ -135,7 +138,7 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
     truth = Truth(await pipeline.simulator_lines("/_sim/records"), await pipeline.simulator_lines("/_sim/ground-truth"),
                   settings)
     assert set(before) == set(truth.records)
-    request, expected = truth.subject(before)
+    request, expected, planted = truth.subject(before)
     assert len({before[i] for i in expected}) >= 2, "the subject must span several exports"
     request_file = tmp_path / "request.json"
     request_file.write_text(json.dumps(request))
@@ -147,6 +150,12 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
     assert {loc["record_id"] for loc in locations} == expected
     assert len(locations) == len(expected)
     assert all(before[loc["record_id"]] == loc["export_id"] and loc["timestamp"] for loc in locations)
+    # Each identifier alone: the contact id must not be what finds them all.
+    for option, value in (("--email", request["email"][0]), ("--phone", request["phone"][0])):
+        alone = cli(pipeline, "subject", "find", option, value, "--json")
+        assert alone.returncode == 0, alone.stderr
+        ids = [json.loads(line)["record_id"] for line in alone.stdout.splitlines()]
+        assert set(ids) == planted[option] and len(ids) == len(planted[option]), option
     whole = cli(pipeline, "subject", "find", "--request-file", str(request_file), "--json", "--whole-conversation")
     assert {json.loads(line)["record_id"] for line in whole.stdout.splitlines()} == truth.of_sessions(expected)
 
@@ -171,9 +180,14 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
     assert set(after) == set(before) - expected
     files_after = archive_files(settings.archive_path)
     changed = {k for k in files_before if files_after.get(k) != files_before[k]}
-    assert changed and all("/segments/" in k or k.endswith(("manifest.json", ".idx")) for k in changed)
-    kept_segments = {k for k in files_before if k.endswith(".zst")} - changed
-    assert kept_segments and all(files_after[k] == files_before[k] for k in kept_segments)
+    touched_exports = {loc["export_id"] for loc in locations}
+    # Only the segments that held the records were rewritten (the old objects gone), only the touched exports'
+    # manifests and subject indexes changed; every other object is byte-identical.
+    held_in = {loc["segment"] for loc in locations}
+    assert changed == held_in | {meta_key(k) for k in held_in} | {
+        f"{e}/{name}" for e in touched_exports for name in ("manifest.json", "subjects.idx")}
+    assert not held_in & set(files_after)
+    assert len({k for k in set(files_after) - set(files_before) if k.endswith(".zst")}) == len(held_in)
     async with open_key_store(settings) as keys:
         for export_id in export_ids:
             report = await verify_export(store, export_id, keys)
@@ -181,7 +195,7 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
     assert cli(pipeline, "archive", "verify", export_ids[0]).returncode == 0
 
     # Again: nothing held, nothing changed.
-    again = cli(pipeline, "subject", "erase", "--request-file", str(request_file), "--yes")
+    again = cli(pipeline, "subject", "erase", "--request-file", str(request_file), "--yes", "--reason", "DSR-1")
     assert again.returncode == 0 and "nothing held for this person" in again.stdout
     assert archive_files(settings.archive_path) == files_after
     assert [json.loads(line) for line in cli(pipeline, "subject", "find", "--request-file", str(request_file),
@@ -195,7 +209,7 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
     assert len(gone) > len(with_email)
     # Re-keyed too: the exports it touched are sealed under a new data key, the old one destroyed.
     result = cli(pipeline, "subject", "erase", "--email", truth.raw[(EMAIL, email)], "--whole-conversation", "--yes",
-                 "--rekey")
+                 "--rekey", "--reason", "DSR-2")
     assert result.returncode == 0, result.stderr
     assert set(await archived_ids(settings, export_ids)) == set(after) - gone
     touched = {after[i] for i in gone}
@@ -209,7 +223,11 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
     actions = [json.loads(line)["action"] for line in audit.read_text().splitlines()]
     assert {"subject search", "subject export", "subject records erased", "subject erase: nothing held"} <= set(
         actions)
-    said = audit.read_text() + "".join(r.stdout + r.stderr for r in (found, whole, exported, dry, erased, again))
-    for value in [*request["email"], *request["phone"], request["email"][0].lower()]:
+    said = audit.read_text() + "".join(r.stdout + r.stderr for r in (found, whole, exported, dry, erased, again,
+                                                                      result))
+    said += "".join(p.read_text(errors="replace") for p in (pipeline.work_dir / "logs").glob("*.log"))
+    phone_e164 = next(v for (entity, v), raw in truth.raw.items() if entity == PHONE and raw == request["phone"][0])
+    for value in [*request["email"], *request["phone"], request["email"][0].lower(), phone_e164,
+                  *request["contact_id"], truth.raw[(EMAIL, email)]]:
         assert value not in said
     assert datetime.fromisoformat(document["generated_at"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from shared.messages import ExportRequest, decode
 from shared.settings import Settings
@@ -67,3 +68,19 @@ async def test_a_valid_request_lands_on_the_exports_topic(topics: Settings) -> N
     assert request.export_id == "exp-cli-1"
     assert [(r.entity_type, r.action, r.min_length) for r in request.options.pii_rules] == [
         ("EMAIL_ADDRESS", "tokenize", 0), ("PERSON", "mask", 3)]
+
+
+def test_an_archive_path_that_does_not_exist_is_an_error_not_an_empty_archive(tmp_path: Path) -> None:
+    missing = tmp_path / "archiv"  # a typo: "nothing held for this person" would be a false answer
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"email": ["someone@example.com"]}))
+    env = {"CA_ARCHIVE_DIR": str(missing), "CA_TOKENIZATION_KEY": "k" * 32, "CA_AUDIT_HMAC_KEY": "h" * 32,
+           "CA_AUDIT_LOG_PATH": str(tmp_path / "audit.jsonl"), "PATH": ""}
+    for args in (("subject", "find", "--request-file", str(request)),
+                 ("subject", "erase", "--request-file", str(request), "--reason", "DSR-1", "--yes"),
+                 ("archive", "verify", "exp-1"), ("archive", "expire")):
+        result = cli(*args, env=env)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert result.stderr.strip() == f"error: no archive at {missing} (CA_ARCHIVE_DIR): check the path", args
+    assert not missing.exists()
+    assert not (tmp_path / "audit.jsonl").exists()

@@ -81,3 +81,13 @@ def test_the_commands_name_a_bad_request_file_without_a_traceback(tmp_path: Path
         result = cli("subject", *args, env=env)
         assert result.returncode == 2 and result.stderr.startswith("error: "), result.stderr
         assert "Traceback" not in result.stderr and "someone@example.com" not in result.stderr
+
+
+def test_an_erasure_without_a_reason_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    env = {"CA_TOKENIZATION_KEY": KEY, "CA_ARCHIVE_DIR": str(tmp_path / "archive"),
+           "CA_ARCHIVE_KEY_STORE": str(tmp_path / "keys")}
+    for reason in ([], ["--reason", " "]):
+        result = cli("subject", "erase", "--email", "someone@example.com", "--yes", *reason, env=env)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip() == ("error: --reason: name the request this erasure answers (a ticket "
+                                         "reference, no personal data)")
