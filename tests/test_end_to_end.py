@@ -36,7 +36,7 @@ async def running_pipeline(settings: Settings, tmp_path: Path, *simulator_args: 
         codes = running.procs.stop_all()
         drain = time.monotonic() - started
         await running.receiver.stop()
-    # Every stage drains, leaves its group and exits 0 on SIGTERM, well within the 30 s grace period.
+    # Every stage drains and exits 0 on SIGTERM, well within the 30 s grace period.
     assert {n: c for n, c in codes.items() if c != 0} == {}, running.tail_logs()
     assert drain < 30
 

@@ -4,8 +4,8 @@ Each poll batch is one Kafka transaction: the outputs of every record and the in
 together (`send_offsets_to_transaction`), and downstream readers use `read_committed`, so a crash at any
 moment leaves either all of a batch's effects or none. A record the processor cannot handle goes to the
 DLQ with the reason; a `RetryableError` (storage or endpoint down) aborts the batch and retries it from
-the same offsets after a pause, so nothing is lost. SIGTERM finishes the batch in flight, commits, and
-leaves the group.
+the same offsets after a pause, so nothing is lost. SIGTERM finishes the batch in flight, commits and
+stops (a static member: the group keeps its partitions for it until its session times out).
 """
 
 from __future__ import annotations
