@@ -174,3 +174,20 @@ async def test_the_archiver_refuses_to_start_with_the_wrong_master_key(tmp_path:
     assert "CA_ARCHIVE_MASTER_KEY is not master key 'm1': it cannot unwrap the data key of export exp-enc" in (
         result.stdout + result.stderr)
     assert base64.b64encode(bytes(32)).decode() not in result.stdout + result.stderr
+
+
+async def test_the_expire_command_shreds_the_data_key(tmp_path: Path) -> None:
+    await encrypted_export(tmp_path)
+    shutil.copytree(tmp_path / "archive", tmp_path / "backup")
+    env = {"CA_ARCHIVE_DIR": str(tmp_path / "archive"), "CA_ARCHIVE_KEY_STORE": str(tmp_path / "keys"),
+           "CA_ARCHIVE_ENCRYPTION": "aes-256-gcm", "CA_ARCHIVE_MASTER_KEY": base64.b64encode(bytes(range(32))).decode(),
+           "CA_AUDIT_LOG_PATH": str(tmp_path / "audit.jsonl"), "CA_AUDIT_HMAC_KEY": "audit-key-0123456789abcdef012345"}
+    objects = sum(p.is_file() for p in (tmp_path / "archive" / "exp-enc").rglob("*"))
+    result = cli("archive", "expire", "--now", (DONE + timedelta(days=31)).isoformat(), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"expired      exp-enc (expires 2026-10-31 00:00Z), {objects} objects, data key destroyed",
+        "1 export(s) expired, 0 held"]
+    assert not list((tmp_path / "keys").rglob("*.json"))
+    backup = cli("archive", "verify", "exp-enc", env={**env, "CA_ARCHIVE_DIR": str(tmp_path / "backup")})
+    assert backup.returncode == 1 and "cannot be decrypted" in backup.stderr, backup.stderr
