@@ -16,13 +16,15 @@ from shared.messages import PiiRule
 from stages.sanitizer.actions import resolve_overlaps
 from stages.sanitizer.already_redacted import blank, redacted_spans
 from stages.sanitizer.context import Expectation, expectations, key_types
-from stages.sanitizer.detector import TextDetector, TextItem
+from stages.sanitizer.detector import DetectionOptions, TextDetector, TextItem
 from stages.sanitizer.echoes import Echoes
 from stages.sanitizer.fields import Leaf, text_leaves
-from stages.sanitizer.ner import AUTO, load_model, resolve_model
+from stages.sanitizer.language import LANGUAGES, LanguageGuesser
+from stages.sanitizer.ner import AUTO, NerModels, resolve_models
+from stages.sanitizer.persona import bot_names
 from stages.sanitizer.policy import Policy
 from stages.sanitizer.pool import DetectorPool
-from stages.sanitizer.recognizers.base import Detection
+from stages.sanitizer.recognizers.base import Detection, squash
 from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS, PhoneRecognizer
 from stages.sanitizer.split_values import split_readers, split_values
 
@@ -40,14 +42,20 @@ class Finding(msgspec.Struct, frozen=True):
 
 class PiiAnalyzer:
     def __init__(self, model: str = AUTO, workers: int = 1, phone_regions: Sequence[str] = DEFAULT_REGIONS,
-                 allow_list: Sequence[str] = ()) -> None:
-        """`model`: "auto", "none" or a spaCy package name (see `ner.resolve_model`); `workers`: processes
-        that find PII in texts (1: this process, no pool); `allow_list`: see `TextDetector`."""
-        name = resolve_model(model)
-        nlp = None if name is None or workers > 1 else load_model(name)
-        self._local = TextDetector(nlp, phone_regions, allow_list)
-        self._pool = DetectorPool(workers, name, phone_regions, allow_list) if workers > 1 else None
-        self.uses_ner = name is not None
+                 allow_list: Sequence[str] = (), languages: Sequence[str] = LANGUAGES,
+                 bare_answers: bool = True) -> None:
+        """`model`: "auto", "none" or spaCy packages (see `ner.resolve_models`); `workers`: processes that
+        find PII in texts (1: this process, no pool); `allow_list`: see `TextDetector`; `languages`: those the
+        conversations may be in (see `language`); `bare_answers`: see `recognizers.answer`. Raises ConfigError
+        if a model cannot be loaded."""
+        names = resolve_models(model)
+        options = DetectionOptions(tuple(phone_regions), tuple(allow_list), bare_answers)
+        self._local = TextDetector(NerModels(names if workers == 1 else {}), options)
+        if workers == 1:
+            self._local.models.get("en")  # a broken English model fails here, not on the first page
+        self._pool = DetectorPool(workers, names, options) if workers > 1 else None
+        self.uses_ner = bool(names)
+        self._languages = LanguageGuesser(languages)
         self._readers = split_readers(PhoneRecognizer(phone_regions).possible_number)
 
     def policy(self, rules: Sequence[PiiRule]) -> Policy:
@@ -60,12 +68,13 @@ class PiiAnalyzer:
         records (those just before) only inform what the conversation expects. Raises ValidationFailed if a
         rule cannot be applied."""
         policy = self.policy(rules)
-        texts, items = _texts(records, context)
+        texts, items = _texts(records, context, self._languages)
         found = self._detect(items, rules)
         by_session: defaultdict[Any, list[int]] = defaultdict(list)
         for position, (record, _, _) in enumerate(texts):
             by_session[records[record].get("sessionId")].append(position)
-        for positions in by_session.values():
+        for session, positions in by_session.items():
+            _drop_bot_names(texts, found, positions, bot_names(_bot_turns([*context, *records], session)))
             self._join_split_values(texts, found, positions)
             _add_echoes(texts, items, found, positions, policy)
         return [Finding(record, leaf, detections) for (record, leaf, _), detections in zip(texts, found, strict=True)]
@@ -99,9 +108,10 @@ class PiiAnalyzer:
 _Text = tuple[int, Leaf, Expectation]  # record index, the text, what the conversation expects in it
 
 
-def _texts(records: Sequence[Mapping[str, Any]], context: Sequence[Mapping[str, Any]] = (),
-           ) -> tuple[list[_Text], list[TextItem]]:
+def _texts(records: Sequence[Mapping[str, Any]], context: Sequence[Mapping[str, Any]],
+           languages: LanguageGuesser) -> tuple[list[_Text], list[TextItem]]:
     asked = expectations([*context, *records])[len(context):]
+    language = _session_languages([*context, *records], languages)
     texts: list[_Text] = []
     items = []
     for index, record in enumerate(records):
@@ -114,8 +124,34 @@ def _texts(records: Sequence[Mapping[str, Any]], context: Sequence[Mapping[str, 
                 expectation = Expectation()
             spans = redacted_spans(leaf.text)
             texts.append((index, leaf, expectation))
-            items.append(TextItem(blank(leaf.text, spans), expectation.types, tuple(spans)))
+            source = record.get("source") if leaf.path == _INPUT_TEXT else ""
+            items.append(TextItem(blank(leaf.text, spans), expectation.types, tuple(spans),
+                                  language[record.get("sessionId")], source if isinstance(source, str) else ""))
     return texts, items
+
+
+def _bot_turns(records: Sequence[Mapping[str, Any]], session: Any) -> list[str]:
+    return [text for record in records if record.get("sessionId") == session and record.get("source") == "bot"
+            and isinstance(text := record.get("inputText"), str)]
+
+
+def _drop_bot_names(texts: list[_Text], found: list[list[Detection]], positions: list[int],
+                    names: frozenset[str]) -> None:
+    """Drops the detections made only of the words of the bot's own and its company's names."""
+    if not names:
+        return
+    for p in positions:
+        text = texts[p][1].text
+        found[p] = [d for d in found[p] if not set(squash(text[d.start:d.end]).split()) <= names]
+
+
+def _session_languages(records: Sequence[Mapping[str, Any]], languages: LanguageGuesser) -> dict[Any, str]:
+    """The language of each session, from all its turns."""
+    turns: defaultdict[Any, list[str]] = defaultdict(list)
+    for record in records:
+        text = record.get("inputText")
+        turns[record.get("sessionId")].append(text if isinstance(text, str) else "")
+    return {session: languages.guess(texts) for session, texts in turns.items()}
 
 
 def _add_echoes(

@@ -8,7 +8,7 @@ Two signals:
   open, so a value split over several user turns is one answer. A longer user turn is something else:
   it closes the question;
 - an inputData value under a key such as `email`, `phone` or `firstName` is a candidate for that type.
-Only bot turns ask: an agent turn ends what the bot asked for.
+Bot turns and, after a handover, human agents' turns ask; the user answers.
 """
 
 from __future__ import annotations
@@ -22,34 +22,120 @@ import msgspec
 
 # A bot turn asks when it has a question mark or a request word; "Your email was updated." does not.
 _REQUEST = re.compile(
-    r"\?|\b(?:please|enter|provide|type|tell|share|give|send|confirm|need|spell|what|which|may|can|could)\b",
+    r"\?|\b(?:please|enter|provide|type|tell|share|give|send|confirm|need|spell|say|what|which|may|can|could|"
+    r"bitte|nennen|geben|sagen|teilen|buchstabieren|brauche|benötige|wie|welche[nrs]?|"
+    r"veuillez|pouvez|pourriez|indiquer|donner|dites|épeler|quel(?:le)?s?|"
+    r"por\s+favor|puede|podría|indique|dígame|díga|deletree|necesito|cuál|"
+    r"per\s+favore|può|potrebbe|mi\s+dica|indichi|fornisca|ho\s+bisogno|qual(?:e|è)?|"
+    r"graag|kunt|wilt|geef|noem|wat\s+is|welk(?:e)?|"
+    r"proszę|poproszę|prosimy|podać|poda(?:j|ć)|jaki|jaka|jakie)\b",
     re.IGNORECASE,
 )
+
+
+def _asks(*alternatives: str) -> re.Pattern[str]:
+    # Word-prefix matching ("\bgeburtsdatum" also matches "Geburtsdatums"); alternatives end where they say.
+    return re.compile(r"\b(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+
+
+# What a question asks for, in every supported language: the words that name the value, not whole sentences,
+# so any phrasing of the question works ("May I have your surname?", "Wie ist Ihr Nachname?", "su apellido").
 _ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("PERSON", re.compile(
-        r"\b(?:your|ur)\s+(?:full\s+|first\s+|last\s+|given\s+|family\s+|sur)?name\b"
-        r"|\bname\s+(?:please|on\s+the\s+(?:account|booking|reservation|order|card))\b"
-        r"|\bwho\s+(?:am\s+i|are\s+you)\b|\bwhat\s+(?:should|can|may)\s+i\s+call\s+you\b",
-        re.IGNORECASE)),
-    ("EMAIL_ADDRESS", re.compile(r"\be-?mail\b", re.IGNORECASE)),
-    ("PHONE_NUMBER", re.compile(
-        r"\b(?:phone|mobile|cell|telephone|callback|call\s+back|whatsapp)\b|\b(?:reach|call|text)\s+you\b",
-        re.IGNORECASE)),
-    # "address" alone, but not "email address" or "IP address".
-    ("STREET_ADDRESS", re.compile(
-        r"\b(?<!mail\s)(?<!ip\s)address\b|\bwhere\s+do\s+you\s+live\b|\bwhere\s+should\s+we\s+(?:ship|send|deliver)",
-        re.IGNORECASE)),
-    ("POSTAL_CODE", re.compile(r"\b(?:zip|post\s*code|postal\s+code|plz)\b", re.IGNORECASE)),
-    ("DATE_OF_BIRTH", re.compile(
-        r"\b(?:date\s+of\s+birth|birth\s*date|birthday|dob|d\.o\.b|when\s+were\s+you\s+born)\b", re.IGNORECASE)),
-    ("CREDIT_CARD", re.compile(r"\b(?:card|credit|debit)\b", re.IGNORECASE)),
-    ("IBAN_CODE", re.compile(r"\b(?:iban|bank\s+account)\b", re.IGNORECASE)),
-    ("US_SSN", re.compile(r"\b(?:ssn|social\s+security)\b", re.IGNORECASE)),
+    ("PERSON", _asks(
+        r"(?:your|ur|the)\s+(?:full\s+|first\s+|last\s+|given\s+|family\s+|middle\s+|maiden\s+|sur)?name\b",
+        r"(?:sur|fore|nick)name\b", r"name\s+(?:please|on\s+the)\b", r"who\s+(?:am\s+i|are\s+you|is\s+calling)\b",
+        r"what\s+(?:should|can|may)\s+i\s+call\s+you\b", r"speaking\s+(?:to|with)\b",
+        r"(?:vor|nach|familien|zu|mädchen|geburts)?namen?\b", r"wie\s+hei(?:ß|ss)(?:en\s+sie|t\s+du)\b",
+        r"mit\s+wem\s+spreche\b",
+        r"(?:votre|ton|vos|le)\s+(?:nom|prénom)", r"nom\s+(?:complet|de\s+famille)", r"prénom",
+        r"comment\s+vous\s+appelez", r"à\s+qui\s+ai-je",
+        r"(?:su|tu)\s+nombre", r"nombre\s+(?:completo|y\s+apellido)", r"apellidos?\b", r"cómo\s+se\s+llama",
+        r"con\s+quién\s+hablo",
+        r"(?:il\s+suo|il\s+tuo|suo|tuo)\s+nome", r"nome\s+e\s+cognome", r"cognome", r"come\s+si\s+chiama",
+        r"con\s+chi\s+parlo",
+        r"(?:uw|je|jouw)\s+(?:volledige\s+)?naam", r"(?:achter|voor|volledige\s+)naam", r"hoe\s+heet\s+u",
+        r"met\s+wie\s+spreek",
+        r"imi(?:ę|e)\b", r"nazwisk", r"jak\s+się\s+(?:pan|pani)\s+nazywa")),
+    ("EMAIL_ADDRESS", _asks(r"e-?mail", r"courriel", r"correo(?:\s+electrónico)?\b", r"posta\s+elettronica",
+                            r"mailadres")),
+    ("PHONE_NUMBER", _asks(
+        r"(?:phone|mobile|cell|telephone|landline|callback|call\s+back|contact)\s+(?:number|no)\b",
+        r"phone\b", r"mobile\b", r"cell\b", r"telephone\b", r"callback\b", r"whatsapp\b",
+        r"(?:reach|call|text)\s+you\b", r"(?:which|what)\s+number\b",
+        r"telefon", r"handy", r"mobil(?:nummer|funknummer)", r"rückruf", r"erreichen", r"festnetz",
+        r"téléphone", r"portable", r"numéro\s+de\s+(?:mobile|portable|contact)", r"joindre",
+        r"teléfono", r"móvil", r"celular", r"contactar(?:le|te)",
+        r"telefono", r"cellulare", r"contattar(?:la|ti)", r"recapito",
+        r"telefoon", r"mobiel", r"06-nummer", r"bereiken",
+        r"telefon", r"komórk", r"numer\s+kontaktowy")),
+    # "address" alone, but not "email address", "IP address" or "web address".
+    ("STREET_ADDRESS", _asks(
+        r"(?<!mail\s)(?<!ip\s)(?<!web\s)address\b", r"where\s+do\s+you\s+live\b",
+        r"where\s+(?:should|shall|can|do)\s+(?:we|i)\s+(?:ship|send|deliver|post|mail)", r"street\b",
+        r"(?<!e-mail-)(?<!mail-)adresse\b", r"anschrift", r"wo\s+wohnen\s+sie", r"stra(?:ß|ss)e\s+und\s+hausnummer",
+        r"adresse\s+postale", r"où\s+habitez", r"dirección(?!\s+de\s+correo)", r"domicilio", r"dónde\s+vive",
+        r"indirizzo(?!\s+(?:e-?mail|di\s+posta))", r"dove\s+abita", r"(?<!mail)adres\b", r"waar\s+woont",
+        r"ulic", r"gdzie\s+(?:pan|pani)\s+mieszka")),
+    ("POSTAL_CODE", _asks(r"zip\b", r"zip\s*code", r"post\s*code", r"postal\s+code", r"eircode", r"pin\s*code",
+                          r"plz\b", r"postleitzahl", r"code\s+postal", r"código\s+postal", r"cap\b",
+                          r"codice\s+postale", r"postcode", r"kod\s+pocztowy")),
+    ("DATE_OF_BIRTH", _asks(
+        r"date\s+of\s+birth", r"birth\s*(?:date|day)", r"dob\b", r"d\.o\.b", r"when\s+were\s+you\s+born",
+        r"born\b", r"geburts(?:datum|tag)", r"geboren", r"date\s+de\s+naissance", r"née?\s+le",
+        r"fecha\s+de\s+nacimiento", r"nacid[oa]", r"data\s+di\s+nascita", r"nat[oa]\b", r"geboortedatum",
+        r"data\s+urodzenia", r"urodzi")),
+    ("CREDIT_CARD", _asks(
+        r"(?<!sim\s)card\b", r"credit\b", r"debit\b", r"long\s+number\s+on",
+        r"(?:kredit|bank|debit|ec-)?karten(?:nummer)?\b", r"numéro\s+de\s+(?:la\s+)?carte", r"carte\s+bancaire",
+        r"(?:número\s+de\s+(?:la\s+)?)?tarjeta", r"numero\s+della\s+carta", r"carta\s+di\s+credito",
+        r"kaartnummer", r"(?:bank|credit)kaart", r"numer\s+karty", r"kart[ay]\s+(?:kredytow|płatnicz)")),
+    ("IBAN_CODE", _asks(r"iban\b", r"bank\s+(?:account|details)", r"kontonummer", r"bankverbindung",
+                        r"\brib\b", r"coordonnées\s+bancaires", r"cuenta\s+bancaria", r"número\s+de\s+cuenta",
+                        r"conto\s+corrente", r"rekeningnummer", r"numer\s+konta", r"rachun")),
+    ("US_SSN", _asks(r"ssn\b", r"social\s+security", r"social\s+insurance")),
+    ("ACCOUNT_NUMBER", _asks(
+        r"(?:account|customer|client|member(?:ship)?|policy|claim|order|booking|reservation|reference|ref|ticket|"
+        r"tracking|case|file|contract|loan|meter|invoice|confirmation|frequent\s+flyer|loyalty|patient|insurance|"
+        r"application|complaint|consignment|parcel|shipment|waybill|serial|subscriber|sim|service|report)"
+        r"\s+(?:number|no|id|code|reference|ref)\b",
+        r"booking\s+(?:reference|code)", r"\bpnr\b", r"\bmpan\b", r"\bnmi\b", r"\biccid\b", r"\bimei\b",
+        r"\bupi\b", r"sort\s+code", r"\bbsb\b",
+        r"(?:kunden|vertrags|versicherungs|policen|schaden|auftrags|bestell|buchungs|sendungs|rechnungs|zähler|"
+        r"vorgangs|mitglieds|referenz|fall|ticket|konto|akten|antrags|versicherten|patienten|geschäfts)"
+        r"(?:nummer|zeichen|nr)", r"aktenzeichen", r"buchungscode",
+        r"numéro\s+(?:de\s+|d')(?:client|contrat|dossier|commande|réservation|suivi|police|sinistre|compteur|"
+        r"colis|facture|adhérent|abonné|compte|référence)", r"référence",
+        r"número\s+de\s+(?:cliente|pedido|reserva|póliza|siniestro|seguimiento|contrato|expediente|contador|"
+        r"factura|socio|referencia|cuenta)", r"localizador",
+        r"numero\s+(?:di\s+|del(?:la|l')?\s*)?(?:cliente|ordine|prenotazione|polizza|sinistro|pratica|contratto|"
+        r"spedizione|contatore|fattura|tessera|riferimento)", r"codice\s+(?:cliente|pratica|prenotazione)",
+        r"(?:klant|order|bestel|boekings|polis|schade|dossier|zaak|meter|contract|factuur|lid|referentie)nummer",
+        r"trackingcode", r"volgcode",
+        r"numer\s+(?:klienta|zamówienia|rezerwacji|polisy|szkody|sprawy|umowy|przesyłki|licznika|faktury)")),
+    ("ID_DOCUMENT", _asks(
+        r"passport", r"(?:driv(?:ing|er'?s)\s+)?licen[cs]e\s+(?:number|no)", r"driv(?:ing|er'?s)\s+licen[cs]e",
+        r"id\s+(?:card|number|document)", r"identity\s+(?:card|number|document)", r"national\s+(?:insurance|id)",
+        r"\bnino\b", r"\bnhs\s+number", r"tax\s+(?:file\s+)?(?:id|number)", r"\btfn\b", r"\bpan\b", r"aadhaa?r",
+        r"\bpps\b", r"\bppsn\b", r"\bbsn\b", r"\bsin\b", r"\bcrn\b", r"medicare", r"health\s+card",
+        r"reisepass", r"(?:personal)?ausweis", r"führerschein", r"steuer-?id", r"steuer(?:identifikations)?nummer",
+        r"sozialversicherungsnummer", r"versicherungsnummer",
+        r"passeport", r"permis\s+de\s+conduire", r"carte\s+d'identité", r"numéro\s+fiscal", r"sécurité\s+sociale",
+        r"pasaporte", r"\bdni\b", r"\bnie\b", r"documento\s+de\s+identidad", r"carnet\s+de\s+conducir",
+        r"passaporto", r"patente", r"carta\s+d'identità", r"codice\s+fiscale",
+        r"paspoort", r"rijbewijs", r"identiteitskaart", r"burgerservicenummer",
+        r"paszport", r"prawo\s+jazdy", r"dowód\s+osobisty", r"dowodu", r"\bpesel\b")),
+    ("VEHICLE_PLATE", _asks(
+        r"(?:number|licen[cs]e|registration|reg)\s+plate", r"registration\b", r"\breg\b(?:\s+number)?", r"\bplate",
+        r"kennzeichen", r"nummernschild", r"plaque", r"immatriculation", r"matrícula", r"targa",
+        r"kenteken", r"tablic", r"rejestracyjn")),
 )
 # A bot turn that asks the user to go on with the answer they started.
 _GO_ON = re.compile(
     r"\b(?:go\s+on|continue|keep\s+going|and\s+the\s+rest|rest\s+of\s+(?:it|the)|remaining|next\s+(?:part|digits)|"
-    r"try\s+again|once\s+more|say\s+(?:it|that)\s+again|repeat)\b",
+    r"try\s+again|once\s+more|say\s+(?:it|that)\s+again|repeat|"
+    r"weiter|den\s+rest|nochmal|noch\s+einmal|wiederholen|continuez|la\s+suite|encore|répéter|"
+    r"continúe|el\s+resto|otra\s+vez|repita|continui|il\s+resto|ancora|ripeta|ga\s+door|de\s+rest|nog\s+een\s+keer|"
+    r"herhaal|dalej|resztę|jeszcze\s+raz|powtórz)\b",
     re.IGNORECASE,
 )
 
@@ -108,21 +194,21 @@ def expectations(records: Sequence[Mapping[str, Any]]) -> list[Expectation]:
     (the fetcher carries them over with the page: `RawPage.context`)."""
     result = [_NONE] * len(records)
     asked: dict[Any, Expectation] = {}
-    bot_spoke_last: dict[Any, bool] = {}
+    asker_spoke_last: dict[Any, str] = {}  # session -> "bot" or "agent" while one of them spoke last
     answered: set[Any] = set()  # sessions whose user has answered the open question at least once
     for index in sorted(range(len(records)), key=lambda i: _session_order(records[i], i)):
         record = records[index]
         session = record.get("sessionId")
         source = record.get("source")
-        if source == "bot":
+        if source in ("bot", "agent"):
             text = record.get("inputText")
             text = text if isinstance(text, str) else ""
             types = asked_types(text)
             previous = asked.get(session, _NONE)
             if types:
                 answered.discard(session)
-            if bot_spoke_last.get(session):
-                # Consecutive bot turns are one reply: what they ask adds up to one question.
+            if asker_spoke_last.get(session) == source:
+                # Consecutive turns of one speaker are one reply: what they ask adds up to one question.
                 if types:
                     asked[session] = Expectation(
                         previous.types | types, index if previous.question is None else previous.question)
@@ -130,17 +216,14 @@ def expectations(records: Sequence[Mapping[str, Any]]) -> list[Expectation]:
                 asked[session] = Expectation(types, index)
             elif not _GO_ON.search(text):
                 asked.pop(session, None)
-            bot_spoke_last[session] = True
+            asker_spoke_last[session] = source
         elif source == "user":
             text = record.get("inputText")
             if session in answered and len(str(text).split()) > CONTINUATION_WORDS:
                 asked.pop(session, None)
             result[index] = asked.get(session, _NONE)
             answered.add(session)
-            bot_spoke_last[session] = False
-        elif source == "agent":
-            asked.pop(session, None)
-            bot_spoke_last[session] = False
+            asker_spoke_last.pop(session, None)
     return result
 
 

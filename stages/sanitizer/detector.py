@@ -11,19 +11,16 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from shared.messages import PiiRule
 from stages.sanitizer.actions import resolve_overlaps
 from stages.sanitizer.hotwords import enhance
-from stages.sanitizer.ner import Entities, entities
-
-if TYPE_CHECKING:
-    from spacy.language import Language
+from stages.sanitizer.ner import Entities, NerModels, entities
 from stages.sanitizer.policy import Policy, build_policy
 from stages.sanitizer.recognizers.base import Detection, TextContext, squash
+from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS
 
 MIN_SCORE = 0.5
 """Detections scoring less are dropped: weak candidates (a bare date, nine bare digits) need a context
@@ -34,21 +31,38 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
 class TextItem(msgspec.Struct, frozen=True):
-    """One text as the recognizers see it: already-redacted spans (`redacted`) blanked to spaces, and the
-    types the conversation or its inputData key says it holds."""
+    """One text as the recognizers see it: already-redacted spans (`redacted`) blanked to spaces, the
+    types the conversation or its inputData key says it holds, the conversation's language and who wrote
+    it (see `TextContext`)."""
 
     text: str
     expected: frozenset[str] = frozenset()
     redacted: tuple[tuple[int, int], ...] = ()
+    language: str = "en"
+    source: str = ""
+
+
+class DetectionOptions(msgspec.Struct, frozen=True):
+    """How texts are read, the same in this process and in pool workers.
+
+    `phone_regions`: where numbers without a country code are read, in order; `allow_list`: words and
+    phrases that are never PII, whatever finds them (the company's and its products' names, which NER takes
+    for people or places), compared in lower case; `bare_answers`: see `recognizers.answer`."""
+
+    phone_regions: tuple[str, ...] = DEFAULT_REGIONS
+    allow_list: tuple[str, ...] = ()
+    bare_answers: bool = True
+
+
+DEFAULT_OPTIONS = DetectionOptions()
 
 
 class TextDetector:
-    def __init__(self, nlp: Language | None, phone_regions: Sequence[str], allow_list: Sequence[str] = ()) -> None:
-        """`allow_list`: words and phrases that are never PII, whatever finds them (the company's and its
-        products' names, which NER takes for people or places), compared in lower case."""
-        self._nlp = nlp
-        self._phone_regions = tuple(phone_regions)
-        self._allowed = frozenset(squash(phrase) for phrase in allow_list)
+    def __init__(self, models: NerModels, options: DetectionOptions = DEFAULT_OPTIONS) -> None:
+        """`models`: the NER pipeline of each language (a text of a language without one gets no entities)."""
+        self.models = models
+        self._options = options
+        self._allowed = frozenset(squash(phrase) for phrase in options.allow_list)
         self._policies: dict[tuple[PiiRule, ...], Policy] = {}
         self._cache: OrderedDict[tuple[TextItem, tuple[PiiRule, ...]], list[Detection]] = OrderedDict()
 
@@ -58,7 +72,7 @@ class TextDetector:
         key = tuple(rules)
         policy = self._policies.get(key)
         if policy is None:
-            policy = self._policies[key] = build_policy(key, self._phone_regions)
+            policy = self._policies[key] = build_policy(key, self._options.phone_regions, self._options.bare_answers)
         return policy
 
     def detect(self, items: Sequence[TextItem], rules: Sequence[PiiRule]) -> list[list[Detection]]:
@@ -67,12 +81,12 @@ class TextDetector:
         rules = tuple(rules)
         policy = self.policy(rules)
         new = [item for item in dict.fromkeys(items) if (item, rules) not in self._cache]
-        ner = self._entities([item.text for item in new], policy)
+        ner = self._entities(new, policy)
         words: dict[str, tuple[str, ...]] = {}
         for recognizer in policy.recognizers:
             words[recognizer.entity_type] = words.get(recognizer.entity_type, ()) + recognizer.context_words
         for item in new:
-            context = TextContext(item.expected, ner.get(item.text, ()))
+            context = TextContext(item.expected, ner.get((item.language, item.text), ()), item.language, item.source)
             candidates = [d for r in policy.recognizers for d in r.detect(item.text, context)]
             candidates = enhance(item.text, candidates, words)
             self._cache[(item, rules)] = resolve_overlaps(
@@ -88,10 +102,19 @@ class TextDetector:
 
     @property
     def uses_ner(self) -> bool:
-        return self._nlp is not None
+        return bool(self.models)
 
-    def _entities(self, texts: list[str], policy: Policy) -> dict[str, Entities]:
-        if self._nlp is None or not policy.ner_labels:
+    def _entities(self, items: list[TextItem], policy: Policy) -> dict[tuple[str, str], Entities]:
+        if not self.models or not policy.ner_labels:
             return {}
-        worth = list(dict.fromkeys(t for t in texts if _HAS_LETTER.search(t)))
-        return dict(zip(worth, entities(self._nlp, worth), strict=True))
+        by_language: dict[str, list[str]] = {}
+        for item in items:
+            if _HAS_LETTER.search(item.text):
+                by_language.setdefault(item.language, []).append(item.text)
+        found: dict[tuple[str, str], Entities] = {}
+        for language, texts in by_language.items():
+            nlp = self.models.get(language)
+            if nlp is not None:
+                worth = list(dict.fromkeys(texts))
+                found.update(((language, t), e) for t, e in zip(worth, entities(nlp, worth), strict=True))
+        return found

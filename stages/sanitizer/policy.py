@@ -64,8 +64,10 @@ class Policy:
         return not any(detection.start < end and start < detection.end for start, end in redacted)
 
 
-def build_policy(rules: Sequence[PiiRule], phone_regions: Sequence[str] = DEFAULT_REGIONS) -> Policy:
-    """Raises ValidationFailed, naming each bad rule, if a rule cannot be applied."""
+def build_policy(rules: Sequence[PiiRule], phone_regions: Sequence[str] = DEFAULT_REGIONS,
+                 bare_answers: bool = True) -> Policy:
+    """`bare_answers`: see `recognizers.answer`. Raises ValidationFailed, naming each bad rule, if a rule
+    cannot be applied."""
     given = bool(rules)
     rules = tuple(rules) or DEFAULT_RULES
     _check(rules)
@@ -82,7 +84,7 @@ def build_policy(rules: Sequence[PiiRule], phone_regions: Sequence[str] = DEFAUL
     return Policy(
         rules={name: rules[index] for name, index in governing.items()},
         rule_index={name: index if given else None for name, index in governing.items()},
-        recognizers=build_recognizers(list(governing), patterns, ner_labels, phone_regions),
+        recognizers=build_recognizers(list(governing), patterns, ner_labels, phone_regions, bare_answers),
     )
 
 

@@ -24,8 +24,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from shared.messages import PiiRule
-from stages.sanitizer.detector import TextDetector, TextItem
-from stages.sanitizer.ner import load_model
+from stages.sanitizer.detector import DEFAULT_OPTIONS, DetectionOptions, TextDetector, TextItem
+from stages.sanitizer.ner import NerModels
 from stages.sanitizer.recognizers.base import Detection
 
 ORPHAN_CHECK_SECONDS = 1.0
@@ -38,12 +38,12 @@ class WorkerCrashed(Exception):
 
 class DetectorPool:
     def __init__(
-        self, workers: int, model: str | None, phone_regions: Sequence[str], allow_list: Sequence[str]
+        self, workers: int, models: dict[str, str], options: DetectionOptions = DEFAULT_OPTIONS
     ) -> None:
-        """`workers` processes, each with the spaCy package `model` loaded (None: no NER) and a TextDetector
-        of `phone_regions` and `allow_list`."""
+        """`workers` processes, each with a TextDetector of the spaCy packages `models` (language -> package,
+        see `ner.resolve_models`) and `options`."""
         self.workers = workers
-        self._initargs = (os.getpid(), model, tuple(phone_regions), tuple(allow_list))
+        self._initargs = (os.getpid(), dict(models), options)
         self._executor = self._start()
 
     def detect(self, items: Sequence[TextItem], rules: Sequence[PiiRule]) -> list[list[Detection]]:
@@ -96,12 +96,14 @@ def shares_of(items: Sequence[TextItem], count: int) -> list[list[int]]:
     return shares
 
 
-def _start_worker(parent: int, model: str | None, phone_regions: tuple[str, ...], allow_list: tuple[str, ...]) -> None:
+def _start_worker(parent: int, models: dict[str, str], options: DetectionOptions) -> None:
     global _worker_detector
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # `parent` comes from the parent: by the time this runs, it may already be dead.
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
-    _worker_detector = TextDetector(None if model is None else load_model(model), phone_regions, allow_list)
+    _worker_detector = TextDetector(NerModels(models), options)
+    # The English model now, so that the worker is ready before its first page (others load on first use).
+    _worker_detector.models.get("en")
 
 
 def _exit_when_orphaned(parent: int) -> None:

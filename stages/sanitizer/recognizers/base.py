@@ -34,10 +34,14 @@ class TextContext(msgspec.Struct, frozen=True):
 
     `expected`: entity types the text is likely to hold (the bot just asked for them, or the text sits
     under an inputData key such as `email`). `entities`: spans `(start, end, label)` that the NER model
-    found in this same text; empty without a model."""
+    found in this same text; empty without a model (or without one for the text's language).
+    `language`: the ISO 639-1 code of the conversation's language ("en", "de", ...; see `language`).
+    `source`: who wrote the text, "bot", "user" or "agent" for a turn's inputText, "" for other fields."""
 
     expected: frozenset[str] = frozenset()
     entities: tuple[tuple[int, int, str], ...] = ()
+    language: str = "en"
+    source: str = ""
 
 
 class Recognizer(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from stages.sanitizer.recognizers.answer import AnswerRecognizer
 from stages.sanitizer.recognizers.base import Recognizer
 from stages.sanitizer.recognizers.credential_url import CredentialUrlRecognizer
 from stages.sanitizer.recognizers.credit_card import CreditCardRecognizer
@@ -31,21 +32,23 @@ DEFAULT_NER_LABELS: dict[str, tuple[str, ...]] = {
     "ORGANIZATION": ("ORG",),
 }
 
-# name -> factory(phone regions, NER labels). In the order the recognizers run.
-_BUILTIN: dict[str, Callable[[Sequence[str], Sequence[str]], Recognizer]] = {
-    "EMAIL_ADDRESS": lambda regions, labels: EmailRecognizer(),
-    "PHONE_NUMBER": lambda regions, labels: PhoneRecognizer(regions),
-    "CREDIT_CARD": lambda regions, labels: CreditCardRecognizer(),
-    "IBAN_CODE": lambda regions, labels: IbanRecognizer(),
-    "US_SSN": lambda regions, labels: UsSsnRecognizer(),
-    "IP_ADDRESS": lambda regions, labels: IpAddressRecognizer(),
-    "CREDENTIAL_URL": lambda regions, labels: CredentialUrlRecognizer(),
-    "STREET_ADDRESS": lambda regions, labels: StreetAddressRecognizer(),
-    "POSTAL_CODE": lambda regions, labels: PostalCodeRecognizer(),
-    "DATE_OF_BIRTH": lambda regions, labels: DateOfBirthRecognizer(),
-    "PERSON": lambda regions, labels: PersonRecognizer(labels),
-    "LOCATION": lambda regions, labels: NerEntityRecognizer("LOCATION", labels),
-    "ORGANIZATION": lambda regions, labels: NerEntityRecognizer("ORGANIZATION", labels),
+_Factory = Callable[[Sequence[str], Sequence[str]], Recognizer]
+
+# name -> factories(phone regions, NER labels) of the recognizers that find it, in the order they run.
+_BUILTIN: dict[str, tuple[_Factory, ...]] = {
+    "EMAIL_ADDRESS": (lambda regions, labels: EmailRecognizer(),),
+    "PHONE_NUMBER": (lambda regions, labels: PhoneRecognizer(regions),),
+    "CREDIT_CARD": (lambda regions, labels: CreditCardRecognizer(),),
+    "IBAN_CODE": (lambda regions, labels: IbanRecognizer(),),
+    "US_SSN": (lambda regions, labels: UsSsnRecognizer(),),
+    "IP_ADDRESS": (lambda regions, labels: IpAddressRecognizer(),),
+    "CREDENTIAL_URL": (lambda regions, labels: CredentialUrlRecognizer(),),
+    "STREET_ADDRESS": (lambda regions, labels: StreetAddressRecognizer(),),
+    "POSTAL_CODE": (lambda regions, labels: PostalCodeRecognizer(),),
+    "DATE_OF_BIRTH": (lambda regions, labels: DateOfBirthRecognizer(),),
+    "PERSON": (lambda regions, labels: PersonRecognizer(labels),),
+    "LOCATION": (lambda regions, labels: NerEntityRecognizer("LOCATION", labels),),
+    "ORGANIZATION": (lambda regions, labels: NerEntityRecognizer("ORGANIZATION", labels),),
 }
 
 ENTITY_TYPES: tuple[str, ...] = tuple(_BUILTIN)
@@ -61,14 +64,18 @@ def build_recognizers(
     patterns: Sequence[tuple[str, re.Pattern[str]]] = (),
     ner_labels: Mapping[str, Sequence[str]] | None = None,
     phone_regions: Sequence[str] = DEFAULT_REGIONS,
+    bare_answers: bool = True,
 ) -> list[Recognizer]:
     """The built-in recognizers for `entity_types` (in registry order), then one NER recognizer per custom
     type in `ner_labels` (type -> labels; for a built-in NER type it replaces the default labels), then one
-    PatternRecognizer per (entity_type, pattern)."""
+    PatternRecognizer per (entity_type, pattern), then, with `bare_answers`, the AnswerRecognizer (what the
+    user answers to a question for one of `entity_types` is that type)."""
     labels = {**DEFAULT_NER_LABELS, **(ner_labels or {})}
-    recognizers = [factory(phone_regions, labels.get(name, ())) for name, factory in _BUILTIN.items()
-                   if name in entity_types]
+    recognizers = [factory(phone_regions, labels.get(name, ())) for name, factories in _BUILTIN.items()
+                   if name in entity_types for factory in factories]
     recognizers += [NerEntityRecognizer(name, custom) for name, custom in (ner_labels or {}).items()
                     if name not in _BUILTIN]
     recognizers += [PatternRecognizer(name, pattern) for name, pattern in patterns]
+    if bare_answers:
+        recognizers.append(AnswerRecognizer(entity_types))
     return recognizers

@@ -1,0 +1,133 @@
+"""Bare answers: what a user types or says right after the bot asked for personal data is that data, whether
+or not any recognizer knows its shape ("chukwu", "HX-20458817", "c m four four seven", "Umlazi 4031").
+
+The policy (documented in the README, off with `CA_PII_BARE_ANSWERS=false`): when the conversation expects a
+type (`TextContext.expected`, from the bot's or agent's question), the answer's value is redacted as that
+type. The value is the answer without what people put around it: a leading "yes", "sure", "it's", "my
+name is", "das ist", "c'est", "mi número es" (everything up to a copula near the start), and trailing
+courtesy ("thanks", "danke", "merci"). An answer that is no value is left alone: one that asks back ("why
+do you need that?"), refuses or stalls ("I don't know", "moment bitte"), or one too long to be a bare
+value (then the type's own recognizers decide).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from stages.sanitizer.recognizers.base import Detection, TextContext, squash
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ENTITY_TYPE = "ANSWER"  # the recognizer's own name: its detections carry the type that was asked for
+SCORE = 0.6
+MAX_WORDS = 8  # an answer without digits longer than this is a sentence, not a value
+MAX_WORDS_WITH_DIGITS = 30  # spoken numbers and addresses are long: "forty one ten bramble ridge court ..."
+_COPULA_WITHIN = 6  # "my policy number is X": a copula among the first words ends the lead-in
+
+# Which asked type an answer is taken for when several were asked: by whether it holds digits.
+_WITH_DIGITS = ("PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "ID_DOCUMENT", "ACCOUNT_NUMBER",
+                "DATE_OF_BIRTH", "POSTAL_CODE", "VEHICLE_PLATE", "STREET_ADDRESS", "EMAIL_ADDRESS", "PERSON")
+_WITHOUT_DIGITS = ("PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS", "DATE_OF_BIRTH", "LOCATION", "ID_DOCUMENT",
+                   "ACCOUNT_NUMBER", "VEHICLE_PLATE", "POSTAL_CODE", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
+                   "US_SSN")
+ASKABLE = frozenset(_WITH_DIGITS) | frozenset(_WITHOUT_DIGITS)
+
+_WORD = re.compile(r"[^\W_]+(?:['\u2019.@_-][^\W_]+)*@?|@[^\W_]+(?:[.-][^\W_]+)*")
+_COPULAS = frozenset({
+    "is", "its", "it's", "it\u2019s", "are", "was", "thats", "that's", "that\u2019s", "ist", "lautet", "sind", "war",
+    "est", "c'est", "c\u2019est", "es", "son", "era", "è", "e'", "sono", "zijn", "jest", "to", "=", ":",
+})
+# Words around a value that are not part of it, in every supported language (lower case).
+_FILLERS = _words("""
+yes yeah yep yup ya sure ok okay k alright right so well um uh uhm er erm hmm mm hi hello hey oh ah
+the a an my our his her their mine it this that and also of course i think believe guess should be
+please pls thanks thank you thx ty cheers sorry here there just actually correct exactly
+ja jo jawohl genau klar gerne also ähm äh hm mein meine meinen meiner das es der die den ich bitte danke
+hallo servus moin grüezi na gut sicher natürlich richtig stimmt
+oui ouais bien sûr d'accord alors euh mon ma mes le la les voilà merci bonjour allô c
+sí si claro vale pues eh mi mis el los las gracias hola bueno vale de
+sì certo allora ehm il mio mia miei grazie ciao buongiorno pronto dunque
+jazeker zeker oké nou mijn het dat dank je bedankt hoi alstublieft graag
+tak jasne dobrze no mój moja moje dziękuję dzień dobry proszę
+""")
+# Answers that hold no value: refusals, stalls, doubts. A value word among them makes it an answer again.
+_NON_ANSWERS = _words("""
+no nope nah not dont don't don\u2019t know idea why what how wait moment sec second minute hold on later skip
+none n/a na unknown sorry check look find can't cannot cant
+nein nicht weiß weiss keine ahnung warum wieso moment sekunde später kein
+non pas sais pourquoi attendez instant quoi
+no sé por qué espere momento nada
+non so perché aspetti momento attimo
+nee niet weet waarom wacht moment even
+nie wiem dlaczego chwila moment
+""")
+_REFUSAL_OPENERS = frozenset({"no", "nope", "nah", "nein", "non", "nee", "nie", "why", "warum", "pourquoi",
+                              "por", "perché", "waarom", "dlaczego", "what", "was", "quoi", "qué", "cosa", "wat"})
+_DIGIT_WORDS = _words("""
+zero oh one two three four five six seven eight nine ten double triple
+null eins zwei drei vier fünf sechs sieben acht neun zehn
+zéro un deux trois quatre cinq sept huit neuf dix
+cero uno dos tres cuatro cinco seis siete ocho nueve diez
+uno due tre quattro cinque sei sette otto nove dieci
+nul een twee drie vier vijf zes zeven acht negen tien
+zero jeden dwa trzy cztery pięć sześć siedem osiem dziewięć
+""")
+
+
+class AnswerRecognizer:
+    entity_type = ENTITY_TYPE
+    context_words: tuple[str, ...] = ()
+    ner_labels: frozenset[str] = frozenset()
+
+    def __init__(self, entity_types: Iterable[str]) -> None:
+        """`entity_types`: the types the policy looks for; an answer is redacted only as one of them."""
+        self._types = frozenset(entity_types) & ASKABLE
+
+    def detect(self, text: str, context: TextContext) -> list[Detection]:
+        asked = context.expected & self._types
+        if not asked or "?" in text:
+            return []
+        words = list(_WORD.finditer(text))
+        value = _value(words)
+        if not value:
+            return []
+        digits = any(_has_digit(w.group()) for w in value)
+        if len(value) > (MAX_WORDS_WITH_DIGITS if digits else MAX_WORDS):
+            return []
+        order = _WITH_DIGITS if digits else _WITHOUT_DIGITS
+        entity_type = next(t for t in order if t in asked)
+        start, end = value[0].start(), value[-1].end()
+        return [Detection(start, end, entity_type, SCORE, squash(text[start:end]))]
+
+
+def _value(words: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The words of the answer's value, or none if the answer holds no value."""
+    lower = [w.group().lower() for w in words]
+    if not lower or (lower[0] in _REFUSAL_OPENERS and len(lower) > 1 and not any(map(_has_digit, lower))):
+        return []
+    start = 0
+    for index, word in enumerate(lower[:_COPULA_WITHIN]):
+        if word in _COPULAS:
+            start = index + 1
+    while start < len(lower) and lower[start] in _FILLERS and not _is_digit_zero(lower, start):
+        start += 1
+    end = len(lower)
+    while end > start and lower[end - 1] in _FILLERS | _NON_ANSWERS and not _has_digit(lower[end - 1]):
+        end -= 1
+    value = lower[start:end]
+    if not value or all(w in _NON_ANSWERS or w in _FILLERS for w in value):
+        return []
+    return words[start:end]
+
+
+def _has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word) or word in _DIGIT_WORDS
+
+
+def _is_digit_zero(words: list[str], index: int) -> bool:
+    # "oh four three": a leading "oh" is a zero when a digit follows it.
+    return words[index] in ("oh", "o") and index + 1 < len(words) and _has_digit(words[index + 1])
