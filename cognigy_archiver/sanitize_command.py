@@ -53,15 +53,12 @@ def sanitize(
     """Sanitize JSON lines {"text": ...} from stdin to stdout, in the same order."""
     from cognigy_archiver.cli import fail, settings_or_fail
     from stages.sanitizer.engine import PiiEngine
-    from stages.sanitizer.pool import worker_count
 
     settings = settings_or_fail()
     try:
         rules = _rules(rule or [], rules_file)
         key = b"spans only, no tokens are made" if spans else _key(settings, key_file)
-        engine = PiiEngine(key, key_id or settings.tokenization_key_id, model or settings.spacy_model,
-                           worker_count(settings.sanitizer_workers if workers is None else workers),
-                           settings.phone_region_list, settings.pii_allow_phrases)
+        engine = PiiEngine.from_settings(settings, key, key_id, model, workers)
     except ArchiverError as exc:
         fail(exc)
     totals: Counter[tuple[str, PiiAction, int | None]] = Counter()

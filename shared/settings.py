@@ -71,6 +71,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sanitizer_workers: int = 0  # processes that find PII; 0 = one per CPU this process may use
     phone_regions: str = "US,GB,DE,FR"  # where phone numbers without a country code are read, in order
     pii_allow_list: str = ""  # comma-separated words and phrases that are never PII (your brand names)
+    # The languages conversations may be in (ISO 639-1, comma-separated; the first is the default for a
+    # session too short to tell): each is read with its own cues, number words and NER model.
+    pii_languages: str = "en,de,fr,es,it,nl,pl,pt"
+    pii_bare_answers: bool = True  # a short answer to a question for personal data is redacted as that type
     # Archiver
     archive_backend: Literal["filesystem", "s3"] = "filesystem"
     archive_dir: str = "var/archive"  # the filesystem backend's root
@@ -123,6 +127,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def phone_region_list(self) -> list[str]:
         return [r.strip().upper() for r in self.phone_regions.split(",") if r.strip()]
+
+    @property
+    def pii_language_list(self) -> list[str]:
+        return [code.strip().lower() for code in self.pii_languages.split(",") if code.strip()]
 
     @property
     def pii_allow_phrases(self) -> list[str]:

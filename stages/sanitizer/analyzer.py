@@ -6,6 +6,8 @@ once. Nothing here logs a text or a value."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,11 +26,14 @@ from stages.sanitizer.ner import AUTO, NerModels, resolve_models
 from stages.sanitizer.persona import bot_names
 from stages.sanitizer.policy import Policy
 from stages.sanitizer.pool import DetectorPool
+from stages.sanitizer.recognizers.answer import continuation
 from stages.sanitizer.recognizers.base import Detection, squash
 from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS, PhoneRecognizer
 from stages.sanitizer.split_values import split_readers, split_values
 
 _INPUT_TEXT = ("inputText",)
+_ALNUM = re.compile(r"[^\W_]")
+CONTINUATION_SCORE = 0.6
 
 
 class Finding(msgspec.Struct, frozen=True):
@@ -76,6 +81,7 @@ class PiiAnalyzer:
         for session, positions in by_session.items():
             _drop_bot_names(texts, found, positions, bot_names(_bot_turns([*context, *records], session)))
             self._join_split_values(texts, found, positions)
+            _add_continuations(texts, items, found, positions)
             _add_echoes(texts, items, found, positions, policy)
         return [Finding(record, leaf, detections) for (record, leaf, _), detections in zip(texts, found, strict=True)]
 
@@ -152,6 +158,25 @@ def _session_languages(records: Sequence[Mapping[str, Any]], languages: Language
         text = record.get("inputText")
         turns[record.get("sessionId")].append(text if isinstance(text, str) else "")
     return {session: languages.guess(texts) for session, texts in turns.items()}
+
+
+def _add_continuations(texts: list[_Text], items: list[TextItem], found: list[list[Detection]],
+                       positions: list[int]) -> None:
+    """A value the user splits over two messages in a row ("his reg was BD68", "ZPN"; "cal.fitz@",
+    "gmail.com"): when a user turn ends with a value and the user's next turn is a short fragment, the
+    fragment is the rest of that value."""
+    turns = [p for p in positions if texts[p][1].path == _INPUT_TEXT]
+    for before, after in itertools.pairwise(turns):
+        if items[before].source != "user" or items[after].source != "user" or not found[before] or found[after]:
+            continue
+        last = found[before][-1]
+        if _ALNUM.search(texts[before][1].text, last.end):
+            continue
+        fragment = continuation(texts[after][1].text, last.entity_type)
+        if fragment is not None:
+            start, end = fragment
+            found[after] = [Detection(start, end, last.entity_type, CONTINUATION_SCORE,
+                                      squash(texts[after][1].text[start:end]))]
 
 
 def _add_echoes(

@@ -10,12 +10,16 @@ from typing import Any
 
 import msgspec
 
+from shared.errors import ConfigError
 from shared.messages import PiiAction, PiiRule, RedactionCount
+from shared.settings import Settings
 from stages.sanitizer.actions import Pseudonymizer
 from stages.sanitizer.already_redacted import is_redacted
 from stages.sanitizer.analyzer import PiiAnalyzer
 from stages.sanitizer.fields import CONTACT_ID, Path, with_texts
+from stages.sanitizer.language import LANGUAGES, LanguageGuesser
 from stages.sanitizer.ner import AUTO
+from stages.sanitizer.pool import worker_count
 from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS
 
 _Key = tuple[str, PiiAction, int | None]  # entity type, action, rule index
@@ -29,13 +33,27 @@ class SanitizedRecords(msgspec.Struct, frozen=True):
 
 class PiiEngine:
     def __init__(self, key: bytes, key_id: str, model: str = AUTO, workers: int = 1,
-                 phone_regions: Sequence[str] = DEFAULT_REGIONS, allow_list: Sequence[str] = ()) -> None:
+                 phone_regions: Sequence[str] = DEFAULT_REGIONS, allow_list: Sequence[str] = (),
+                 languages: Sequence[str] = LANGUAGES, bare_answers: bool = True) -> None:
         """`key`: the secret for tokens and encryption (at least 16 bytes); `key_id`: its name in tokens;
-        `model`: "auto", "none" or a spaCy package name (see `ner.resolve_model`); `workers`: processes
-        that find PII (1: this process); `phone_regions`: where numbers without a country code are read;
-        `allow_list`: words and phrases that are never PII."""
+        `model`: "auto", "none" or spaCy packages (see `ner.resolve_models`); `workers`: processes that
+        find PII (1: this process); `phone_regions`: where numbers without a country code are read;
+        `allow_list`: words and phrases that are never PII; `languages`: those conversations may be in;
+        `bare_answers`: see `recognizers.answer`."""
         self._pseudonymizer = Pseudonymizer(key, key_id)
-        self.analyzer = PiiAnalyzer(model, workers, phone_regions, allow_list)
+        self.analyzer = PiiAnalyzer(model, workers, phone_regions, allow_list, languages, bare_answers)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, key: bytes, key_id: str | None = None, model: str | None = None,
+                      workers: int | None = None) -> PiiEngine:
+        """The engine the settings describe; the arguments given override them. Raises ConfigError."""
+        try:
+            languages = LanguageGuesser(settings.pii_language_list).languages
+        except ValueError as exc:
+            raise ConfigError(f"pii_languages: {exc}") from None
+        return cls(key, key_id or settings.tokenization_key_id, model or settings.spacy_model,
+                   worker_count(settings.sanitizer_workers if workers is None else workers),
+                   settings.phone_region_list, settings.pii_allow_phrases, languages, settings.pii_bare_answers)
 
     @property
     def uses_ner(self) -> bool:

@@ -22,15 +22,14 @@ _MIN_LETTERS = 12  # fewer letters than this: keep the default rather than guess
 
 
 class LanguageGuesser:
-    def __init__(self, languages: Sequence[str] = LANGUAGES, default: str = DEFAULT) -> None:
-        """`languages`: ISO 639-1 codes the conversations may be in, from LANGUAGES; `default`: the language of
-        a session too short to tell. Raises ValueError for a code not in LANGUAGES."""
+    def __init__(self, languages: Sequence[str] = LANGUAGES) -> None:
+        """`languages`: ISO 639-1 codes the conversations may be in, from LANGUAGES; the first is the language
+        of a session too short to tell (none given: English). Raises ValueError for a code not in LANGUAGES."""
         unknown = [code for code in languages if code not in LANGUAGES]
-        if unknown or default not in LANGUAGES:
-            raise ValueError(f"unsupported language(s) {', '.join(unknown or [default])} "
-                             f"(supported: {', '.join(LANGUAGES)})")
-        self.languages = tuple(dict.fromkeys([default, *languages]))
-        self.default = default
+        if unknown:
+            raise ValueError(f"unsupported language(s) {', '.join(unknown)} (supported: {', '.join(LANGUAGES)})")
+        self.languages = tuple(dict.fromkeys(languages or [DEFAULT]))
+        self.default = self.languages[0]
         self._detector = _detector(self.languages) if len(self.languages) > 1 else None
 
     def guess(self, texts: Iterable[str]) -> str:

@@ -58,9 +58,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     workers = worker_count(settings.sanitizer_workers)
     log.info("finding PII with %d process(es)", workers)
     # Loading the model (in each worker) takes seconds: not on the event loop, which answers signals.
-    engine = await asyncio.to_thread(
-        PiiEngine, settings.tokenization_key.encode(), settings.tokenization_key_id, settings.spacy_model,
-        workers, settings.phone_region_list, settings.pii_allow_phrases)
+    engine = await asyncio.to_thread(PiiEngine.from_settings, settings, settings.tokenization_key.encode(),
+                                     workers=workers)
     try:
         await StageLoop(settings, STAGE, PAGES_VERIFIED, Sanitizer(settings, engine)).run(stop)
     finally:

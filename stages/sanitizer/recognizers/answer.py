@@ -104,6 +104,25 @@ class AnswerRecognizer:
         return [Detection(start, end, entity_type, SCORE, squash(text[start:end]))]
 
 
+MAX_FRAGMENT_WORDS = 3
+# Types whose second part may hold no digit: a name's surname, an e-mail's domain.
+_LETTERS_CONTINUE = frozenset({"PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS", "VEHICLE_PLATE", "ID_DOCUMENT",
+                               "ACCOUNT_NUMBER"})
+
+
+def continuation(text: str, entity_type: str) -> tuple[int, int] | None:
+    """The (start, end) of `text` if it is a short fragment that can continue a value of `entity_type`
+    begun in the message before: a few words, no filler only, digits or '@' unless the type may go on
+    without them."""
+    words = list(_WORD.finditer(text))
+    value = _value(words)
+    if not value or len(value) != len(words) or len(words) > MAX_FRAGMENT_WORDS or "?" in text:
+        return None
+    if entity_type not in _LETTERS_CONTINUE and not any(_has_digit(w.group()) or "@" in w.group() for w in words):
+        return None
+    return value[0].start(), value[-1].end()
+
+
 def _value(words: list[re.Match[str]]) -> list[re.Match[str]]:
     """The words of the answer's value, or none if the answer holds no value."""
     lower = [w.group().lower() for w in words]
