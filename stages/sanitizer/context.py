@@ -83,7 +83,7 @@ _ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"date\s+of\s+birth", r"birth\s*(?:date|day)", r"dob\b", r"d\.o\.b", r"when\s+were\s+you\s+born",
         r"born\b", r"geburts(?:datum|tag)", r"geboren", r"date\s+de\s+naissance", r"née?\s+le",
         r"fecha\s+de\s+nacimiento", r"nacid[oa]", r"data\s+di\s+nascita", r"nat[oa]\b", r"geboortedatum",
-        r"data\s+urodzenia", r"urodzi")),
+        r"urodz")),
     ("CREDIT_CARD", _asks(
         r"(?<!sim\s)card\b", r"credit\b", r"debit\b", r"long\s+number\s+on",
         r"(?:kredit|bank|debit|ec-)?karten(?:nummer)?\b", r"numéro\s+de\s+(?:la\s+)?carte", r"carte\s+bancaire",

@@ -48,10 +48,10 @@ the a an my our his her their mine it this that and also of course i think belie
 please pls thanks thank you thx ty cheers sorry here there just actually correct exactly
 ja jo jawohl genau klar gerne also ähm äh hm mein meine meinen meiner das es der die den ich bitte danke
 hallo servus moin grüezi na gut sicher natürlich richtig stimmt
-oui ouais bien sûr d'accord alors euh mon ma mes le la les voilà merci bonjour allô c
-sí si claro vale pues eh mi mis el los las gracias hola bueno vale de
-sì certo allora ehm il mio mia miei grazie ciao buongiorno pronto dunque
-jazeker zeker oké nou mijn het dat dank je bedankt hoi alstublieft graag
+oui ouais bien sûr d'accord alors euh ne n' mon ma mes le la les voilà merci bonjour allô c
+sí si claro vale pues eh un una mi mis el los las gracias hola bueno vale de
+sì certo allora ehm il lo mio mia miei grazie ciao buongiorno pronto dunque
+jazeker zeker oké nou ik mijn het dat dank je bedankt hoi alstublieft graag
 tak jasne dobrze no mój moja moje dziękuję dzień dobry proszę
 """)
 # Answers that hold no value: refusals, stalls, doubts. A value word among them makes it an answer again.
@@ -95,7 +95,7 @@ class AnswerRecognizer:
         value = _value(words)
         if not value:
             return []
-        digits = any(_has_digit(w.group()) for w in value)
+        digits = _numeric([w.group() for w in value])
         if len(value) > (MAX_WORDS_WITH_DIGITS if digits else MAX_WORDS):
             return []
         order = _WITH_DIGITS if digits else _WITHOUT_DIGITS
@@ -118,7 +118,7 @@ def continuation(text: str, entity_type: str) -> tuple[int, int] | None:
     value = _value(words)
     if not value or len(value) != len(words) or len(words) > MAX_FRAGMENT_WORDS or "?" in text:
         return None
-    if entity_type not in _LETTERS_CONTINUE and not any(_has_digit(w.group()) or "@" in w.group() for w in words):
+    if entity_type not in _LETTERS_CONTINUE and not (_numeric([w.group() for w in words]) or "@" in text):
         return None
     return value[0].start(), value[-1].end()
 
@@ -126,13 +126,13 @@ def continuation(text: str, entity_type: str) -> tuple[int, int] | None:
 def _value(words: list[re.Match[str]]) -> list[re.Match[str]]:
     """The words of the answer's value, or none if the answer holds no value."""
     lower = [w.group().lower() for w in words]
-    if not lower or (lower[0] in _REFUSAL_OPENERS and len(lower) > 1 and not any(map(_has_digit, lower))):
+    if not lower or (lower[0] in _REFUSAL_OPENERS and len(lower) > 1 and not _numeric(lower)):
         return []
     start = 0
     for index, word in enumerate(lower[:_COPULA_WITHIN]):
         if word in _COPULAS:
             start = index + 1
-    while start < len(lower) and lower[start] in _FILLERS and not _is_digit_zero(lower, start):
+    while start < len(lower) and lower[start] in _FILLERS and not _starts_number(lower, start):
         start += 1
     end = len(lower)
     while end > start and lower[end - 1] in _FILLERS | _NON_ANSWERS and not _has_digit(lower[end - 1]):
@@ -143,10 +143,16 @@ def _value(words: list[re.Match[str]]) -> list[re.Match[str]]:
     return words[start:end]
 
 
+def _numeric(words: list[str]) -> bool:
+    """A digit, or two number words: one "un" or "one" alone is an article or a pronoun."""
+    return any(ch.isdigit() for w in words for ch in w) or sum(w.lower() in _DIGIT_WORDS for w in words) >= 2
+
+
 def _has_digit(word: str) -> bool:
     return any(ch.isdigit() for ch in word) or word in _DIGIT_WORDS
 
 
-def _is_digit_zero(words: list[str], index: int) -> bool:
-    # "oh four three": a leading "oh" is a zero when a digit follows it.
-    return words[index] in ("oh", "o") and index + 1 < len(words) and _has_digit(words[index + 1])
+def _starts_number(words: list[str], index: int) -> bool:
+    # "oh four three", "un deux trois": a filler that is also a number word starts a number a digit follows.
+    return (words[index] in _DIGIT_WORDS or words[index] == "o") and index + 1 < len(words) \
+        and _has_digit(words[index + 1])

@@ -85,3 +85,87 @@ def test_records_are_read_per_session_in_timestamp_order() -> None:
     answer = turn(1, "user", "jane", session="a", timestamp="2024-06-04T10:00:05.5+00:00")
     other = turn(2, "user", "bob", session="b", timestamp="2024-06-04T10:00:01Z")
     assert expected_types([answer, other, question]) == [{"PERSON"}, set(), set()]
+
+
+@pytest.mark.parametrize(
+    ("bot_text", "expected"),
+    [
+        ("Could you spell your surname for me?", "PERSON"),
+        ("Wie ist Ihr Nachname?", "PERSON"),
+        ("Nennen Sie mir bitte Ihren vollständigen Namen.", "PERSON"),
+        ("Pouvez-vous me donner votre nom de famille ?", "PERSON"),
+        ("¿Me dice su nombre y apellidos, por favor?", "PERSON"),
+        ("Mi può dire nome e cognome?", "PERSON"),
+        ("Wat is uw achternaam?", "PERSON"),
+        ("Proszę podać imię i nazwisko.", "PERSON"),
+        ("Wie lautet Ihre Handynummer?", "PHONE_NUMBER"),
+        ("Quel est votre numéro de portable ?", "PHONE_NUMBER"),
+        ("¿A qué teléfono le llamamos?", "PHONE_NUMBER"),
+        ("Qual è il suo numero di cellulare?", "PHONE_NUMBER"),
+        ("Op welk telefoonnummer bent u bereikbaar?", "PHONE_NUMBER"),
+        ("Jaki jest Pana numer telefonu?", "PHONE_NUMBER"),
+        ("Bitte nennen Sie Ihr Geburtsdatum.", "DATE_OF_BIRTH"),
+        ("Quelle est votre date de naissance ?", "DATE_OF_BIRTH"),
+        ("¿Cuál es su fecha de nacimiento?", "DATE_OF_BIRTH"),
+        ("Mi dice la sua data di nascita?", "DATE_OF_BIRTH"),
+        ("Wat is uw geboortedatum?", "DATE_OF_BIRTH"),
+        ("Proszę podać datę urodzenia.", "DATE_OF_BIRTH"),
+        ("Wie lautet Ihre Anschrift?", "STREET_ADDRESS"),
+        ("Quelle est votre adresse postale ?", "STREET_ADDRESS"),
+        ("¿Cuál es su dirección?", "STREET_ADDRESS"),
+        ("Qual è il suo indirizzo?", "STREET_ADDRESS"),
+        ("Wat is uw adres?", "STREET_ADDRESS"),
+        ("Proszę podać adres i ulicę.", "STREET_ADDRESS"),
+        ("Und Ihre Postleitzahl?", "POSTAL_CODE"),
+        ("What's your customer number?", "ACCOUNT_NUMBER"),
+        ("Could I have the booking reference?", "ACCOUNT_NUMBER"),
+        ("Nennen Sie mir bitte Ihre Vertragsnummer.", "ACCOUNT_NUMBER"),
+        ("Quel est votre numéro de dossier ?", "ACCOUNT_NUMBER"),
+        ("¿Me da el número de pedido?", "ACCOUNT_NUMBER"),
+        ("Qual è il numero di polizza?", "ACCOUNT_NUMBER"),
+        ("Wat is uw klantnummer?", "ACCOUNT_NUMBER"),
+        ("Proszę podać numer zamówienia.", "ACCOUNT_NUMBER"),
+        ("Can you read me your passport number?", "ID_DOCUMENT"),
+        ("Wie lautet Ihre Steuer-ID?", "ID_DOCUMENT"),
+        ("Pouvez-vous indiquer le numéro de votre passeport ?", "ID_DOCUMENT"),
+        ("¿Me facilita su DNI, por favor?", "ID_DOCUMENT"),
+        ("Mi può dare il codice fiscale?", "ID_DOCUMENT"),
+        ("Wat is uw BSN?", "ID_DOCUMENT"),
+        ("Proszę podać numer PESEL.", "ID_DOCUMENT"),
+        ("What's the registration of the car?", "VEHICLE_PLATE"),
+        ("Wie lautet das Kennzeichen?", "VEHICLE_PLATE"),
+        ("Quelle est la plaque d'immatriculation ?", "VEHICLE_PLATE"),
+        ("¿Cuál es la matrícula del coche?", "VEHICLE_PLATE"),
+        ("Qual è la targa del veicolo?", "VEHICLE_PLATE"),
+        ("Wat is het kenteken?", "VEHICLE_PLATE"),
+        ("Proszę podać numer rejestracyjny.", "VEHICLE_PLATE"),
+    ],
+)
+def test_questions_in_every_language(bot_text: str, expected: str) -> None:
+    assert expected in asked_types(bot_text)
+
+
+@pytest.mark.parametrize(
+    "bot_text",
+    [
+        "Ihre Adresse wurde gespeichert.",
+        "Votre commande est partie hier.",
+        "Su pedido ha sido enviado.",
+        "Il pacco è stato consegnato.",
+        "Uw pakket is onderweg.",
+        "Paczka została dostarczona.",
+        "Wie kann ich Ihnen helfen?",
+        "Comment puis-je vous aider ?",
+    ],
+)
+def test_statements_and_open_questions_ask_for_nothing(bot_text: str) -> None:
+    assert asked_types(bot_text) == set()
+
+
+def test_a_handover_agent_asks_too() -> None:
+    records = [
+        turn(0, "bot", "I'll connect you with a colleague."),
+        turn(1, "agent", "Hi, this is Mel. Can I get your full name?"),
+        turn(2, "user", "tavita faleolo"),
+    ]
+    assert expected_types(records)[2] == {"PERSON"}

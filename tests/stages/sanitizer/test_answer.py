@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from stages.sanitizer.recognizers.answer import AnswerRecognizer, continuation
+from stages.sanitizer.recognizers.base import TextContext
+
+ALL = AnswerRecognizer(["PERSON", "ACCOUNT_NUMBER", "POSTAL_CODE", "STREET_ADDRESS", "EMAIL_ADDRESS",
+                        "PHONE_NUMBER", "DATE_OF_BIRTH"])
+
+
+def asked(*types: str, language: str = "en") -> TextContext:
+    return TextContext(expected=frozenset(types), language=language, source="user")
+
+
+@pytest.mark.parametrize(
+    ("text", "types", "found", "entity_type"),
+    [
+        ("okafor", ("PERSON",), "okafor", "PERSON"),
+        ("yes its tavita faleolo thanks", ("PERSON",), "tavita faleolo", "PERSON"),
+        ("ZQ-4471-B", ("ACCOUNT_NUMBER",), "ZQ-4471-B", "ACCOUNT_NUMBER"),
+        ("sure, my member number is qx 88 1302", ("ACCOUNT_NUMBER",), "qx 88 1302", "ACCOUNT_NUMBER"),
+        ("oh seven two one five", ("POSTAL_CODE",), "oh seven two one five", "POSTAL_CODE"),
+        ("Ja, das ist Brunnhuber", ("PERSON",), "Brunnhuber", "PERSON"),
+        ("meine Kundennummer lautet KX 4410 2291, danke", ("ACCOUNT_NUMBER",), "KX 4410 2291", "ACCOUNT_NUMBER"),
+        ("oui c'est Lemaire", ("PERSON",), "Lemaire", "PERSON"),
+        ("sí, es Ibarrondo", ("PERSON",), "Ibarrondo", "PERSON"),
+        ("sì certo, è Bonfiglio", ("PERSON",), "Bonfiglio", "PERSON"),
+        ("ja het is Verhoeven", ("PERSON",), "Verhoeven", "PERSON"),
+        ("tak, to Wiśniewska", ("PERSON",), "Wiśniewska", "PERSON"),
+        # Several types asked: digits make it the numeric one.
+        ("4471 2209", ("PERSON", "ACCOUNT_NUMBER"), "4471 2209", "ACCOUNT_NUMBER"),
+        ("Mirela Vuković", ("PERSON", "DATE_OF_BIRTH"), "Mirela Vuković", "PERSON"),
+    ],
+)
+def test_a_bare_answer_is_the_asked_type(text: str, types: tuple[str, ...], found: str, entity_type: str) -> None:
+    [detection] = ALL.detect(text, asked(*types))
+    assert (text[detection.start : detection.end], detection.entity_type) == (found, entity_type)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "why do you need that?",
+        "i don't know",
+        "hold on",
+        "no",
+        "sorry",
+        "warum brauchen Sie das?",
+        "keine Ahnung",
+        "Moment bitte",
+        "je ne sais pas",
+        "pourquoi ?",
+        "no sé",
+        "un momento",
+        "non lo so",
+        "dat weet ik niet",
+        "nie wiem",
+        "I am not sure I want to give you that, I have been a customer for many years and never had to",
+    ],
+)
+def test_no_value_no_answer(text: str) -> None:
+    assert ALL.detect(text, asked("PERSON")) == []
+
+
+def test_nothing_without_a_question_or_for_types_not_looked_for() -> None:
+    assert ALL.detect("okafor", TextContext()) == []
+    assert AnswerRecognizer(["EMAIL_ADDRESS"]).detect("okafor", asked("PERSON")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "entity_type", "found"),
+    [("gmail.com", "EMAIL_ADDRESS", "gmail.com"), ("7741 02", "CREDIT_CARD", "7741 02"),
+     ("Brennan", "PERSON", "Brennan"), ("XR", "VEHICLE_PLATE", "XR")],
+)
+def test_a_short_fragment_continues_a_value(text: str, entity_type: str, found: str) -> None:
+    span = continuation(text, entity_type)
+    assert span is not None and text[span[0] : span[1]] == found
+
+
+@pytest.mark.parametrize(
+    ("text", "entity_type"),
+    [("thanks", "PERSON"), ("ok danke", "EMAIL_ADDRESS"), ("the rest later", "CREDIT_CARD"),
+     ("visa", "CREDIT_CARD"), ("is that ok?", "PERSON"), ("and then what happens next", "PERSON")],
+)
+def test_other_messages_do_not_continue_it(text: str, entity_type: str) -> None:
+    assert continuation(text, entity_type) is None
