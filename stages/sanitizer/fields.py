@@ -1,22 +1,35 @@
 """Where text lives in a Cognigy Conversations record, and how to put sanitized text back.
 
-Scanned: `inputText`, `ratingComment`, `previousInputText`, and every string leaf of `inputData` and
-`previousInputData`, which arrive as objects or as JSON strings. Dict keys are not scanned.
+Scanned: `inputText`, `ratingComment`, `previousInputText`, `reference`, and every string leaf of
+`inputData`, `previousInputData` and `inputAttachments` (the names and URLs of files a user uploads), which
+arrive as objects or as JSON strings. Dict keys inside them are scanned too when they look like values
+rather than names (a space, '@', '+' or a leading digit: `{"jane@example.com": true}`); a key that is an
+identifier (`firstName`, `order_id`, `field-2`) is a name. Not scanned: ids, timestamps, flow and node
+names, and the other fields of a record, which the platform writes, not the people in the conversation.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
-Path = tuple[str | int, ...]
 
-TEXT_FIELDS = ("inputText", "ratingComment", "previousInputText")
+class KeyOf(msgspec.Struct, frozen=True):
+    """The last step of a path to a dict key (the text is the key itself, not its value)."""
+
+    key: str
+
+
+Path = tuple[str | int | KeyOf, ...]
+
+TEXT_FIELDS = ("inputText", "ratingComment", "previousInputText", "reference")
 CONTACT_ID = "CONTACT_ID"  # the entity type of the `contactId` field, which is always tokenized
-DATA_FIELDS = ("inputData", "previousInputData")
+DATA_FIELDS = ("inputData", "previousInputData", "inputAttachments")
+_NAME_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.$-]*")
 
 
 class Leaf(msgspec.Struct, frozen=True):
@@ -71,6 +84,8 @@ def _collect(value: Any, path: Path, key: str | None, leaves: list[Leaf]) -> Non
         leaves.append(Leaf(path, value, key))
     elif isinstance(value, Mapping):
         for child_key, child in value.items():
+            if isinstance(child_key, str) and not _NAME_KEY.fullmatch(child_key):
+                leaves.append(Leaf((*path, KeyOf(child_key)), child_key))
             _collect(child, (*path, child_key), str(child_key), leaves)
     elif isinstance(value, list):
         for index, child in enumerate(value):
@@ -81,7 +96,8 @@ def _replaced(value: Any, path: Path, replacements: Mapping[Path, str]) -> Any:
     if path in replacements:
         return replacements[path]
     if isinstance(value, Mapping):
-        return {k: _replaced(v, (*path, k), replacements) for k, v in value.items()}
+        return {replacements.get((*path, KeyOf(k)), k): _replaced(v, (*path, k), replacements)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [_replaced(v, (*path, i), replacements) for i, v in enumerate(value)]
     return value
