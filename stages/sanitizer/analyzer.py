@@ -172,7 +172,7 @@ def _add_continuations(texts: list[_Text], items: list[TextItem], found: list[li
         last = found[before][-1]
         if _ALNUM.search(texts[before][1].text, last.end):
             continue
-        fragment = continuation(texts[after][1].text, last.entity_type)
+        fragment = continuation(texts[after][1].text, last.entity_type, items[after].language)
         if fragment is not None:
             start, end = fragment
             found[after] = [Detection(start, end, last.entity_type, CONTINUATION_SCORE,

@@ -37,10 +37,11 @@ _WITHOUT_DIGITS = ("PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS", "DATE_OF_BIRTH",
 ASKABLE = frozenset(_WITH_DIGITS) | frozenset(_WITHOUT_DIGITS)
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019.@_-][^\W_]+)*@?|@[^\W_]+(?:[.-][^\W_]+)*")
-_COPULAS = frozenset({
-    "is", "its", "it's", "it\u2019s", "are", "was", "thats", "that's", "that\u2019s", "ist", "lautet", "sind", "war",
-    "est", "c'est", "c\u2019est", "es", "son", "era", "è", "e'", "sono", "zijn", "jest", "to", "=", ":",
-})
+_COPULAS = {
+    "en": _words("is its it's it\u2019s are was thats that's that\u2019s"), "de": _words("ist lautet sind war"),
+    "fr": _words("est c'est c\u2019est"), "es": _words("es son era"), "it": _words("è e' sono era"),
+    "nl": _words("is zijn was"), "pl": _words("to jest"), "pt": _words("é são era"),
+}
 # Words around a value that are not part of it, in every supported language (lower case).
 _FILLERS = _words("""
 yes yeah yep yup ya sure ok okay k alright right so well um uh uhm er erm hmm mm hi hello hey oh ah
@@ -65,6 +66,21 @@ non so perché aspetti momento attimo
 nee niet weet waarom wacht moment even
 nie wiem dlaczego chwila moment
 """)
+# What names a value in an answer's lead-in: "my [policy number] is", "meine [Kundennummer] lautet".
+_VALUE_NAME = re.compile(
+    r"(?:full|first|last|given|family|middle|(?:sur|fore)?name|vor|nach|vorname|nachname|nom|prénom|nombre|nome|cognome|naam|imię|nazwisko|"
+    r"\w*(?:number|nummer|nr|no|numéro|número|numero|numer)|id|code|codice|código|reference|ref|référence|"
+    r"e-?mail|mail|address|adresse|anschrift|dirección|indirizzo|adres|post\w*|zip|plz|cap|date|datum|birth|"
+    r"birthday|geburtsdatum|dob|account|policy|order|booking|customer|member|phone|mobile|handy\w*|"
+    r"telefon\w*|téléphone|teléfono|telefono|iban|konto|card|karte|passport|licence|license)")
+# Words that end a value of words when more words follow: what comes after is about the value.
+_CONJUNCTIONS = {
+    "en": _words("or and but"), "de": _words("oder und aber"), "fr": _words("ou et mais"),
+    "es": _words("o y pero"), "it": _words("o e ma"), "nl": _words("of en maar"), "pl": _words("lub albo i ale"),
+    "pt": _words("ou e mas"),
+}
+# Words of a spelling: "o wie otto", "k as in kilo", "c comme camille", "m de madrid", "r come roma".
+_SPELLING = _words("wie as in like for comme come como de jak")
 _REFUSAL_OPENERS = frozenset({"no", "nope", "nah", "nein", "non", "nee", "nie", "why", "warum", "pourquoi",
                               "por", "perché", "waarom", "dlaczego", "what", "was", "quoi", "qué", "cosa", "wat"})
 _DIGIT_WORDS = _words("""
@@ -92,11 +108,11 @@ class AnswerRecognizer:
         if not asked or "?" in text:
             return []
         words = list(_WORD.finditer(text))
-        value = _value(words)
+        value = _value(words, context.language)
         if not value:
             return []
         digits = _numeric([w.group() for w in value])
-        if len(value) > (MAX_WORDS_WITH_DIGITS if digits else MAX_WORDS):
+        if _length(value) > (MAX_WORDS_WITH_DIGITS if digits else MAX_WORDS):
             return []
         order = _WITH_DIGITS if digits else _WITHOUT_DIGITS
         entity_type = next(t for t in order if t in asked)
@@ -110,12 +126,12 @@ _LETTERS_CONTINUE = frozenset({"PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS", "VEH
                                "ACCOUNT_NUMBER"})
 
 
-def continuation(text: str, entity_type: str) -> tuple[int, int] | None:
+def continuation(text: str, entity_type: str, language: str = "en") -> tuple[int, int] | None:
     """The (start, end) of `text` if it is a short fragment that can continue a value of `entity_type`
     begun in the message before: a few words, no filler only, digits or '@' unless the type may go on
     without them."""
     words = list(_WORD.finditer(text))
-    value = _value(words)
+    value = _value(words, language)
     if not value or len(value) != len(words) or len(words) > MAX_FRAGMENT_WORDS or "?" in text:
         return None
     if entity_type not in _LETTERS_CONTINUE and not (_numeric([w.group() for w in words]) or "@" in text):
@@ -123,24 +139,57 @@ def continuation(text: str, entity_type: str) -> tuple[int, int] | None:
     return value[0].start(), value[-1].end()
 
 
-def _value(words: list[re.Match[str]]) -> list[re.Match[str]]:
+def _value(words: list[re.Match[str]], language: str) -> list[re.Match[str]]:
     """The words of the answer's value, or none if the answer holds no value."""
     lower = [w.group().lower() for w in words]
     if not lower or (lower[0] in _REFUSAL_OPENERS and len(lower) > 1 and not _numeric(lower)):
         return []
-    start = 0
-    for index, word in enumerate(lower[:_COPULA_WITHIN]):
-        if word in _COPULAS:
-            start = index + 1
+    copulas = _COPULAS.get(language, frozenset())
+    start = _lead_in(lower, copulas)
     while start < len(lower) and lower[start] in _FILLERS and not _starts_number(lower, start):
         start += 1
-    end = len(lower)
-    while end > start and lower[end - 1] in _FILLERS | _NON_ANSWERS and not _has_digit(lower[end - 1]):
+    numeric = _numeric(lower[start:])
+    end = len(lower) if numeric else _end_of_words(lower, start, copulas | _CONJUNCTIONS.get(language, frozenset()))
+    # After a number, "second" is an ordinal ("may twenty second"), not a stall.
+    trailing = _FILLERS if numeric else _FILLERS | _NON_ANSWERS
+    while end > start and lower[end - 1] in trailing and not _has_digit(lower[end - 1]) \
+            and not _spelled(lower, end - 1):
         end -= 1
     value = lower[start:end]
     if not value or all(w in _NON_ANSWERS or w in _FILLERS for w in value):
         return []
     return words[start:end]
+
+
+def _lead_in(words: list[str], copulas: frozenset[str]) -> int:
+    """Where the value starts after "my policy number is", "c'est", "mein Name ist": after a copula near the
+    start that only fillers and the names of values come before (in "jane doe that's j a n e", the copula
+    comes after the value)."""
+    for index, word in enumerate(words[:_COPULA_WITHIN]):
+        if word in copulas and all(w in _FILLERS or _VALUE_NAME.fullmatch(w) for w in words[:index]):
+            return index + 1
+    return 0
+
+
+def _end_of_words(words: list[str], start: int, breaks: frozenset[str]) -> int:
+    """The end of a value of words: before a copula or conjunction that follows it ("lalitha rao or my son",
+    "ursula imboden das ist die vermieterin"), unless only a spelling follows ("sahota s a h o t a")."""
+    for index in range(start + 1, len(words)):
+        if words[index] in breaks:
+            rest = words[index + 1:]
+            return len(words) if rest and all(len(w) == 1 or w in _SPELLING for w in rest) else index
+    return len(words)
+
+
+def _spelled(words: list[str], index: int) -> bool:
+    # "s a h o t a": a single letter after another is spelt, not the article "a".
+    return len(words[index]) == 1 and index > 0 and len(words[index - 1]) == 1
+
+
+def _length(words: list[re.Match[str]]) -> int:
+    """Words, counting a spelling ("o wie otto", "k as in kilo", "f f i o n") as one."""
+    lower = [w.group().lower() for w in words]
+    return sum(1 for w in lower if len(w) > 1 and w not in _SPELLING) + (1 if any(len(w) == 1 for w in lower) else 0)
 
 
 def _numeric(words: list[str]) -> bool:

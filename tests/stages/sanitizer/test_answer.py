@@ -14,27 +14,32 @@ def asked(*types: str, language: str = "en") -> TextContext:
 
 
 @pytest.mark.parametrize(
-    ("text", "types", "found", "entity_type"),
+    ("text", "types", "found", "entity_type", "language"),
     [
-        ("okafor", ("PERSON",), "okafor", "PERSON"),
-        ("yes its tavita faleolo thanks", ("PERSON",), "tavita faleolo", "PERSON"),
-        ("ZQ-4471-B", ("ACCOUNT_NUMBER",), "ZQ-4471-B", "ACCOUNT_NUMBER"),
-        ("sure, my member number is qx 88 1302", ("ACCOUNT_NUMBER",), "qx 88 1302", "ACCOUNT_NUMBER"),
-        ("oh seven two one five", ("POSTAL_CODE",), "oh seven two one five", "POSTAL_CODE"),
-        ("Ja, das ist Brunnhuber", ("PERSON",), "Brunnhuber", "PERSON"),
-        ("meine Kundennummer lautet KX 4410 2291, danke", ("ACCOUNT_NUMBER",), "KX 4410 2291", "ACCOUNT_NUMBER"),
-        ("oui c'est Lemaire", ("PERSON",), "Lemaire", "PERSON"),
-        ("sí, es Ibarrondo", ("PERSON",), "Ibarrondo", "PERSON"),
-        ("sì certo, è Bonfiglio", ("PERSON",), "Bonfiglio", "PERSON"),
-        ("ja het is Verhoeven", ("PERSON",), "Verhoeven", "PERSON"),
-        ("tak, to Wiśniewska", ("PERSON",), "Wiśniewska", "PERSON"),
+        ("okafor", ("PERSON",), "okafor", "PERSON", "en"),
+        ("yes its tavita faleolo thanks", ("PERSON",), "tavita faleolo", "PERSON", "en"),
+        ("ZQ-4471-B", ("ACCOUNT_NUMBER",), "ZQ-4471-B", "ACCOUNT_NUMBER", "en"),
+        ("sure, my member number is qx 88 1302", ("ACCOUNT_NUMBER",), "qx 88 1302", "ACCOUNT_NUMBER", "en"),
+        ("oh seven two one five", ("POSTAL_CODE",), "oh seven two one five", "POSTAL_CODE", "en"),
+        ("Ja, das ist Brunnhuber", ("PERSON",), "Brunnhuber", "PERSON", "de"),
+        ("meine Kundennummer lautet KX 4410 2291, danke", ("ACCOUNT_NUMBER",), "KX 4410 2291", "ACCOUNT_NUMBER", "de"),
+        ("oui c'est Lemaire", ("PERSON",), "Lemaire", "PERSON", "fr"),
+        ("sí, es Ibarrondo", ("PERSON",), "Ibarrondo", "PERSON", "es"),
+        ("sì certo, è Bonfiglio", ("PERSON",), "Bonfiglio", "PERSON", "it"),
+        ("ja het is Verhoeven", ("PERSON",), "Verhoeven", "PERSON", "nl"),
+        ("tak, to Wiśniewska", ("PERSON",), "Wiśniewska", "PERSON", "pl"),
         # Several types asked: digits make it the numeric one.
-        ("4471 2209", ("PERSON", "ACCOUNT_NUMBER"), "4471 2209", "ACCOUNT_NUMBER"),
-        ("Mirela Vuković", ("PERSON", "DATE_OF_BIRTH"), "Mirela Vuković", "PERSON"),
+        ("4471 2209", ("PERSON", "ACCOUNT_NUMBER"), "4471 2209", "ACCOUNT_NUMBER", "en"),
+        ("Mirela Vuković", ("PERSON", "DATE_OF_BIRTH"), "Mirela Vuković", "PERSON", "en"),
+        ("lalitha rao or my son will be there", ("PERSON",), "lalitha rao", "PERSON", "en"),
+        ("ursula imboden das ist die Vermieterin", ("PERSON",), "ursula imboden", "PERSON", "de"),
+        ("nakamura n a k a m u r a", ("PERSON",), "nakamura n a k a m u r a", "PERSON", "en"),
+        ("b wie berta r wie richard o wie otto", ("PERSON",), "b wie berta r wie richard o wie otto", "PERSON", "de"),
     ],
 )
-def test_a_bare_answer_is_the_asked_type(text: str, types: tuple[str, ...], found: str, entity_type: str) -> None:
-    [detection] = ALL.detect(text, asked(*types))
+def test_a_bare_answer_is_the_asked_type(text: str, types: tuple[str, ...], found: str, entity_type: str,
+                                         language: str) -> None:
+    [detection] = ALL.detect(text, asked(*types, language=language))
     assert (text[detection.start : detection.end], detection.entity_type) == (found, entity_type)
 
 
