@@ -76,7 +76,7 @@ _ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"adresse\s+postale", r"où\s+habitez", r"dirección(?!\s+de\s+correo)", r"domicilio", r"dónde\s+vive",
         r"indirizzo(?!\s+(?:e-?mail|di\s+posta))", r"dove\s+abita", r"(?<!mail)adres\b", r"waar\s+woont",
         r"ulic", r"gdzie\s+(?:pan|pani)\s+mieszka")),
-    ("POSTAL_CODE", _asks(r"zip\b", r"zip\s*code", r"post\s*code", r"postal\s+code", r"eircode", r"pin\s*code",
+    ("POSTAL_CODE", _asks(r"zip\s*code", r"zip\b", r"post\s*code", r"postal\s+code", r"eircode", r"pin\s*code",
                           r"plz\b", r"postleitzahl", r"code\s+postal", r"código\s+postal", r"cap\b",
                           r"codice\s+postale", r"postcode", r"kod\s+pocztowy")),
     ("DATE_OF_BIRTH", _asks(
@@ -85,7 +85,7 @@ _ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"fecha\s+de\s+nacimiento", r"nacid[oa]", r"data\s+di\s+nascita", r"nat[oa]\b", r"geboortedatum",
         r"urodz")),
     ("CREDIT_CARD", _asks(
-        r"(?<!sim\s)card\b", r"credit\b", r"debit\b", r"long\s+number\s+on",
+        r"card\s+(?:number|no|details)\b", r"(?<!sim\s)card\b", r"credit\b", r"debit\b", r"long\s+number\s+on",
         r"(?:kredit|bank|debit|ec-)?karten(?:nummer)?\b", r"numéro\s+de\s+(?:la\s+)?carte", r"carte\s+bancaire",
         r"(?:número\s+de\s+(?:la\s+)?)?tarjeta", r"numero\s+della\s+carta", r"carta\s+di\s+credito",
         r"kaartnummer", r"(?:bank|credit)kaart", r"numer\s+karty", r"kart[ay]\s+(?:kredytow|płatnicz)")),
@@ -93,25 +93,16 @@ _ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"\brib\b", r"coordonnées\s+bancaires", r"cuenta\s+bancaria", r"número\s+de\s+cuenta",
                         r"conto\s+corrente", r"rekeningnummer", r"numer\s+konta", r"rachun")),
     ("US_SSN", _asks(r"ssn\b", r"social\s+security", r"social\s+insurance")),
+    # Any number, code, reference or id the customer holds: the kinds are endless ("MPRN", "UHID", "rental
+    # agreement number", "Versicherungsscheinnummer", "LuxMiles-Nummer"), so the question's noun decides,
+    # and numbers that are nobody's (flights, seats, meter readings, error codes) are taken out first.
     ("ACCOUNT_NUMBER", _asks(
-        r"(?:account|customer|client|member(?:ship)?|policy|claim|order|booking|reservation|reference|ref|ticket|"
-        r"tracking|case|file|contract|loan|meter|invoice|confirmation|frequent\s+flyer|loyalty|patient|insurance|"
-        r"application|complaint|consignment|parcel|shipment|waybill|serial|subscriber|sim|service|report)"
-        r"\s+(?:number|no|id|code|reference|ref)\b",
-        r"booking\s+(?:reference|code)", r"\bpnr\b", r"\bmpan\b", r"\bnmi\b", r"\biccid\b", r"\bimei\b",
-        r"\bupi\b", r"sort\s+code", r"\bbsb\b",
-        r"(?:kunden|vertrags|versicherungs|policen|schaden|auftrags|bestell|buchungs|sendungs|rechnungs|zähler|"
-        r"vorgangs|mitglieds|referenz|fall|ticket|konto|akten|antrags|versicherten|patienten|geschäfts)"
-        r"(?:nummer|zeichen|nr)", r"aktenzeichen", r"buchungscode",
-        r"numéro\s+(?:de\s+|d')(?:client|contrat|dossier|commande|réservation|suivi|police|sinistre|compteur|"
-        r"colis|facture|adhérent|abonné|compte|référence)", r"référence",
-        r"número\s+de\s+(?:cliente|pedido|reserva|póliza|siniestro|seguimiento|contrato|expediente|contador|"
-        r"factura|socio|referencia|cuenta)", r"localizador",
-        r"numero\s+(?:di\s+|del(?:la|l')?\s*)?(?:cliente|ordine|prenotazione|polizza|sinistro|pratica|contratto|"
-        r"spedizione|contatore|fattura|tessera|riferimento)", r"codice\s+(?:cliente|pratica|prenotazione)",
-        r"(?:klant|order|bestel|boekings|polis|schade|dossier|zaak|meter|contract|factuur|lid|referentie)nummer",
-        r"trackingcode", r"volgcode",
-        r"numer\s+(?:klienta|zamówienia|rezerwacji|polisy|szkody|sprawy|umowy|przesyłki|licznika|faktury)")),
+        r"(?!(?:the|your|a|an|my|this|that|ur|its|their|his|her)\s)[\w&-]+\s+(?:number|no|id|code|reference|ref)\b",
+        r"reference\b", r"\w*(?:nummer|-nr|nr\.?)(?=\W|$)",
+        r"numéro", r"référence", r"número", r"localizador", r"referencia", r"numero", r"codice", r"riferimento",
+        r"\w+code\b", r"kenmerk", r"numer\b", r"sygnatur",
+        r"\bpnr\b", r"\bmpa?rn\b", r"\bmpan\b", r"\bnmi\b", r"\biccid\b", r"\bimei\b", r"\bupi\b", r"\butr\b",
+        r"\bawb\b", r"sort\s+code", r"\bbsb\b", r"track\s*(?:&|and)\s*trace", r"aktenz")),
     ("ID_DOCUMENT", _asks(
         r"passport", r"(?:driv(?:ing|er'?s)\s+)?licen[cs]e\s+(?:number|no)", r"driv(?:ing|er'?s)\s+licen[cs]e",
         r"id\s+(?:card|number|document)", r"identity\s+(?:card|number|document)", r"national\s+(?:insurance|id)",
@@ -129,6 +120,8 @@ _ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"kennzeichen", r"nummernschild", r"plaque", r"immatriculation", r"matrícula", r"targa",
         r"kenteken", r"tablic", r"rejestracyjn")),
 )
+_ANY_NUMBER = "ACCOUNT_NUMBER"
+_ASKS_FOR_NUMBER = dict(_ASKS_FOR)[_ANY_NUMBER]
 # A bot turn that asks the user to go on with the answer they started.
 _GO_ON = re.compile(
     r"\b(?:go\s+on|continue|keep\s+going|and\s+the\s+rest|rest\s+of\s+(?:it|the)|remaining|next\s+(?:part|digits)|"
@@ -171,11 +164,32 @@ class Expectation(msgspec.Struct, frozen=True):
 _NONE = Expectation()
 
 
+# Numbers that identify no one: a question for one of these asks for no personal data.
+_NOBODYS_NUMBER = re.compile(
+    r"\b(?:flight|train|seat|gate|terminal|platform|room|table|row|model|version|error|fault|promo|voucher|"
+    r"discount|coupon|meter\s+reading|reading)\s+(?:number|no|code|nummer|numéro|número|numero|numer)\b"
+    r"|\b(?:flug|zug|sitz(?:platz)?|gleis|modell|fehler|gutschein|rabatt|aktions|vlucht|stoel|perron|fout|kortings)"
+    r"(?:nummer|code)\b"
+    r"|\b(?:numéro|número|numero|numer|code|código|codice)\s+(?:de\s+|di\s+|du\s+|del\s+)?(?:vol|vuelo|volo|lotu|"
+    r"siège|asiento|posto|miejsca|train|tren|treno|pociągu|modèle|modelo|modello|promo|promocional|erreur|error|"
+    r"errore|błędu)\b"
+    r"|\b(?:meter\s+reading|zählerstand|relevé|lectura|lettura|meterstand|odczyt)",
+    re.IGNORECASE)
+
+
 def asked_types(bot_text: str) -> frozenset[str]:
     """The entity types a bot turn asks the user for."""
     if not _REQUEST.search(bot_text):
         return _NOTHING
-    return frozenset(entity for entity, pattern in _ASKS_FOR if pattern.search(bot_text))
+    text = _NOBODYS_NUMBER.sub(" ", bot_text)
+    asked = {entity for entity, pattern in _ASKS_FOR if entity != _ANY_NUMBER and pattern.search(text)}
+    # "phone number", "ZIP code": what names another type names no account number.
+    for entity, pattern in _ASKS_FOR:
+        if entity in asked:
+            text = pattern.sub(" ", text)
+    if _ASKS_FOR_NUMBER.search(text):
+        asked.add(_ANY_NUMBER)
+    return frozenset(asked)
 
 
 def key_types(key: str) -> frozenset[str]:

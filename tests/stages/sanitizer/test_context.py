@@ -169,3 +169,43 @@ def test_a_handover_agent_asks_too() -> None:
         turn(2, "user", "tavita faleolo"),
     ]
     assert expected_types(records)[2] == {"PERSON"}
+
+
+@pytest.mark.parametrize(
+    "bot_text",
+    [
+        "What's your MPRN?",
+        "Please say the rental agreement number.",
+        "Haben Sie Ihre Versicherungsscheinnummer zur Hand?",
+        "Möchten Sie Ihre Bonus-Nummer hinterlegen?",
+        "Can you give me the Penalty Charge Notice number?",
+        "Quel est votre numéro client ?",
+        "¿Me da el localizador?",
+        "Mi dice il codice pratica?",
+        "Wat is je track & trace code?",
+        "Proszę podać numer referencyjny.",
+    ],
+)
+def test_any_number_the_customer_holds_is_asked_as_an_account_number(bot_text: str) -> None:
+    assert "ACCOUNT_NUMBER" in asked_types(bot_text)
+
+
+@pytest.mark.parametrize(
+    "bot_text",
+    [
+        "What's your flight number?",
+        "Which seat number would you like?",
+        "Please give me the meter reading.",
+        "Wie lautet die Flugnummer?",
+        "Bitte nennen Sie den Zählerstand.",
+        "Quel est le numéro de vol ?",
+        "¿Cuál es el número de vuelo?",
+        "Qual è il numero di volo?",
+        "Wat is het vluchtnummer?",
+        "Jaki jest numer lotu?",
+        "What's your phone number?",
+        "And your ZIP code?",
+    ],
+)
+def test_numbers_that_are_nobodys_or_another_type_are_no_account_number(bot_text: str) -> None:
+    assert "ACCOUNT_NUMBER" not in asked_types(bot_text)
