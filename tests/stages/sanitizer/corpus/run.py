@@ -1,14 +1,13 @@
-"""Scoring our engine on the labeled corpus."""
+"""Our engine over the corpus, page by page as the stage gets records, and its scores."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from shared.messages import PiiRule
 from stages.sanitizer.analyzer import PiiAnalyzer
-from stages.sanitizer.evaluation.corpus import LabeledRecord, records_of
-from stages.sanitizer.evaluation.scoring import Scores, score
+from tests.stages.sanitizer.corpus.chats import LabeledRecord, records_of
+from tests.stages.sanitizer.corpus.scoring import Scores, score
 
 PAGE_SIZE = 50  # records per call, as the stage gets them from a page
 
@@ -26,13 +25,12 @@ def pages(records: Sequence[dict[str, Any]], size: int = PAGE_SIZE) -> list[tupl
     return bounds
 
 
-def predicted_spans(analyzer: PiiAnalyzer, labeled: Sequence[LabeledRecord], rules: Sequence[PiiRule] = (),
-                    page_size: int = PAGE_SIZE) -> list[list[tuple[int, int]]]:
+def predicted_spans(analyzer: PiiAnalyzer, labeled: Sequence[LabeledRecord]) -> list[list[tuple[int, int]]]:
     """For each record, the spans our engine finds in its inputText, a page at a time."""
     records = records_of(labeled)
     spans: list[list[tuple[int, int]]] = [[] for _ in records]
-    for first, end in pages(records, page_size):
-        for finding in analyzer.analyze_records(records[first:end], rules):
+    for first, end in pages(records):
+        for finding in analyzer.analyze_records(records[first:end], ()):
             if finding.leaf.path == ("inputText",):
                 spans[first + finding.record] = [(d.start, d.end) for d in finding.detections]
     return spans

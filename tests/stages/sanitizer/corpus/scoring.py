@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from stages.sanitizer.evaluation.corpus import Span
+from tests.stages.sanitizer.corpus.chats import Span
 
 _TOKEN = re.compile(r"[^\W_]+|[^\w\s]|_")
 
