@@ -47,6 +47,9 @@ _FILLERS = _words("""
 yes yeah yep yup ya sure ok okay k alright right so well um uh uhm er erm hmm mm hi hello hey oh ah
 the a an my our his her their mine it this that and also of course i think believe guess should be
 please pls thanks thank you thx ty cheers sorry here there just actually correct exactly
+call reach text me at on to use try send contact via best number under unter über an auf à au al op pod
+i'm im i’m am here's heres go ship deliver moved move live living lives can could may will would
+last month week year ago yesterday recently today
 ja jo jawohl genau klar gerne also ähm äh hm mein meine meinen meiner das es der die den ich bitte danke
 hallo servus moin grüezi na gut sicher natürlich richtig stimmt
 oui ouais bien sûr d'accord alors euh ne n' mon ma mes le la les voilà merci bonjour allô c
@@ -72,7 +75,11 @@ _VALUE_NAME = re.compile(
     r"\w*(?:number|nummer|nr|no|numéro|número|numero|numer)|id|code|codice|código|reference|ref|référence|"
     r"e-?mail|mail|address|adresse|anschrift|dirección|indirizzo|adres|post\w*|zip|plz|cap|date|datum|birth|"
     r"birthday|geburtsdatum|dob|account|policy|order|booking|customer|member|phone|mobile|handy\w*|"
-    r"telefon\w*|téléphone|teléfono|telefono|iban|konto|card|karte|passport|licence|license)")
+    r"telefon\w*|téléphone|teléfono|telefono|iban|konto|card|karte|passport|licence|license|social|security|"
+    r"insurance|tax|national|driving|driver's|drivers)")
+# "my nmae is", "meine Nummer lautet": after a possessive, a copula ends the lead-in whatever the noun.
+_POSSESSIVES = _words("my mine our his her their mein meine meiner unser unsere mon ma mes notre mi mis nuestro "
+                      "nuestra mio mia mijn onze mój moja moje nasz nasza")
 # Words that end a value of words when more words follow: what comes after is about the value.
 _CONJUNCTIONS = {
     "en": _words("or and but"), "de": _words("oder und aber"), "fr": _words("ou et mais"),
@@ -116,7 +123,14 @@ class AnswerRecognizer:
             return []
         order = _WITH_DIGITS if digits else _WITHOUT_DIGITS
         entity_type = next(t for t in order if t in asked)
+        if digits and not asked & _MANY_PARTS:
+            value = _up_to_last_number(text, value)
         start, end = value[0].start(), value[-1].end()
+        # "+44 20 ...", "(02390) 051496": the sign and the bracket belong to the number.
+        while start > 0 and text[start - 1] in "+(":
+            start -= 1
+        if text[end:end + 1] == ")":
+            end += 1
         return [Detection(start, end, entity_type, SCORE, squash(text[start:end]))]
 
 
@@ -139,6 +153,31 @@ def continuation(text: str, entity_type: str, language: str = "en") -> tuple[int
     return value[0].start(), value[-1].end()
 
 
+# Types whose values have parts between commas: "Flat 3, 27 Mill Lane, Leeds".
+_MANY_PARTS = frozenset({"STREET_ADDRESS", "POSTAL_CODE", "LOCATION", "PERSON"})
+_CLAUSE_BREAK = re.compile(r"[,;.!]\s|\s[-\u2013]\s|\s\(")
+# A time is not the number asked for: "after 5pm is best", "ab 18 Uhr".
+_TIME = re.compile(r"\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr|heures?|horas?|ore|uur)?", re.IGNORECASE)
+
+
+def _up_to_last_number(text: str, value: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The value without the clauses after its last number ("0161 496 0000, after 5pm is best")."""
+    last = len(value)
+    for index in range(len(value) - 1, 0, -1):
+        between = text[value[index - 1].end():value[index].start()]
+        if _CLAUSE_BREAK.search(between + " "):
+            tail = value[index:last]
+            if not any(_is_number(w.group(), text[w.end():w.end() + 4]) for w in tail):
+                last = index
+    return value[:last]
+
+
+def _is_number(word: str, after: str) -> bool:
+    if not any(ch.isdigit() for ch in word):
+        return word.lower() in _DIGIT_WORDS
+    return not _TIME.fullmatch(word + after.split(" ")[0] if after.startswith(" ") else word)
+
+
 def _value(words: list[re.Match[str]], language: str) -> list[re.Match[str]]:
     """The words of the answer's value, or none if the answer holds no value."""
     lower = [w.group().lower() for w in words]
@@ -146,7 +185,8 @@ def _value(words: list[re.Match[str]], language: str) -> list[re.Match[str]]:
         return []
     copulas = _COPULAS.get(language, frozenset())
     start = _lead_in(lower, copulas)
-    while start < len(lower) and lower[start] in _FILLERS and not _starts_number(lower, start):
+    while start < len(lower) and (lower[start] in _FILLERS or _VALUE_NAME.fullmatch(lower[start])) \
+            and not _starts_number(lower, start):
         start += 1
     numeric = _numeric(lower[start:])
     end = len(lower) if numeric else _end_of_words(lower, start, copulas | _CONJUNCTIONS.get(language, frozenset()))
@@ -166,7 +206,8 @@ def _lead_in(words: list[str], copulas: frozenset[str]) -> int:
     start that only fillers and the names of values come before (in "jane doe that's j a n e", the copula
     comes after the value)."""
     for index, word in enumerate(words[:_COPULA_WITHIN]):
-        if word in copulas and all(w in _FILLERS or _VALUE_NAME.fullmatch(w) for w in words[:index]):
+        if word in copulas and (words[0] in _POSSESSIVES
+                                or all(w in _FILLERS or _VALUE_NAME.fullmatch(w) for w in words[:index])):
             return index + 1
     return 0
 

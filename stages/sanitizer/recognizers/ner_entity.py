@@ -26,6 +26,10 @@ RESIDENCE_WORDS = (
     "woon", "woont", "woonachtig", "verhuisd", "mieszkam", "mieszka", "zamieszka", "adres",
 )
 _ADDRESS_TYPES = frozenset({"STREET_ADDRESS", "POSTAL_CODE", LOCATION})
+# "I'm in Leeds this week", "ich bin in Graz": where the person is right now.
+_BEING_IN = re.compile(
+    r"\b(?:i'?m|i\s+am|we'?re|we\s+are|ich\s+bin|wir\s+sind|je\s+suis|nous\s+sommes|estoy|estamos|sono|siamo|"
+    r"ik\s+ben|we\s+zijn|jestem|jesteśmy)\s+(?:in|at|à|en|a|w|im|bei|near|nahe)\s+(?:the\s+)?$", re.IGNORECASE)
 _TRAILING = " \t.,;:!?\"')("
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -45,7 +49,8 @@ class NerEntityRecognizer:
         for start, end in entity_spans(text, context, self.ner_labels):
             span = text[start:end]
             if _LETTER.search(span) and "@" not in span:
-                found.append(Detection(start, end, self.entity_type, score, normalize(span)))
+                here = self._places and _BEING_IN.search(text, max(0, start - 30), start) is not None
+                found.append(Detection(start, end, self.entity_type, SCORE if here else score, normalize(span)))
         return found
 
 

@@ -4,8 +4,9 @@ their exact character spans, shaped like Cognigy records (one record per turn).
 It holds what sentence sets lack: answers that only the bot's question explains ("jane doe" after
 "What's your name?"), lower-case names, spelled-out digits, numbers split over two turns, typos (a
 mistyped card number, misspelled words around values), values the bot repeats, values in free text with
-no question before them, and look-alikes that are not PII (order and tracking numbers, order dates,
-prices, times, versions, log lines, the last four digits of a card, store and product names)."""
+no question before them, and look-alikes that are not PII (order dates, prices, times, versions, log lines,
+the last four digits of a card, store and product names). Order and tracking numbers point to one customer
+(and a tracking number to a named recipient's address): they are ACCOUNT_NUMBER, as in the dev set's rules."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class LabeledRecord(msgspec.Struct, frozen=True):
 
 ENTITY_TYPES = (
     "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS",
-    "CREDENTIAL_URL", "STREET_ADDRESS", "POSTAL_CODE", "DATE_OF_BIRTH", "LOCATION",
+    "CREDENTIAL_URL", "STREET_ADDRESS", "POSTAL_CODE", "DATE_OF_BIRTH", "LOCATION", "ACCOUNT_NUMBER",
 )
 ALLOW_LIST = ("Acme Retail",)
 """The company's own name, in every greeting: a deployment lists it in CA_PII_ALLOW_LIST, and every
@@ -209,12 +210,12 @@ _PRODUCTS = ("AirPods Pro", "Galaxy S24", "Kindle Paperwhite", "Dyson V15", "run
 
 def _intent(rng: random.Random, faker: Faker) -> tuple[Part, ...]:
     choices: list[tuple[Part, ...]] = [
-        (f"Where is my order {_order_number(rng)}?",),
+        ("Where is my order ", (_order_number(rng), "ACCOUNT_NUMBER"), "?"),
         (f"my order from {_recent_day(rng)} hasn't arrived yet",),
         (f"I was charged ${rng.randint(10, 400)}.{rng.choice(('00', '49', '99'))} twice for the "
          f"{rng.choice(_PRODUCTS)}",),
-        (f"tracking number 1Z{rng.randint(100, 999)}AA{rng.randint(10**9, 10**10 - 1)} shows no update since "
-         f"{rng.randint(1, 12)}:{rng.randint(10, 59)}",),
+        ("tracking number ", (f"1Z{rng.randint(100, 999)}AA{rng.randint(10**9, 10**10 - 1)}", "ACCOUNT_NUMBER"),
+         f" shows no update since {rng.randint(1, 12)}:{rng.randint(10, 59)}"),
         ("i cant loggin to my acount, it says ERROR 403 at "
          f"2026-10-0{rng.randint(1, 4)}T{rng.randint(10, 23)}:{rng.randint(10, 59)}:0{rng.randint(0, 9)}Z",),
         (f"I want to return {rng.randint(2, 5)} of the {rng.choice(_PRODUCTS)}",),
@@ -352,7 +353,8 @@ def _ask_birth_date(chat: _Conversation, rng: random.Random, p: _Persona, faker:
 
 def _ask_location(chat: _Conversation, rng: random.Random, p: _Persona, faker: Faker) -> None:
     chat.user(*rng.choice((("I'm in ", (p.city, "LOCATION"), " this week, can I pick it up there?"),
-                           ("do you have a store near ", (p.city, "LOCATION"), "?"))))
+                           # A branch's town says where the branch is, not where anyone lives: not PII.
+                           (f"do you have a store near {p.city}?",))))
     chat.bot("Let me check the stores in your area.")
 
 
@@ -387,14 +389,15 @@ def _name_aside(rng: random.Random, p: _Persona, faker: Faker) -> tuple[Part, ..
 
 
 def _negative_aside(rng: random.Random, p: _Persona, faker: Faker) -> tuple[Part, ...]:
-    return (rng.choice((
-        f"I got error E{rng.randint(1000, 9999)} and the log says: WARN 2026-09-{rng.randint(10, 28)} "
-        f"{rng.randint(10, 23)}:{rng.randint(10, 59)}:{rng.randint(10, 59)} worker-{rng.randint(1, 9)} "
-        f"timeout after {rng.randint(1, 60) * 1000} ms",
-        f"Order {_order_number(rng)} was {rng.randint(2, 9)} items, total ${rng.randint(20, 900)}.99",
-        f"Is the {rng.choice(_PRODUCTS)} still {rng.randint(10, 40)}% off until {_recent_day(rng)}?",
-        f"I need {rng.randint(10, 99)} units for our office, can Acme Retail invoice Globex Corporation?",
-    )),)
+    return rng.choice((
+        (f"I got error E{rng.randint(1000, 9999)} and the log says: WARN 2026-09-{rng.randint(10, 28)} "
+         f"{rng.randint(10, 23)}:{rng.randint(10, 59)}:{rng.randint(10, 59)} worker-{rng.randint(1, 9)} "
+         f"timeout after {rng.randint(1, 60) * 1000} ms",),
+        ("Order ", (_order_number(rng), "ACCOUNT_NUMBER"),
+         f" was {rng.randint(2, 9)} items, total ${rng.randint(20, 900)}.99"),
+        (f"Is the {rng.choice(_PRODUCTS)} still {rng.randint(10, 40)}% off until {_recent_day(rng)}?",),
+        (f"I need {rng.randint(10, 99)} units for our office, can Acme Retail invoice Globex Corporation?",),
+    ))
 
 
 _ASIDES: tuple[Callable[[random.Random, _Persona, Faker], tuple[Part, ...]], ...] = (
