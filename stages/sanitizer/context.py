@@ -76,12 +76,16 @@ _ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"adresse\s+postale", r"où\s+habitez", r"dirección(?!\s+de\s+correo)", r"domicilio", r"dónde\s+vive",
         r"indirizzo(?!\s+(?:e-?mail|di\s+posta))", r"dove\s+abita", r"(?<!mail)adres\b", r"waar\s+woont",
         r"ulic", r"gdzie\s+(?:pan|pani)\s+mieszka")),
+    ("LOCATION", _asks(
+        r"(?:which|what)\s+(?:city|town|suburb|village)", r"(?:city|town|suburb)\s+do\s+you\s+live",
+        r"(?:in\s+)?welche[mnr]?\s+(?:ort|stadt|gemeinde)", r"wohnort", r"ville", r"ciudad", r"localidad", r"città",
+        r"comune\b", r"woonplaats", r"plaats", r"miejscowo", r"miasto")),
     ("POSTAL_CODE", _asks(r"zip\s*code", r"zip\b", r"post\s*code", r"postal\s+code", r"eircode", r"pin\s*code",
                           r"plz\b", r"postleitzahl", r"code\s+postal", r"código\s+postal", r"cap\b",
                           r"codice\s+postale", r"postcode", r"kod\s+pocztowy")),
     ("DATE_OF_BIRTH", _asks(
         r"date\s+of\s+birth", r"birth\s*(?:date|day)", r"dob\b", r"d\.o\.b", r"when\s+were\s+you\s+born",
-        r"born\b", r"geburts(?:datum|tag)", r"geboren", r"date\s+de\s+naissance", r"née?\s+le",
+        r"born\b", r"geburts(?:dat|tag)", r"geboren", r"date\s+de\s+naissance", r"née?\s+le",
         r"fecha\s+de\s+nacimiento", r"nacid[oa]", r"data\s+di\s+nascita", r"nat[oa]\b", r"geboortedatum",
         r"urodz")),
     ("CREDIT_CARD", _asks(

@@ -209,3 +209,20 @@ def test_any_number_the_customer_holds_is_asked_as_an_account_number(bot_text: s
 )
 def test_numbers_that_are_nobodys_or_another_type_are_no_account_number(bot_text: str) -> None:
     assert "ACCOUNT_NUMBER" not in asked_types(bot_text)
+
+
+@pytest.mark.parametrize(
+    ("bot_text", "expected"),
+    [
+        ("Für die Kinder brauche ich noch die Geburtsdaten.", "DATE_OF_BIRTH"),
+        ("And which town do you live in?", "LOCATION"),
+        ("In welchem Ort wohnen Sie?", "LOCATION"),
+        ("Dans quelle ville habitez-vous ?", "LOCATION"),
+        ("¿En qué ciudad vive?", "LOCATION"),
+        ("In quale città abita?", "LOCATION"),
+        ("Wat is uw woonplaats?", "LOCATION"),
+        ("W jakiej miejscowości Pan mieszka?", "LOCATION"),
+    ],
+)
+def test_birth_dates_and_towns_are_asked_for(bot_text: str, expected: str) -> None:
+    assert expected in asked_types(bot_text)
