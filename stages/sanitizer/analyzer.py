@@ -80,7 +80,7 @@ class PiiAnalyzer:
             by_session[records[record].get("sessionId")].append(position)
         for session, positions in by_session.items():
             _drop_bot_names(texts, found, positions, bot_names(_bot_turns([*context, *records], session)))
-            self._join_split_values(texts, found, positions)
+            self._join_split_values(texts, items, found, positions)
             _add_continuations(texts, items, found, positions)
             _add_echoes(texts, items, found, positions, policy)
         return [Finding(record, leaf, detections) for (record, leaf, _), detections in zip(texts, found, strict=True)]
@@ -95,7 +95,8 @@ class PiiAnalyzer:
         by_item = dict(zip(unique, detect(unique, rules), strict=True))
         return [by_item[item] for item in items]
 
-    def _join_split_values(self, texts: list[_Text], found: list[list[Detection]], positions: list[int]) -> None:
+    def _join_split_values(self, texts: list[_Text], items: list[TextItem], found: list[list[Detection]],
+                           positions: list[int]) -> None:
         answers: defaultdict[int, list[int]] = defaultdict(list)
         for p in positions:
             _, leaf, expectation = texts[p]
@@ -105,7 +106,8 @@ class PiiAnalyzer:
             if len(group) < 2:
                 continue
             expected = texts[group[0]][2].types
-            joined = split_values([(texts[p][1].text, found[p]) for p in group], expected, self._readers)
+            joined = split_values([(texts[p][1].text, found[p]) for p in group], expected, self._readers,
+                                  items[group[0]].language)
             if joined is not None:
                 for p, detections in zip(group, joined, strict=True):
                     found[p] = resolve_overlaps(detections)
@@ -182,8 +184,9 @@ def _add_continuations(texts: list[_Text], items: list[TextItem], found: list[li
 def _add_echoes(
     texts: list[_Text], items: list[TextItem], found: list[list[Detection]], positions: list[int], policy: Policy
 ) -> None:
-    echoes = Echoes((texts[p][1].text, d) for p in positions for d in found[p])
+    language = items[positions[0]].language if positions else "en"
+    echoes = Echoes(((texts[p][1].text, d) for p in positions for d in found[p]), language)
     for p in positions:
-        extra = [d for d in echoes.find(items[p].text) if policy.keeps(d, items[p].redacted)]
+        extra = [d for d in echoes.find(items[p].text, items[p].source) if policy.keeps(d, items[p].redacted)]
         if extra:
             found[p] = resolve_overlaps([*found[p], *extra])

@@ -21,6 +21,7 @@ from stages.sanitizer.ner import Entities, NerModels, entities
 from stages.sanitizer.policy import Policy, build_policy
 from stages.sanitizer.recognizers.base import Detection, TextContext, squash
 from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS
+from stages.sanitizer.spoken import spoken_detections
 
 MIN_SCORE = 0.5
 """Detections scoring less are dropped: weak candidates (a bare date, nine bare digits) need a context
@@ -88,9 +89,14 @@ class TextDetector:
         for item in new:
             context = TextContext(item.expected, ner.get((item.language, item.text), ()), item.language, item.source)
             candidates = [d for r in policy.recognizers for d in r.detect(item.text, context)]
-            candidates = enhance(item.text, candidates, words)
+            candidates += spoken_detections(item.text, context, policy.recognizers)
+            kept = [d for d in enhance(item.text, candidates, words) if d.score >= MIN_SCORE]
+            if policy.answers is not None:
+                # The bare answer is the fallback: where the recognizers found its value, their spans stand.
+                kept += [a for a in policy.answers.detect(item.text, context)
+                         if not policy.answers.found_by(item.text, a, kept, context)]
             self._cache[(item, rules)] = resolve_overlaps(
-                d for d in candidates if d.score >= MIN_SCORE and policy.keeps(d, item.redacted)
+                d for d in kept if policy.keeps(d, item.redacted)
                 and squash(item.text[d.start : d.end]) not in self._allowed)
         found = []
         for item in items:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from stages.sanitizer.digits import digit_runs
 from stages.sanitizer.recognizers.base import Detection
+from stages.sanitizer.recognizers.names import is_ambiguous, is_word
 from stages.sanitizer.recognizers.person import ENTITY_TYPE as PERSON
 from stages.sanitizer.recognizers.person import NOT_NAMES
 
@@ -26,39 +27,49 @@ MIN_SHARED_DIGITS = 7  # the national part of a phone number, the long part of a
 
 
 class Echoes:
-    def __init__(self, found: Iterable[tuple[str, Detection]]) -> None:
-        """`found`: the detections of one session, each with the text it was found in."""
+    def __init__(self, found: Iterable[tuple[str, Detection]], language: str = "en") -> None:
+        """`found`: the detections of one session, each with the text it was found in; `language`: the
+        session's. In what people write, a name word that is also an ordinary word ("summer", "frank")
+        echoes only capitalised: "to be frank" after "Frank Miller" is no name. A bot echoes in any case: it
+        repeats the name as the user typed it ("Thanks, jane")."""
         self._values: dict[str, tuple[str, str]] = {}  # surface (lower case, single spaces) -> type, value
+        self._capitalised_only: set[str] = set()
+        self._language = language
         self._numbers: dict[str, tuple[str, str]] = {}  # digits -> type, value
         for text, detection in found:
             surface = _surface(text[detection.start : detection.end])
             self._add(surface, detection.entity_type, detection.normalized)
-            for run in digit_runs(text[detection.start : detection.end]):
+            for run in digit_runs(text[detection.start : detection.end], language=language):
                 if len(run.digits) >= MIN_DIGITS:
                     self._numbers.setdefault(run.digits, (detection.entity_type, detection.normalized))
             if detection.entity_type == PERSON:
                 for word in surface.split():
                     if word not in NOT_NAMES:
                         self._add(word, PERSON, word)
+                        if is_ambiguous(word, language) or is_word(word, language):
+                            self._capitalised_only.add(word)
         # Longest first, so that "jane doe" is one echo rather than "jane" and "doe".
         values = sorted(self._values, key=len, reverse=True)
         alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in values)
         self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if values else None
 
-    def find(self, text: str) -> list[Detection]:
+    def find(self, text: str, source: str = "") -> list[Detection]:
         found = self._find_numbers(text) if self._numbers else []
         if self._pattern is None:
             return found
         for match in self._pattern.finditer(text):
             # Case-insensitive matching and lower() disagree on a few letters (the Turkish dotted I).
-            value = self._values.get(_surface(match.group()))
+            surface = _surface(match.group())
+            value = self._values.get(surface)
+            if source != "bot" and surface in self._capitalised_only and not match.group()[0].isupper():
+                continue
             if value is not None:
                 found.append(Detection(match.start(), match.end(), value[0], SCORE, value[1]))
         return found
 
     def _find_numbers(self, text: str) -> list[Detection]:
         found = []
-        for run in digit_runs(text):
+        for run in digit_runs(text, language=self._language):
             if len(run.digits) < MIN_DIGITS:
                 continue
             value = self._numbers.get(run.digits) or next(

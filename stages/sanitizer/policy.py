@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from shared.errors import ValidationFailed
 from shared.messages import PiiAction, PiiRule
+from stages.sanitizer.recognizers.answer import AnswerRecognizer
 from stages.sanitizer.recognizers.base import Detection, Recognizer
 from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS
 from stages.sanitizer.recognizers.registry import (
@@ -43,6 +44,7 @@ class Policy:
     rules: dict[str, PiiRule]  # entity type -> the rule that governs it
     rule_index: dict[str, int | None]  # entity type -> that rule's index in the export's rules (None: default)
     recognizers: list[Recognizer]
+    answers: AnswerRecognizer | None = None  # what a short answer to a question holds (see its module)
 
     @property
     def actions(self) -> dict[str, PiiAction]:
@@ -84,7 +86,8 @@ def build_policy(rules: Sequence[PiiRule], phone_regions: Sequence[str] = DEFAUL
     return Policy(
         rules={name: rules[index] for name, index in governing.items()},
         rule_index={name: index if given else None for name, index in governing.items()},
-        recognizers=build_recognizers(list(governing), patterns, ner_labels, phone_regions, bare_answers),
+        recognizers=build_recognizers(list(governing), patterns, ner_labels, phone_regions),
+        answers=AnswerRecognizer(governing) if bare_answers else None,
     )
 
 

@@ -43,13 +43,14 @@ def _card(digits: str) -> str | None:
 
 
 def split_values(
-    answers: Sequence[tuple[str, Sequence[Detection]]], expected: frozenset[str], readers: dict[str, Reader]
+    answers: Sequence[tuple[str, Sequence[Detection]]], expected: frozenset[str], readers: dict[str, Reader],
+    language: str = "en",
 ) -> list[list[Detection]] | None:
     """`answers`: the texts of the user turns that answer one question, in order, each with what was found
     in it on its own. Returns the detections of each turn if the turns hold one split value (they replace
     what was found of the same type on its own: "(029) 2018" alone is a possible number, but only part of
     the one given), else None. A type of which one turn holds a confident value on its own is not split."""
-    runs = [digit_runs(text) for text, _ in answers]
+    runs = [digit_runs(text, language=language) for text, _ in answers]
     if sum(1 for turn in runs if turn) < 2:
         return None
     joined = " ".join(run.digits if run.spelled else text[run.start : run.end]

@@ -13,9 +13,11 @@ value (then the type's own recognizers decide).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from stages.sanitizer.number_words import Kind, numbers
 from stages.sanitizer.recognizers.base import Detection, TextContext, squash
+from stages.sanitizer.recognizers.names import is_word
 
 
 def _words(text: str) -> frozenset[str]:
@@ -31,10 +33,11 @@ _COPULA_WITHIN = 6  # "my policy number is X": a copula among the first words en
 # Which asked type an answer is taken for when several were asked: by whether it holds digits.
 _WITH_DIGITS = ("PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "ID_DOCUMENT", "ACCOUNT_NUMBER",
                 "DATE_OF_BIRTH", "POSTAL_CODE", "VEHICLE_PLATE", "STREET_ADDRESS", "EMAIL_ADDRESS", "PERSON")
-_WITHOUT_DIGITS = ("PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS", "DATE_OF_BIRTH", "LOCATION", "ID_DOCUMENT",
-                   "ACCOUNT_NUMBER", "VEHICLE_PLATE", "POSTAL_CODE", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
-                   "US_SSN")
-ASKABLE = frozenset(_WITH_DIGITS) | frozenset(_WITHOUT_DIGITS)
+# Only these hold values of words; the others' values have digits, or are codes ("QXTRMB") or spellings.
+_WITHOUT_DIGITS = ("PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS", "LOCATION")
+_CODES = ("ACCOUNT_NUMBER", "ID_DOCUMENT", "VEHICLE_PLATE", "POSTAL_CODE")
+ASKABLE = frozenset(_WITH_DIGITS) | {"LOCATION"}
+_CODE = re.compile(r"(?=\w*[A-Z])[A-Z0-9-]{5,}|(?:\b\w\b[\s.,-]*){4,}")
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019.@_-][^\W_]+)*@?|@[^\W_]+(?:[.-][^\W_]+)*")
 _COPULAS = {
@@ -48,7 +51,7 @@ yes yeah yep yup ya sure ok okay k alright right so well um uh uhm er erm hmm mm
 the a an my our his her their mine it this that and also of course i think believe guess should be
 please pls thanks thank you thx ty cheers sorry here there just actually correct exactly
 call reach text me at on to use try send contact via best number under unter über an auf à au al op pod
-i'm im i’m am here's heres go ship deliver moved move live living lives can could may will would
+i'm im i\u2019m am here's heres go ship deliver moved move live living lives can could may will would
 last month week year ago yesterday recently today
 ja jo jawohl genau klar gerne also ähm äh hm mein meine meinen meiner das es der die den ich bitte danke
 hallo servus moin grüezi na gut sicher natürlich richtig stimmt
@@ -90,15 +93,6 @@ _CONJUNCTIONS = {
 _SPELLING = _words("wie as in like for comme come como de jak")
 _REFUSAL_OPENERS = frozenset({"no", "nope", "nah", "nein", "non", "nee", "nie", "why", "warum", "pourquoi",
                               "por", "perché", "waarom", "dlaczego", "what", "was", "quoi", "qué", "cosa", "wat"})
-_DIGIT_WORDS = _words("""
-zero oh one two three four five six seven eight nine ten double triple
-null eins zwei drei vier fünf sechs sieben acht neun zehn
-zéro un deux trois quatre cinq sept huit neuf dix
-cero uno dos tres cuatro cinco seis siete ocho nueve diez
-uno due tre quattro cinque sei sette otto nove dieci
-nul een twee drie vier vijf zes zeven acht negen tien
-zero jeden dwa trzy cztery pięć sześć siedem osiem dziewięć
-""")
 
 
 class AnswerRecognizer:
@@ -114,17 +108,25 @@ class AnswerRecognizer:
         asked = context.expected & self._types
         if not asked or "?" in text:
             return []
+        language = context.language
         words = list(_WORD.finditer(text))
-        value = _value(words, context.language)
+        value = _value(words, language)
         if not value:
             return []
-        digits = _numeric([w.group() for w in value])
+        digits = _numeric([w.group() for w in value], language)
         if _length(value) > (MAX_WORDS_WITH_DIGITS if digits else MAX_WORDS):
             return []
-        order = _WITH_DIGITS if digits else _WITHOUT_DIGITS
-        entity_type = next(t for t in order if t in asked)
-        if digits and not asked & _MANY_PARTS:
-            value = _up_to_last_number(text, value)
+        if digits:
+            entity_type = next(t for t in _WITH_DIGITS if t in asked)
+            if not asked & _MANY_PARTS:
+                value = _number_words(text, value, language)
+        else:
+            entity_type = next((t for t in _WITHOUT_DIGITS if t in asked), "")
+            if not entity_type:
+                code = next((t for t in _CODES if t in asked), "")
+                if not code or not _CODE.fullmatch(text[value[0].start():value[-1].end()]):
+                    return []
+                entity_type = code
         start, end = value[0].start(), value[-1].end()
         # "+44 20 ...", "(02390) 051496": the sign and the bracket belong to the number.
         while start > 0 and text[start - 1] in "+(":
@@ -132,6 +134,25 @@ class AnswerRecognizer:
         if text[end:end + 1] == ")":
             end += 1
         return [Detection(start, end, entity_type, SCORE, squash(text[start:end]))]
+
+
+    def found_by(self, text: str, answer: Detection, others: Sequence[Detection], context: TextContext) -> bool:
+        """Whether `others` hold the value of `answer`: one of them is of an asked type (what else the answer
+        holds is another value, for its own recognizer and rule), or every word they leave uncovered is an
+        ordinary word of the language ("geboren", "davon"), not a code, a letter, a number or a rare word."""
+        inside = [d for d in others if answer.start <= d.end and d.start <= answer.end]
+        if not inside:
+            return False
+        if any(d.entity_type in context.expected for d in inside):
+            return True
+        language = context.language
+        for word in _WORD.finditer(text, answer.start, answer.end):
+            covered = any(d.start <= word.start() and word.end() <= d.end for d in inside)
+            lower = word.group().lower()
+            if not covered and (len(lower) == 1 or _has_digit(lower, language)
+                                or not (lower in _TALK or _VALUE_NAME.fullmatch(lower) or is_word(lower, language))):
+                return False
+        return True
 
 
 MAX_FRAGMENT_WORDS = 3
@@ -148,7 +169,7 @@ def continuation(text: str, entity_type: str, language: str = "en") -> tuple[int
     value = _value(words, language)
     if not value or len(value) != len(words) or len(words) > MAX_FRAGMENT_WORDS or "?" in text:
         return None
-    if entity_type not in _LETTERS_CONTINUE and not (_numeric([w.group() for w in words]) or "@" in text):
+    if entity_type not in _LETTERS_CONTINUE and not (_numeric([w.group() for w in words], language) or "@" in text):
         return None
     return value[0].start(), value[-1].end()
 
@@ -157,46 +178,60 @@ def continuation(text: str, entity_type: str, language: str = "en") -> tuple[int
 _MANY_PARTS = frozenset({"STREET_ADDRESS", "POSTAL_CODE", "LOCATION", "PERSON"})
 _CLAUSE_BREAK = re.compile(r"[,;.!]\s|\s[-\u2013]\s|\s\(")
 # A time is not the number asked for: "after 5pm is best", "ab 18 Uhr".
-_TIME = re.compile(r"\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr|heures?|horas?|ore|uur)?", re.IGNORECASE)
+_TIME = re.compile(r"\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr|heures?|horas?|ore|uur)|\d{1,2}[:.]\d\d",
+                   re.IGNORECASE)
 
 
-def _up_to_last_number(text: str, value: list[re.Match[str]]) -> list[re.Match[str]]:
-    """The value without the clauses after its last number ("0161 496 0000, after 5pm is best")."""
-    last = len(value)
-    for index in range(len(value) - 1, 0, -1):
-        between = text[value[index - 1].end():value[index].start()]
-        if _CLAUSE_BREAK.search(between + " "):
-            tail = value[index:last]
-            if not any(_is_number(w.group(), text[w.end():w.end() + 4]) for w in tail):
-                last = index
-    return value[:last]
+def _number_words(text: str, value: list[re.Match[str]], language: str) -> list[re.Match[str]]:
+    """The part of a numeric answer from its first to its last number ("have it here, its four eight two",
+    "0161 496 0000, after 5pm is best"): what stands around the number is talk. A letter or a code next to
+    the number is part of it ("b t p two four", "MH 12 KX 4471")."""
+    lower = [w.group().lower() for w in value]
+    numeric = [_is_number(w.group(), value[i + 1].group() if i + 1 < len(value) else "", language)
+               for i, w in enumerate(value)]
+    for index, word in enumerate(lower):
+        if not numeric[index] and _near(numeric, index) and (
+                _CODE.fullmatch(value[index].group()) or (len(word) <= 3 and word not in _TALK)):
+            numeric[index] = True
+    marked = [i for i, n in enumerate(numeric) if n]
+    return value[marked[0]:marked[-1] + 1] if marked else value
 
 
-def _is_number(word: str, after: str) -> bool:
+def _near(numeric: list[bool], index: int) -> bool:
+    # A run of letters before a number: "b t p two": look past other single letters.
+    return any(numeric[index + 1:index + 4]) or (index > 0 and numeric[index - 1])
+
+
+def _is_number(word: str, following: str, language: str) -> bool:
     if not any(ch.isdigit() for ch in word):
-        return word.lower() in _DIGIT_WORDS
-    return not _TIME.fullmatch(word + after.split(" ")[0] if after.startswith(" ") else word)
+        return _number_word(word, language) or "@" in word
+    return not (_TIME.fullmatch(word) or _TIME.fullmatch(f"{word} {following}"))
+
+
+def _number_word(word: str, language: str) -> bool:
+    found = numbers(language).lookup(word.lower())
+    return found is not None and found.kind is not Kind.CONNECTOR
 
 
 def _value(words: list[re.Match[str]], language: str) -> list[re.Match[str]]:
     """The words of the answer's value, or none if the answer holds no value."""
     lower = [w.group().lower() for w in words]
-    if not lower or (lower[0] in _REFUSAL_OPENERS and len(lower) > 1 and not _numeric(lower)):
+    if not lower or (lower[0] in _REFUSAL_OPENERS and len(lower) > 1 and not _numeric(lower, language)):
         return []
     copulas = _COPULAS.get(language, frozenset())
     start = _lead_in(lower, copulas)
     while start < len(lower) and (lower[start] in _FILLERS or _VALUE_NAME.fullmatch(lower[start])) \
-            and not _starts_number(lower, start):
+            and not _starts_number(lower, start, language):
         start += 1
-    numeric = _numeric(lower[start:])
+    numeric = _numeric(lower[start:], language)
     end = len(lower) if numeric else _end_of_words(lower, start, copulas | _CONJUNCTIONS.get(language, frozenset()))
     # After a number, "second" is an ordinal ("may twenty second"), not a stall.
     trailing = _FILLERS if numeric else _FILLERS | _NON_ANSWERS
-    while end > start and lower[end - 1] in trailing and not _has_digit(lower[end - 1]) \
+    while end > start and lower[end - 1] in trailing and not _has_digit(lower[end - 1], language) \
             and not _spelled(lower, end - 1):
         end -= 1
     value = lower[start:end]
-    if not value or all(w in _NON_ANSWERS or w in _FILLERS for w in value):
+    if not value or all(w in _TALK for w in value):
         return []
     return words[start:end]
 
@@ -233,16 +268,20 @@ def _length(words: list[re.Match[str]]) -> int:
     return sum(1 for w in lower if len(w) > 1 and w not in _SPELLING) + (1 if any(len(w) == 1 for w in lower) else 0)
 
 
-def _numeric(words: list[str]) -> bool:
+def _numeric(words: list[str], language: str) -> bool:
     """A digit, or two number words: one "un" or "one" alone is an article or a pronoun."""
-    return any(ch.isdigit() for w in words for ch in w) or sum(w.lower() in _DIGIT_WORDS for w in words) >= 2
+    return any(ch.isdigit() for w in words for ch in w) or sum(_number_word(w, language) for w in words) >= 2
 
 
-def _has_digit(word: str) -> bool:
-    return any(ch.isdigit() for ch in word) or word in _DIGIT_WORDS
+def _has_digit(word: str, language: str) -> bool:
+    return any(ch.isdigit() for ch in word) or _number_word(word, language)
 
 
-def _starts_number(words: list[str], index: int) -> bool:
+def _starts_number(words: list[str], index: int, language: str) -> bool:
     # "oh four three", "un deux trois": a filler that is also a number word starts a number a digit follows.
-    return (words[index] in _DIGIT_WORDS or words[index] == "o") and index + 1 < len(words) \
-        and _has_digit(words[index + 1])
+    return (_number_word(words[index], language) or words[index] == "o") and index + 1 < len(words) \
+        and _has_digit(words[index + 1], language)
+
+
+# Short words that are talk, not part of a code next to a number ("its 0161", but "KX 4410", "qx 88").
+_TALK = _FILLERS | _NON_ANSWERS | frozenset().union(*_COPULAS.values(), *_CONJUNCTIONS.values())

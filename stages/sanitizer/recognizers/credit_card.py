@@ -1,11 +1,11 @@
 """CREDIT_CARD: 13 to 19 digits, contiguous or in groups split by single spaces or dashes, that pass the
-Luhn check. Normalized to the digits alone."""
+Luhn check. Normalized to the digits alone. Spoken numbers ("four one one one ...") reach it typed (see
+`spoken`)."""
 
 from __future__ import annotations
 
 import re
 
-from stages.sanitizer.digits import digit_runs
 from stages.sanitizer.recognizers.base import Detection, TextContext
 
 ENTITY_TYPE = "CREDIT_CARD"
@@ -25,7 +25,8 @@ _GROUP = re.compile(r"\d+")
 
 class CreditCardRecognizer:
     entity_type = ENTITY_TYPE
-    context_words = ("card", "credit", "debit", "visa", "mastercard", "amex", "cc", "payment")
+    context_words = ("card", "credit", "debit", "visa", "mastercard", "amex", "cc", "payment", "kart", "kredit",
+                     "cart", "crédit", "tarjeta", "crédito", "credito", "kaart", "płat")
     ner_labels: frozenset[str] = frozenset()
 
     def detect(self, text: str, context: TextContext) -> list[Detection]:
@@ -40,10 +41,6 @@ class CreditCardRecognizer:
             if not cards and expected:
                 cards, score = _longest_card_length_run(groups), UNCHECKED_SCORE
             found += [Detection(start, end, ENTITY_TYPE, score, digits) for start, end, digits in cards]
-        if expected:
-            found += [Detection(run.start, run.end, ENTITY_TYPE,
-                                EXPECTED_SCORE if _plausible(run.digits) else UNCHECKED_SCORE, run.digits)
-                      for run in digit_runs(text, MIN_DIGITS) if run.spelled and len(run.digits) <= MAX_DIGITS]
         return found
 
 

@@ -1,55 +1,74 @@
-"""STREET_ADDRESS: house number, street name and a street suffix ("42 Elm Street", "7 oak ave"),
-optionally with a unit and ", City, ST 12345". When the bot asked for an address, everything from a house
-number to the end of the line counts, suffix or not ("12 baker, london")."""
+"""STREET_ADDRESS: a street with its house number and flat, in each country's format (see `address`), with
+the rest of its address line (postal code, town, state) where it follows: "42 Elm Street", "Flat 3, 27
+Kirkstall Mews, Leeds, LS5 3QT", "Hertzstraße 42, 76187 Karlsruhe", "Calle de Cuba 38, 4º B",
+"ul. Jaworowa 14 m. 6". A shape that is ordinary text as well ("Am Krähenberg 7", "number 9", "12 rose
+hill") counts after an address cue ("my address", "ich wohne", "j'habite", "mieszkam") or when the bot
+asked for an address; then everything from a house number to the end of the line counts too ("12 baker,
+london"). A company's address (a branch, store or pick-up point named just before it) is left alone.
+Normalized to lower case with single spaces."""
 
 from __future__ import annotations
 
 import re
 
+from stages.sanitizer.recognizers.address import address_parts
 from stages.sanitizer.recognizers.base import Detection, TextContext, squash
+from stages.sanitizer.recognizers.cues import cue_spans, near_cue
 
 ENTITY_TYPE = "STREET_ADDRESS"
-SCORE = 0.7
+LINE_SCORE = 0.8
+SHAPE_SCORE = 0.7
+CUE_SCORE = 0.7
 EXPECTED_SCORE = 0.9
 ANSWER_SCORE = 0.6
+CUE_WORDS_BEFORE = 8
+CUE_WORDS_AFTER = 3  # "Am Krähenberg 7 ist meine Adresse"
 
-_SUFFIX = (
-    r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|terrace|"
-    r"parkway|pkwy|circle|cir|highway|hwy|square|sq)"
-)
-# Words that never start or continue a street name; without them "3 dogs in the way" would be an address.
-_NOT_STREET = (
-    r"(?:the|a|an|in|on|at|to|of|my|your|our|his|her|their|this|that|these|those|and|or|but|for|by|with|"
-    r"from|is|are|was|were|be|it|its|all|down|up|out|into|over|under|per|times?|days?|hours?|minutes?|"
-    r"weeks?|months?|years?|items?)"
-)
-_STREET_WORD = rf"(?!{_NOT_STREET}\b)(?:[^\W\d_][\w'.-]*|\d+(?:st|nd|rd|th))"
-_UNIT = r"(?:,?\s+(?:apt|apartment|suite|ste|unit|#)\.?\s*[\w-]+)"
-_CITY = r"[^\W\d_][\w.'-]*(?:\s+[^\W\d_][\w.'-]*){0,2}?"
-_TAIL = rf"(?:,\s*{_CITY},?\s+(?-i:[A-Z]{{2}})(?:\s+\d{{5}}(?:-\d{{4}})?)?)"
-_ADDRESS = re.compile(
-    rf"\b\d{{1,6}}[a-z]?(?:\s+{_STREET_WORD}){{1,4}}?\s+{_SUFFIX}\b\.?{_UNIT}?{_TAIL}?",
+_CUE = re.compile(
+    r"\b(?:address\w*|adress\w*|anschrift\w*|wohn\w*|live[sd]?|living|resid\w*|moved|moving|ship\w*|"
+    r"deliver\w*|liefer\w*|zustell\w*|habit\w*|domicil\w*|direcci[oó]n\w*|indirizz\w*|viv[oe]|vivimos|abit[oa]\w*|"
+    r"woon\w*|wonen|adres\w*|mieszk\w*|zamieszk\w*|moro|morada|gemeldet|registered)\b",
     re.IGNORECASE,
 )
+# Right before a house number: "im at number 9", "we're at 12 rose hill".
+_AT = re.compile(r"\b(?:i['\u2019]?m|i\s+am|we['\u2019]?re|we\s+are|(?:s?he|it)['\u2019]?s|they['\u2019]?re)\s+at\b",
+                 re.IGNORECASE)
 _ANSWER = re.compile(r"\b\d{1,6}[a-z]?\s+[^\W\d_][^\n]*", re.IGNORECASE)
 _TRAILING = " \t.,;:!?"
+_SCORES = {"line": LINE_SCORE, "shape": SHAPE_SCORE}
 
 
 class StreetAddressRecognizer:
     entity_type = ENTITY_TYPE
-    context_words = ("address", "live", "ship", "deliver", "street", "moved")
+    context_words: tuple[str, ...] = ()
     ner_labels: frozenset[str] = frozenset()
 
     def detect(self, text: str, context: TextContext) -> list[Detection]:
         expected = ENTITY_TYPE in context.expected
-        score = EXPECTED_SCORE if expected else SCORE
-        found = [self._detection(text, m.start(), m.end(), score) for m in _ADDRESS.finditer(text)]
+        cues: list[tuple[int, int]] | None = None
+        at: list[tuple[int, int]] = []
+        found = []
+        for part in address_parts(text):
+            if part.kind != "street" or part.evidence == "org":
+                continue
+            if expected:
+                score = EXPECTED_SCORE
+            elif part.evidence == "weak":
+                if cues is None:
+                    cues, at = cue_spans(_CUE, text), cue_spans(_AT, text)
+                if not (near_cue(text, cues, part.start, part.end, CUE_WORDS_BEFORE, CUE_WORDS_AFTER)
+                        or near_cue(text, at, part.start, part.end, 0)):
+                    continue
+                score = CUE_SCORE
+            else:
+                score = _SCORES[part.evidence]
+            found.append(_detection(text, part.start, part.end, score))
         if expected:
-            found += [self._detection(text, m.start(), m.end(), ANSWER_SCORE) for m in _ANSWER.finditer(text)]
+            found += [_detection(text, m.start(), m.end(), ANSWER_SCORE) for m in _ANSWER.finditer(text)]
         return found
 
-    @staticmethod
-    def _detection(text: str, start: int, end: int, score: float) -> Detection:
-        while end > start and text[end - 1] in _TRAILING:
-            end -= 1
-        return Detection(start, end, ENTITY_TYPE, score, squash(text[start:end]))
+
+def _detection(text: str, start: int, end: int, score: float) -> Detection:
+    while end > start and text[end - 1] in _TRAILING:
+        end -= 1
+    return Detection(start, end, ENTITY_TYPE, score, squash(text[start:end]))

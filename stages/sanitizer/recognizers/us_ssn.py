@@ -36,7 +36,7 @@ class UsSsnRecognizer:
             found.append(Detection(match.start(), match.end(), ENTITY_TYPE, score, digits))
         if expected:
             found += [Detection(run.start, run.end, ENTITY_TYPE, EXPECTED_SCORE, run.digits)
-                      for run in digit_runs(text, 9) if run.spelled and valid_ssn(run.digits)]
+                      for run in digit_runs(text, 9, context.language) if run.spelled and valid_ssn(run.digits)]
         return found
 
 

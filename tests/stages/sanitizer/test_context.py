@@ -226,3 +226,13 @@ def test_numbers_that_are_nobodys_or_another_type_are_no_account_number(bot_text
 )
 def test_birth_dates_and_towns_are_asked_for(bot_text: str, expected: str) -> None:
     assert expected in asked_types(bot_text)
+
+
+@pytest.mark.parametrize(
+    "bot_text",
+    ["Am I chatting with Alex?", "Spreche ich mit Frau Berger?", "Est-ce que je parle à Madame Roux ?",
+     "¿Hablo con el señor Ruiz?", "Parlo con la signora Bianchi?", "Spreek ik met meneer De Vries?",
+     "Czy rozmawiam z panem Nowakiem?"],
+)
+def test_a_question_whether_the_bot_speaks_with_someone_asks_for_a_name(bot_text: str) -> None:
+    assert "PERSON" in asked_types(bot_text)

@@ -27,6 +27,23 @@ def test_finds_luhn_valid_numbers(text: str, found: str, digits: str) -> None:
     assert [(text[d.start : d.end], d.normalized) for d in detections] == [(found, digits)]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my card number is 4539 1488 0343 6467",
+        "meine Kreditkarte: 4539 1488 0343 6467",
+        "ma carte 4539-1488-0343-6467 expire bientôt",
+        "mi tarjeta es 4539148803436467",
+        "la carta 4539 1488 0343 6467 grazie",
+        "mijn creditcard 4539 1488 0343 6467",
+        "moja karta 4539 1488 0343 6467",
+    ],
+)
+def test_finds_card_numbers_in_every_language(text: str) -> None:
+    [detection] = CreditCardRecognizer().detect(text, NO_CONTEXT)
+    assert detection.normalized == "4539148803436467"
+
+
 def test_finds_two_cards_in_one_run_of_digits() -> None:
     detections = CreditCardRecognizer().detect("4111111111111111 5500 0000 0000 0004", NO_CONTEXT)
     assert [d.normalized for d in detections] == ["4111111111111111", "5500000000000004"]
@@ -41,6 +58,9 @@ def test_finds_two_cards_in_one_run_of_digits() -> None:
         "411111111111",  # 12 digits
         "41111111111111111111",  # 20 digits
         "order 2024-06-04",
+        "Rechnung 2024 0000 1234 5678",  # Luhn fails
+        "IBAN DE89 3704 0044 0532 0130 00",
+        "référence 1234 5678 9012 3456",  # Luhn fails
     ],
 )
 def test_ignores_other_numbers(text: str) -> None:

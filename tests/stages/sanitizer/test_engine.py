@@ -101,13 +101,15 @@ def test_a_name_found_once_is_found_where_the_session_repeats_it(engine: PiiEngi
     assert sanitized[3]["inputText"] == "ok jane"
 
 
-def test_ner_finds_names_without_context(ner_engine: PiiEngine, engine: PiiEngine) -> None:
+def test_names_without_context(ner_engine: PiiEngine, engine: PiiEngine) -> None:
     records = dialogue(("bot", "Thanks Jane Smith, your ticket is open."), ("user", "I met Peter Parker"))
     rules = [PiiRule(entity_type="PERSON", action="redact")]
+    expected = ["Thanks [PERSON], your ticket is open.", "I met [PERSON]"]
     with_ner, _ = ner_engine.sanitize_records(records, rules)
-    assert [r["inputText"] for r in with_ner] == ["Thanks [PERSON], your ticket is open.", "I met [PERSON]"]
+    assert [r["inputText"] for r in with_ner] == expected
+    # Without a model, the given-name gazetteer finds a known first name before a capitalised surname.
     without, _ = engine.sanitize_records(records, rules)
-    assert without[0]["inputText"] == records[0]["inputText"]
+    assert [r["inputText"] for r in without] == expected
 
 
 def test_only_types_with_a_rule_are_replaced(engine: PiiEngine) -> None:

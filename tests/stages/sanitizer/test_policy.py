@@ -36,8 +36,10 @@ def test_opt_in_types_and_ner_labels() -> None:
         PiiRule(entity_type="EVENT_NAME", ner_labels=("EVENT",), action="mask"),
     ])
     assert policy.actions == {"ORGANIZATION": "redact", "LOCATION": "tokenize", "EVENT_NAME": "mask"}
-    assert {r.entity_type: r.ner_labels for r in policy.recognizers} == {
-        "ORGANIZATION": {"ORG"}, "LOCATION": {"GPE"}, "EVENT_NAME": {"EVENT"}}
+    labels: dict[str, set[str]] = {}
+    for recognizer in policy.recognizers:  # LOCATION has two: NER's places and the towns of addresses
+        labels.setdefault(recognizer.entity_type, set()).update(recognizer.ner_labels)
+    assert labels == {"ORGANIZATION": {"ORG"}, "LOCATION": {"GPE"}, "EVENT_NAME": {"EVENT"}}
     assert policy.ner_labels == {"ORG", "GPE", "EVENT"}
     assert build_policy([PiiRule(entity_type="EMAIL_ADDRESS")]).ner_labels == frozenset()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from stages.sanitizer.analyzer import PiiAnalyzer
-from stages.sanitizer.detector import TextItem
+from stages.sanitizer.detector import DetectionOptions, TextItem
 from stages.sanitizer.pool import DetectorPool, WorkerCrashed, shares_of, worker_count
 
 from .conversation import typical_records
@@ -45,7 +45,7 @@ def wait_for(condition: object, seconds: float = 20.0) -> bool:
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[DetectorPool]:
-    pool = DetectorPool(2, None, ["US", "GB"], ["Acme Retail"])
+    pool = DetectorPool(2, {}, DetectionOptions(("US", "GB"), ("Acme Retail",)))
     yield pool
     pool.close()
 
@@ -90,7 +90,7 @@ def test_a_dead_worker_fails_one_call_and_the_pool_recovers(pool: DetectorPool) 
 
 def test_workers_ignore_sigint_and_go_when_the_pool_closes() -> None:
     before = workers_of(os.getpid())
-    pool = DetectorPool(2, None, ["US"], [])
+    pool = DetectorPool(2, {}, DetectionOptions(("US",)))
     workers = workers_of(os.getpid()) - before
     assert len(workers) == 2
     try:
@@ -104,7 +104,7 @@ def test_workers_ignore_sigint_and_go_when_the_pool_closes() -> None:
 
 def test_a_broken_pool_leaves_no_worker_behind() -> None:
     before = workers_of(os.getpid())
-    pool = DetectorPool(2, None, ["US"], [])
+    pool = DetectorPool(2, {}, DetectionOptions(("US",)))
     first = workers_of(os.getpid()) - before
     try:
         os.kill(min(first), signal.SIGKILL)
@@ -120,8 +120,9 @@ def test_a_broken_pool_leaves_no_worker_behind() -> None:
 def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
     script = (
         "import time\n"
+        "from stages.sanitizer.detector import DetectionOptions\n"
         "from stages.sanitizer.pool import DetectorPool\n"
-        "pool = DetectorPool(2, None, ['US'], [])\n"
+        "pool = DetectorPool(2, {}, DetectionOptions(('US',)))\n"
         "print('ready', flush=True)\n"
         "time.sleep(60)\n"
     )

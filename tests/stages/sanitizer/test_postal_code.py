@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from stages.sanitizer.actions import resolve_overlaps
+from stages.sanitizer.detector import MIN_SCORE
 from stages.sanitizer.recognizers.base import TextContext
 from stages.sanitizer.recognizers.postal_code import PostalCodeRecognizer
-
-from .recognizing import kept
 
 NO_CONTEXT = TextContext()
 ASKED = TextContext(expected=frozenset({"POSTAL_CODE"}))
@@ -13,26 +13,75 @@ RECOGNIZER = PostalCodeRecognizer()
 
 
 def found(text: str, context: TextContext = NO_CONTEXT) -> list[tuple[str, str]]:
-    return kept(RECOGNIZER, text, context)
+    """(text, normalized value) of what the engine keeps: the longest where several overlap."""
+    detections = resolve_overlaps(d for d in RECOGNIZER.detect(text, context) if d.score >= MIN_SCORE)
+    return [(text[d.start : d.end], d.normalized) for d in detections]
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # Shapes of their own, in capitals.
         ("London SW1A 1AA", [("SW1A 1AA", "SW1A1AA")]),
         ("Ottawa K1A 0B1", [("K1A 0B1", "K1A0B1")]),
+        ("Eircode D02 X285", [("D02 X285", "D02X285")]),
         ("Springfield 62704-1234", [("62704-1234", "62704-1234")]),
-        ("my zip code is 94105", [("94105", "94105")]),  # five digits: a context word says so
+        ("postbus in 1017 CT", [("1017 CT", "1017CT")]),
+        # On an address line, every format.
+        ("Mozartstraße 17, 80336 München", [("80336", "80336")]),
+        ("8020 Graz", [("8020", "8020")]),
+        ("A-1050 Wien", [("A-1050", "A-1050")]),
+        ("Penrith NSW 2750", [("2750", "2750")]),
+        ("Salem, IL 62704", [("62704", "62704")]),
+        ("47 wattle drive port lincoln 5606", [("5606", "5606")]),
+        ("22 Lake Gardens, Kolkata 700045", [("700045", "700045")]),
+        ("ul. Polna 3, 30-001 Kraków", [("30-001", "30-001")]),
+        ("Molenstraat 27, 3512 jk utrecht", [("3512 jk", "3512JK")]),
+        ("9 heron close, bristol, bs3 4qt", [("bs3 4qt", "BS34QT")]),
+        # A bare number after a cue, in every language.
+        ("my zip code is 94105", [("94105", "94105")]),
         ("PLZ 10115 Berlin", [("10115", "10115")]),
-        ("ordered 94105 units", []),
-        ("total $12345", []),
-        ("sw1a 1aa", []),  # lower case: too little to go on
+        ("76187 ist meine Postleitzahl", [("76187", "76187")]),
+        ("code postal 75011", [("75011", "75011")]),
+        ("mi código postal es 28013", [("28013", "28013")]),
+        ("il CAP è 20121", [("20121", "20121")]),
+        ("postcode 3511 lk", [("3511 lk", "3511LK")]),
+        ("kod pocztowy 00-950", [("00-950", "00-950")]),
+        ("pin code 560 034", [("560 034", "560034")]),
+        ("postcode is 4 0 0 5", [("4 0 0 5", "4005")]),
     ],
 )
 def test_finds_postal_codes(text: str, expected: list[tuple[str, str]]) -> None:
     assert found(text) == expected
 
 
-@pytest.mark.parametrize(("text", "normalized"), [("94105", "94105"), ("it's sw1a 1aa", "SW1A1AA")])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ordered 94105 units",
+        "total $12345",
+        "sw1a 1aa",  # lower case, nothing else says postcode
+        "our flight MA 1187 is cancelled",
+        "in 2019 I bought a 2018 Ford",
+        "the meter shows 04817",
+        "call 0351 4455 667",
+        "Ich habe 1500 Franken überwiesen.",
+        "Reihe 18, Platz 4",
+        "3120 NE 85th St",
+        "1500 MB left on your plan",
+        "Numer 609 312 530 jest aktywny",
+        "Die Filiale in 22307 Hamburg hat offen.",
+        "Visit our store at 12 Regent Street, London W1B 5TD.",
+    ],
+)
+def test_other_numbers_are_no_postal_codes(text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [("94105", "94105"), ("it's sw1a 1aa", "SW1A1AA"), ("r g 1 3 j x", "RG13JX"), ("2 4 4 4", "2444"),
+     ("8010", "8010"), ("53-122", "53-122"), ("560034", "560034")],
+)
 def test_an_answer_to_a_postcode_question(text: str, normalized: str) -> None:
-    assert [n for _, n in found(text, ASKED)] == [normalized]
+    assert normalized in [n for _, n in found(text, ASKED)]
