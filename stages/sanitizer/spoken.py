@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 import msgspec
@@ -108,8 +109,10 @@ class Normalized:
         return any(self._changed[start:end])
 
 
+@lru_cache(maxsize=4096)
 def normalize(text: str, language: str = "en", expected: frozenset[str] = frozenset()) -> Normalized | None:
-    """`text` with its spoken digits, letters and e-mail addresses as typed, or None if it holds none."""
+    """`text` with its spoken digits, letters and e-mail addresses as typed, or None if it holds none.
+    Cached: the detector, digit runs, echoes and split values read the same texts."""
     lang = LANGUAGES.get(language, LANGUAGES["en"])
     items = _items(text, lang)
     if not any(item.letter or (item.spoken and (item.number or item.symbol)) or _single_digit(item) for item in items):

@@ -71,6 +71,8 @@ class PhoneRecognizer:
         lenient = expected or _CUE.search(text) is not None
         regions = self._language_regions.get(context.language, self.regions)
         runs = [m.span() for m in _DIGIT_RUN.finditer(text)]
+        if not runs:  # no number is short enough to hide from _DIGIT_RUN; the matcher is slow on every text
+            return []
         leniency = phonenumbers.Leniency.POSSIBLE if lenient else phonenumbers.Leniency.VALID
         found: dict[tuple[int, int], Detection] = {}
         valid_spans: set[tuple[int, int]] = set()
