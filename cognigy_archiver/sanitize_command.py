@@ -45,8 +45,8 @@ def sanitize(
     key_id: Annotated[str | None, typer.Option(help="default: CA_TOKENIZATION_KEY_ID")] = None,
     model: Annotated[str | None, typer.Option(help="spaCy model: auto | none | a package "
                                               "(default: CA_SPACY_MODEL)")] = None,
-    workers: Annotated[int | None, typer.Option(help="processes (default: CA_SANITIZER_WORKERS; "
-                                                "0 = one per CPU)")] = None,
+    workers: Annotated[int, typer.Option(help="processes; 0 = one per CPU. A pool pays for its start (every "
+                                         "worker loads the model) only on large inputs")] = 1,
     batch_lines: Annotated[int, typer.Option(help="lines analysed together; a batch ends where a "
                                              "session does")] = BATCH_LINES,
 ) -> None:

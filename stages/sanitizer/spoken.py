@@ -109,15 +109,19 @@ class Normalized:
         return any(self._changed[start:end])
 
 
-@lru_cache(maxsize=4096)
 def normalize(text: str, language: str = "en", expected: frozenset[str] = frozenset()) -> Normalized | None:
-    """`text` with its spoken digits, letters and e-mail addresses as typed, or None if it holds none.
-    Cached: the detector, digit runs, echoes and split values read the same texts."""
+    """`text` with its spoken digits, letters and e-mail addresses as typed, or None if it holds none."""
+    return _normalize(text, language, _EMAIL in expected)
+
+
+@lru_cache(maxsize=4096)
+def _normalize(text: str, language: str, email_asked: bool) -> Normalized | None:
+    # Cached: the detector, digit runs, echoes and split values read the same texts.
     lang = LANGUAGES.get(language, LANGUAGES["en"])
     items = _items(text, lang)
     if not any(item.letter or (item.spoken and (item.number or item.symbol)) or _single_digit(item) for item in items):
         return None
-    emails = _emails(text, items, lang, _EMAIL in expected or bool(MAIL_CUE.search(text)))
+    emails = _emails(text, items, lang, email_asked or bool(MAIL_CUE.search(text)))
     taken = [any(start <= item.start < end for start, end, _ in emails) for item in items]
     readings = [reading for run in _runs(text, items, taken, lang) for reading in _read_run(text, items, run, lang)]
     replacements = [*emails, *readings]
