@@ -73,7 +73,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pii_allow_list: str = ""  # comma-separated words and phrases that are never PII (your brand names)
     # The languages conversations may be in (ISO 639-1, comma-separated; the first is the default for a
     # session too short to tell): each is read with its own cues, number words and NER model.
-    pii_languages: str = "en,de,fr,es,it,nl,pl,pt"
+    pii_languages: str = "en,de,fr,es,it,nl,pl"
     pii_bare_answers: bool = True  # a short answer to a question for personal data is redacted as that type
     # Archiver
     archive_backend: Literal["filesystem", "s3"] = "filesystem"

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pl", "pt")
+LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pl")
 """The languages the sanitizer has cues and number words for, English first (the default)."""
 DEFAULT = "en"
 # The start of a long session is enough to tell its language, and bounds the detector's work.

@@ -1,5 +1,5 @@
 """Bare answers: what a user types or says right after the bot asked for personal data is that data, whether
-or not any recognizer knows its shape ("chukwu", "HX-20458817", "c m four four seven", "Umlazi 4031").
+or not any recognizer knows its shape ("obiechina", "QT-73019264", "d k five two eight", "Mthatha 5099").
 
 The policy (documented in the README, off with `CA_PII_BARE_ANSWERS=false`): when the conversation expects a
 type (`TextContext.expected`, from the bot's or agent's question), the answer's value is redacted as that
@@ -27,7 +27,7 @@ def _words(text: str) -> frozenset[str]:
 ENTITY_TYPE = "ANSWER"  # the recognizer's own name: its detections carry the type that was asked for
 SCORE = 0.6
 MAX_WORDS = 8  # an answer without digits longer than this is a sentence, not a value
-MAX_WORDS_WITH_DIGITS = 30  # spoken numbers and addresses are long: "forty one ten bramble ridge court ..."
+MAX_WORDS_WITH_DIGITS = 30  # spoken numbers and addresses are long: "twenty two fifteen heather glen lane ..."
 _COPULA_WITHIN = 6  # "my policy number is X": a copula among the first words ends the lead-in
 
 # Which asked type an answer is taken for when several were asked: by whether it holds digits.
@@ -43,7 +43,7 @@ _WORD = re.compile(r"[^\W_]+(?:['\u2019.@_-][^\W_]+)*@?|@[^\W_]+(?:[.-][^\W_]+)*
 _COPULAS = {
     "en": _words("is its it's it\u2019s are was thats that's that\u2019s"), "de": _words("ist lautet sind war"),
     "fr": _words("est c'est c\u2019est"), "es": _words("es son era"), "it": _words("è e' sono era"),
-    "nl": _words("is zijn was"), "pl": _words("to jest"), "pt": _words("é são era"),
+    "nl": _words("is zijn was"), "pl": _words("to jest"),
 }
 # Words around a value that are not part of it, in every supported language (lower case).
 _FILLERS = _words("""
@@ -87,7 +87,6 @@ _POSSESSIVES = _words("my mine our his her their mein meine meiner unser unsere 
 _CONJUNCTIONS = {
     "en": _words("or and but"), "de": _words("oder und aber"), "fr": _words("ou et mais"),
     "es": _words("o y pero"), "it": _words("o e ma"), "nl": _words("of en maar"), "pl": _words("lub albo i ale"),
-    "pt": _words("ou e mas"),
 }
 # Words of a spelling: "o wie otto", "k as in kilo", "c comme camille", "m de madrid", "r come roma".
 _SPELLING = _words("wie as in like for comme come como de jak")
@@ -185,7 +184,7 @@ _TIME = re.compile(r"\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr|heures?|horas?|ore|uu
 def _number_words(text: str, value: list[re.Match[str]], language: str) -> list[re.Match[str]]:
     """The part of a numeric answer from its first to its last number ("have it here, its four eight two",
     "0161 496 0000, after 5pm is best"): what stands around the number is talk. A letter or a code next to
-    the number is part of it ("b t p two four", "MH 12 KX 4471")."""
+    the number is part of it ("k r m five one", "KA 05 MJ 2718")."""
     lower = [w.group().lower() for w in value]
     numeric = [_is_number(w.group(), value[i + 1].group() if i + 1 < len(value) else "", language)
                for i, w in enumerate(value)]
@@ -248,8 +247,8 @@ def _lead_in(words: list[str], copulas: frozenset[str]) -> int:
 
 
 def _end_of_words(words: list[str], start: int, breaks: frozenset[str]) -> int:
-    """The end of a value of words: before a copula or conjunction that follows it ("lalitha rao or my son",
-    "ursula imboden das ist die vermieterin"), unless only a spelling follows ("sahota s a h o t a")."""
+    """The end of a value of words: before a copula or conjunction that follows it ("meenakshi rajan or my daughter",
+    "vreni aeschbacher das ist meine nachbarin"), unless only a spelling follows ("grewal g r e w a l")."""
     for index in range(start + 1, len(words)):
         if words[index] in breaks:
             rest = words[index + 1:]
@@ -258,12 +257,12 @@ def _end_of_words(words: list[str], start: int, breaks: frozenset[str]) -> int:
 
 
 def _spelled(words: list[str], index: int) -> bool:
-    # "s a h o t a": a single letter after another is spelt, not the article "a".
+    # "g r e w a l": a single letter after another is spelt, not the article "a".
     return len(words[index]) == 1 and index > 0 and len(words[index - 1]) == 1
 
 
 def _length(words: list[re.Match[str]]) -> int:
-    """Words, counting a spelling ("o wie otto", "k as in kilo", "f f i o n") as one."""
+    """Words, counting a spelling ("o wie otto", "k as in kilo", "c a r y s") as one."""
     lower = [w.group().lower() for w in words]
     return sum(1 for w in lower if len(w) > 1 and w not in _SPELLING) + (1 if any(len(w) == 1 for w in lower) else 0)
 
