@@ -154,9 +154,9 @@ def _rules(compact: list[str], rules_file: Path | None) -> list[PiiRule]:
         except OSError as exc:
             raise ConfigError(f"--rules-file: cannot read {rules_file}: {exc.strerror}") from None
         except msgspec.ValidationError as exc:
-            raise ValidationFailed([{"field": "rules_file", "problem": str(exc)}]) from None
+            raise ValidationFailed([{"field": "rules_file", "problem": str(exc)}], "rules file") from None
         except msgspec.DecodeError:
-            raise ValidationFailed([{"field": "rules_file", "problem": "not JSON"}]) from None
+            raise ValidationFailed([{"field": "rules_file", "problem": "not JSON"}], "rules file") from None
     return rules
 
 
@@ -182,9 +182,11 @@ def _line(number: int, raw: str) -> dict[str, Any]:
         line = None
     # The line itself is not quoted: it holds PII.
     if not isinstance(line, dict) or not isinstance(line.get("text"), str):
-        raise ValidationFailed([{"field": f"line {number}", "problem": 'not a JSON object with a string "text"'}])
+        raise ValidationFailed([{"field": f"line {number}", "problem": 'not a JSON object with a string "text"'}],
+                               "input line")
     if line.get("source", "user") not in ("user", "bot", "agent"):
-        raise ValidationFailed([{"field": f"line {number}", "problem": 'source must be "user", "bot" or "agent"'}])
+        raise ValidationFailed([{"field": f"line {number}", "problem": 'source must be "user", "bot" or "agent"'}],
+                               "input line")
     return line
 
 

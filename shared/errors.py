@@ -28,8 +28,8 @@ class ValidationFailed(ArchiverError):
 
     code = "validation_failed"
 
-    def __init__(self, problems: list[dict[str, str]]) -> None:
-        super().__init__("invalid export request", details={"problems": problems})
+    def __init__(self, problems: list[dict[str, str]], what: str = "export request") -> None:
+        super().__init__(f"invalid {what}", details={"problems": problems})
 
 
 class SourceError(ArchiverError):
