@@ -22,6 +22,7 @@ import hmac
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -94,18 +95,42 @@ def mask(text: str, mask_char: str, keep_last: int) -> str:
     return mask_char * visible_from + text[visible_from:]
 
 
-def resolve_overlaps(detections: Iterable[Detection]) -> list[Detection]:
+def resolve_overlaps(detections: Iterable[Detection], text: str | None = None) -> list[Detection]:
     """The detections to replace, none overlapping another, sorted by start.
 
     Rule: the longest span wins, then the highest score, then the earliest start (then the type name, so
     that the result never depends on the order recognizers ran in). The longest span wins because a
     shorter one inside it is usually a part mistaken for a whole: the "4111 1111" phone number inside a
-    card number, the first name inside a full name."""
+    card number, the first name inside a full name. Given the `text`, what a losing detection held outside
+    the winners is kept, with its type and value: in "tahnee ryan fourth of august 1999" the name that
+    ran into the date stays covered."""
     kept: list[Detection] = []
     for candidate in sorted(detections, key=lambda d: (-d.length, -d.score, d.start, d.entity_type)):
-        if all(candidate.end <= k.start or k.end <= candidate.start for k in kept):
+        clashes = [k for k in kept if k.start < candidate.end and candidate.start < k.end]
+        if not clashes:
             kept.append(candidate)
+        elif text is not None:
+            kept += _outside(candidate, clashes, text)
     return sorted(kept, key=lambda d: d.start)
+
+
+def _outside(detection: Detection, winners: list[Detection], text: str) -> list[Detection]:
+    """The parts of `detection` no winner covers, trimmed to letters and digits."""
+    parts = []
+    start = detection.start
+    for winner in sorted(winners, key=lambda d: d.start):
+        parts.append((start, min(winner.start, detection.end)))
+        start = max(start, winner.end)
+    parts.append((start, detection.end))
+    found = []
+    for first, end in parts:
+        while first < end and not text[first].isalnum():
+            first += 1
+        while end > first and not text[end - 1].isalnum():
+            end -= 1
+        if first < end:
+            found.append(msgspec.structs.replace(detection, start=first, end=end))
+    return found
 
 
 def decrypt_token(key: bytes, token: str) -> str:

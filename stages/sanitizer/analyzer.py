@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -78,6 +78,7 @@ class PiiAnalyzer:
         by_session: defaultdict[Any, list[int]] = defaultdict(list)
         for position, (record, _, _) in enumerate(texts):
             by_session[records[record].get("sessionId")].append(position)
+        self._read_together(texts, items, found, rules, by_session.values())
         for session, positions in by_session.items():
             _drop_bot_names(texts, found, positions, bot_names(_bot_turns([*context, *records], session)))
             self._join_split_values(texts, items, found, positions)
@@ -95,6 +96,30 @@ class PiiAnalyzer:
         by_item = dict(zip(unique, detect(unique, rules), strict=True))
         return [by_item[item] for item in items]
 
+    def _read_together(self, texts: list[_Text], items: list[TextItem], found: list[list[Detection]],
+                       rules: Sequence[PiiRule], sessions: Iterable[list[int]]) -> None:
+        """A value typed over two messages in a row ("0664", "0908476"; "cal.fitz", "@gmail.com"; "his reg was
+        BD68", "ZPN"): the two texts are read as one, with a space and without, and a value found across the
+        break is that value in both, with one type and one normalized value."""
+        pairs = [pair for positions in sessions for pair in _consecutive_user_turns(texts, items, positions)]
+        if not pairs:
+            return
+        joined = [msgspec.structs.replace(items[a], text=items[a].text + glue + items[b].text, redacted=())
+                  for a, b in pairs for glue in _GLUES]
+        results = iter(self._detect(joined, rules))
+        for a, b in pairs:
+            boundary = len(items[a].text)
+            for glue, detections in [(glue, next(results)) for glue in _GLUES]:
+                after = boundary + len(glue)
+                across = [d for d in detections if d.start < boundary and d.end > after]
+                if across:
+                    found[a] = resolve_overlaps(
+                        [*found[a], *(msgspec.structs.replace(d, end=boundary) for d in across)], texts[a][1].text)
+                    found[b] = resolve_overlaps(
+                        [*found[b], *(msgspec.structs.replace(d, start=0, end=d.end - after) for d in across)],
+                        texts[b][1].text)
+                    break
+
     def _join_split_values(self, texts: list[_Text], items: list[TextItem], found: list[list[Detection]],
                            positions: list[int]) -> None:
         answers: defaultdict[int, list[int]] = defaultdict(list)
@@ -110,7 +135,7 @@ class PiiAnalyzer:
                                   items[group[0]].language)
             if joined is not None:
                 for p, detections in zip(group, joined, strict=True):
-                    found[p] = resolve_overlaps(detections)
+                    found[p] = resolve_overlaps(detections, texts[p][1].text)
 
 
 _Text = tuple[int, Leaf, Expectation]  # record index, the text, what the conversation expects in it
@@ -162,9 +187,21 @@ def _session_languages(records: Sequence[Mapping[str, Any]], languages: Language
     return {session: languages.guess(texts) for session, texts in turns.items()}
 
 
+MAX_JOINED_WORDS = 3  # the second of two messages read together is a short fragment
+_GLUES = (" ", "")  # how two messages are read together: as words, and as one string ("cal.fitz" "@gmail.com")
+
+
+def _consecutive_user_turns(texts: list[_Text], items: list[TextItem], positions: list[int],
+                            ) -> list[tuple[int, int]]:
+    """The positions of user messages in a row, the second a short fragment, in one session's `positions`."""
+    turns = [p for p in positions if texts[p][1].path == _INPUT_TEXT]
+    return [(a, b) for a, b in itertools.pairwise(turns)
+            if items[a].source == items[b].source == "user" and 0 < len(items[b].text.split()) <= MAX_JOINED_WORDS]
+
+
 def _add_continuations(texts: list[_Text], items: list[TextItem], found: list[list[Detection]],
                        positions: list[int]) -> None:
-    """A value the user splits over two messages in a row ("his reg was BD68", "ZPN"; "cal.fitz@",
+    """A value the user splits over two messages in a row ("i think the reg was KT71", "XWD"; "cal.fitz@",
     "gmail.com"): when a user turn ends with a value and the user's next turn is a short fragment, the
     fragment is the rest of that value."""
     turns = [p for p in positions if texts[p][1].path == _INPUT_TEXT]
@@ -189,4 +226,4 @@ def _add_echoes(
     for p in positions:
         extra = [d for d in echoes.find(items[p].text, items[p].source) if policy.keeps(d, items[p].redacted)]
         if extra:
-            found[p] = resolve_overlaps([*found[p], *extra])
+            found[p] = resolve_overlaps([*found[p], *extra], items[p].text)

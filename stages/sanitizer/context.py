@@ -101,7 +101,7 @@ _ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"conto\s+corrente", r"rekeningnummer", r"numer\s+konta", r"rachun")),
     ("US_SSN", _asks(r"ssn\b", r"social\s+security", r"social\s+insurance")),
     # Any number, code, reference or id the customer holds: the kinds are endless ("MPRN", "UHID", "rental
-    # agreement number", "Versicherungsscheinnummer", "LuxMiles-Nummer"), so the question's noun decides,
+    # agreement number", "Versicherungsscheinnummer", "Bonuskarten-Nummer"), so the question's noun decides,
     # and numbers that are nobody's (flights, seats, meter readings, error codes) are taken out first.
     ("ACCOUNT_NUMBER", _asks(
         r"(?!(?:the|your|a|an|my|this|that|ur|its|their|his|her)\s)[\w&-]+\s+(?:number|no|id|code|reference|ref)\b",

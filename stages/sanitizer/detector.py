@@ -61,7 +61,7 @@ _SENTENCE_START = frozenset(".!?:\"'(¿¡")
 
 def _worth_ner(text: str) -> bool:
     """Whether the model may find something: a capital inside a sentence, not "I". In a text without one
-    (speech-to-text, chat in lower case, "Thanks. And your date of birth?") it finds next to nothing and
+    (speech-to-text, chat in lower case, "Great, now your birth date?") it finds next to nothing and
     costs as much; the cues, the gazetteer and the answers read those texts."""
     for word in _WORD.finditer(text):
         if word.group()[0].isupper() and word.group() != "I":
@@ -106,11 +106,10 @@ class TextDetector:
             kept = [d for d in enhance(item.text, candidates, words) if d.score >= MIN_SCORE]
             if policy.answers is not None:
                 # The bare answer is the fallback: where the recognizers found its value, their spans stand.
-                kept += [a for a in policy.answers.detect(item.text, context)
-                         if not policy.answers.found_by(item.text, a, kept, context)]
+                kept += policy.answers.rest(item.text, context, kept)
             self._cache[(item, rules)] = resolve_overlaps(
-                d for d in kept if policy.keeps(d, item.redacted)
-                and squash(item.text[d.start : d.end]) not in self._allowed)
+                (d for d in kept if policy.keeps(d, item.redacted)
+                 and squash(item.text[d.start : d.end]) not in self._allowed), item.text)
         found = []
         for item in items:
             self._cache.move_to_end((item, rules))

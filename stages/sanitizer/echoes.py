@@ -4,7 +4,7 @@ A name given in lower case after "What's your name?" is found by context, but "o
 later has no context, and NER misses lower-case names. So every value found in a session is looked for,
 as whole words in any case, in every text of the session; a name's words of three letters or more are
 looked for on their own as well ("jane doe" -> "jane", "doe"). Numbers are looked for by their digits,
-however they are written or said: the bot's "I heard 95041 66474" echoes "nine five oh four one ...", and
+however they are written or said: the bot's "I heard 98471 20356" echoes "nine eight four seven one ...", and
 "+44 7700 900123" echoes "07700900123" (a shared tail of MIN_SHARED_DIGITS is the same number). An echo gets
 the type and normalized value of what it echoes, hence the same token.
 """

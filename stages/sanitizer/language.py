@@ -1,7 +1,7 @@
 """The language of each conversation, so that every text is read with its own language's cues, number
 words and NER model (the English model reads German "Ich", "Wie", "Danke" as people).
 
-One language per session, not per turn: a two-word answer ("reto zbinden", "ja genau") says nothing on its
+One language per session, not per turn: a two-word answer ("urs aebischer", "ja genau") says nothing on its
 own, while the whole conversation is unambiguous. The detector is lingua, restricted to the languages the
 sanitizer knows (`LANGUAGES`, or fewer by setting), which makes it both faster and more accurate on short
 texts, in its low-accuracy mode (trigrams only): the high-accuracy mode loads five n-gram models per

@@ -1,9 +1,9 @@
 """Number words of each supported language, and how consecutive ones make the digits a person means.
 
-Speech-to-text writes numbers as words: "four one five", "nineteen eighty one", "zweiundvierzig",
+Speech-to-text writes numbers as words: "four one five", "nineteen eighty three", "zweiundvierzig",
 "soixante-dix", "tysiąc dziewięćset". A spoken number is a sequence of groups, each group an ordinary
-number ("nineteen", "eighty one", "one hundred and five"), and the digits are the groups' digits one
-after the other: "nineteen eighty one" is 1981, "forty one ten" 4110, "oh nine twenty six" 0926. Words
+number ("nineteen", "eighty three", "one hundred and five"), and the digits are the groups' digits one
+after the other: "nineteen eighty three" is 1983, "twenty two fifteen" 2215, "oh eight thirty four" 0834. Words
 are looked up folded (lower case, without accents), so "funf" and "fünf" are one word."""
 
 from __future__ import annotations

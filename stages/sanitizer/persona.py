@@ -1,5 +1,5 @@
 """Names a session's bot gives itself and its company: not personal data, though NER and the name cues
-take them for people ("I'm Quinn, the virtual assistant", "Thank you for calling Ridgeway Federal").
+take them for people ("I'm Orion, the virtual assistant", "Thank you for calling Clearpoint Energy").
 
 The bot introduces itself and the company it speaks for in its own turns; what it says there is learnt per
 session, so a tenant that never set `CA_PII_ALLOW_LIST` still keeps its persona and brand readable. Only bot

@@ -1,8 +1,8 @@
 """Speech-to-text as it would have been typed, with a map back to the original characters.
 
-A voice turn says "null eins sieben eins sechs vier", "kirra underscore d at outlook dot com", "b t p two
-four oh oh five", "o wie otto h wie heinrich" where a typed one has 017164, kirra_d@outlook.com,
-BTP2400 and OHM. `normalize` rewrites those runs of spoken digits, letters and symbols into their typed
+A voice turn says "null eins fünf zwei drei vier", "tom underscore baker at icloud dot com", "k r m five
+one oh oh seven", "b wie berta u wie ulrich g wie gustav" where a typed one has 015234, tom_baker@icloud.com,
+KRM51007 and BUG. `normalize` rewrites those runs of spoken digits, letters and symbols into their typed
 form, so that the recognizers, which know typed shapes, find them; `spoken_detections` runs the
 recognizers over the rewritten text and maps what they find back to the spoken words.
 
@@ -62,7 +62,7 @@ class Normalized:
         """`replacements`: sorted, disjoint (start, end, pieces): original[start:end] becomes the pieces'
         texts, each piece (text, start, end) standing for original[start:end]."""
         chars: list[str] = []
-        self.spellings: list[tuple[int, int]] = []  # spans of words spelled letter by letter ("f f i o n")
+        self.spellings: list[tuple[int, int]] = []  # spans of words spelled letter by letter ("c a r y s")
         self._starts: list[int] = []
         self._ends: list[int] = []
         self._changed: list[bool] = []
@@ -141,7 +141,7 @@ def spoken_detections(text: str, context: TextContext, recognizers: Sequence[Rec
     typed = msgspec.structs.replace(context, entities=entities)
     detections = [d for recognizer in recognizers for d in recognizer.detect(normalized.text, typed)]
     found = [_in_original(normalized, d, d.start, d.end) for d in detections if normalized.changed(d.start, d.end)]
-    # A word spelled out after it was said is what the word is: "its ana lavoie l a v o i e".
+    # A word spelled out after it was said is what the word is: "its ana tremblay t r e m b l a y".
     for start, end in normalized.spellings:
         spelled = normalized.text[start:end].lower()
         found += [_in_original(normalized, d, start, end) for d in detections
@@ -340,7 +340,7 @@ def _acceptable(text: str, run: list[_Item], ok: list[bool], index: int, alphabe
 
 def _supports(neighbour: _Item | None) -> bool:
     """Whether an accepted neighbour makes a weak word a digit or letter. A written number does not: "OH
-    43219" is a state and a zip code."""
+    45409" is a state and a zip code."""
     return neighbour is not None and (neighbour.spoken or neighbour.number is None)
 
 
@@ -407,7 +407,7 @@ def _read_part(items: list[_Item], part: list[int], lang: Language) -> list[_Rep
                 text, joiner = lang.numbers.ordinal_text(int(group.digits))
                 previous = chunks[-1][-1] if chunks[-1] else None
                 if previous is not None and previous[0].text[-1:].isdigit() and not previous[3]:
-                    chunks[-1][-1] = (*previous[:3], " ")  # "number twelve second main road": 12 2nd
+                    chunks[-1][-1] = (*previous[:3], " ")  # "number seven third cross road": 7 3rd
             first, last = indexes[group.first], indexes[group.last]
             chunks[-1].append((_Piece(text, items[first].start, items[last].end), first, last, joiner))
             covered = group.last + 1
@@ -428,7 +428,7 @@ def _read_part(items: list[_Item], part: list[int], lang: Language) -> list[_Rep
 
 
 def _worth_rewriting(items: list[_Item], chunk: list[tuple[_Piece, int, int, str]]) -> bool:
-    """Letters alone are rewritten from three on ("f f i o n"), single written digits from five on (speech
+    """Letters alone are rewritten from three on ("c a r y s"), single written digits from five on (speech
     to text may write "4 1 5 5 5 0 1"); anything else if a word was spoken (written digits and single
     letters stay as they are: "4 b")."""
     if all(piece.text.isalpha() for piece, _, _, _ in chunk):

@@ -7,7 +7,7 @@ complaint and repair references. They have no common shape, so three things deci
   any code with a digit and 4 characters or more, or 5 digits; capitals alone ("KXQWRT") right after the cue;
 - "number", "Nr.", "#", "n°" alone before it: a code of 5 characters or more, or 6 digits that are no
   phone number;
-- nothing: a code that mixes capitals and digits (6 or more: "CL-24-0088163", "K7MN2D", "TCM/5520814/02";
+- nothing: a code that mixes capitals and digits (6 or more: "PK-31-0072945", "XK4M2L", "TRK/5590213/07";
   no flight number "LH 1234", postcode or BIC), or 8 digits or more that are no phone number.
 
 A word that says it is something else (a flight, seat, reading, amount, version, error, promo code, phone

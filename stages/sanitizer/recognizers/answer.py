@@ -135,23 +135,44 @@ class AnswerRecognizer:
         return [Detection(start, end, entity_type, SCORE, squash(text[start:end]))]
 
 
-    def found_by(self, text: str, answer: Detection, others: Sequence[Detection], context: TextContext) -> bool:
-        """Whether `others` hold the value of `answer`: one of them is of an asked type (what else the answer
-        holds is another value, for its own recognizer and rule), or every word they leave uncovered is an
-        ordinary word of the language ("geboren", "davon"), not a code, a letter, a number or a rare word."""
-        inside = [d for d in others if answer.start <= d.end and d.start <= answer.end]
-        if not inside:
-            return False
-        if any(d.entity_type in context.expected for d in inside):
-            return True
-        language = context.language
-        for word in _WORD.finditer(text, answer.start, answer.end):
-            covered = any(d.start <= word.start() and word.end() <= d.end for d in inside)
-            lower = word.group().lower()
-            if not covered and (len(lower) == 1 or _has_digit(lower, language)
-                                or not (lower in _TALK or _VALUE_NAME.fullmatch(lower) or is_word(lower, language))):
-                return False
-        return True
+    def rest(self, text: str, context: TextContext, found: Sequence[Detection]) -> list[Detection]:
+        """The answer's value less what the recognizers `found` in it: where they found all of it, nothing;
+        where they left a part that is not talk ("tahnee ryan" before a birth date they found, "vikram"
+        before a phone number, a spelling after a name), that part. A part of only ordinary words of the
+        language ("geboren", "hab ein Foto davon") is talk."""
+        answers = self.detect(text, context)
+        inside = [d for d in found for a in answers if a.start < d.end and d.start < a.end]
+        if not answers or not inside:
+            return answers
+        [answer] = answers
+        # What is left is another asked value: the name beside the birth date found, not a second e-mail.
+        others = context.expected & self._types - {d.entity_type for d in inside}
+        rest = []
+        start = answer.start
+        for detection in sorted(inside, key=lambda d: d.start):
+            rest += self._informative(text, start, detection.start, context, others)
+            start = max(start, detection.end)
+        return rest + self._informative(text, start, answer.end, context, others)
+
+    def _informative(self, text: str, start: int, end: int, context: TextContext,
+                     types: frozenset[str]) -> list[Detection]:
+        words = [w for w in _WORD.finditer(text, start, end) if _informative(w.group(), context.language)]
+        if not words:
+            return []
+        value = text[words[0].start():words[-1].end()]
+        digits = _numeric([w.group() for w in words], context.language)
+        order = _WITH_DIGITS if digits else _WITHOUT_DIGITS
+        entity_type = next((t for t in order if t in types), "")
+        if not entity_type:
+            return []
+        return [Detection(words[0].start(), words[-1].end(), entity_type, SCORE, squash(value))]
+
+
+def _informative(word: str, language: str) -> bool:
+    """A letter, a number, a code or a rare word (a name): what an answer's value is made of."""
+    lower = word.lower()
+    return len(lower) == 1 or _has_digit(lower, language) or not (
+        lower in _TALK or _VALUE_NAME.fullmatch(lower) or is_word(lower, language))
 
 
 MAX_FRAGMENT_WORDS = 3

@@ -1,5 +1,5 @@
 """LOCATION, the town of a person's address: a town on an address line (see `address`: after a street and a
-comma, after its postal code "8010 Graz", before a state and postcode "Parramatta NSW 2150"), and the town
+comma, after its postal code "9020 Klagenfurt", before a state and postcode "Penrith NSW 2750"), and the town
 where someone says they live: "I live in X", "new place in X", "ich wohne in X", "nach X gezogen",
 "j'habite à X", "vivo en X", "abito a X", "ik woon in X", "mieszkam w X", "Wohnort: X"; and a short answer
 when the conversation asked for a town (`TextContext.expected` holds LOCATION). A town named as a route, a

@@ -1,5 +1,5 @@
 """Cue words near a candidate, in the same sentence: "born" before a date, "PLZ" before five digits,
-"geboren" after one ("am 7. März 1949 geboren"). Unlike the engine's context words (`hotwords`), a cue
+"geboren" after one ("am 21. Oktober 1952 geboren"). Unlike the engine's context words (`hotwords`), a cue
 here may be several words ("date de naissance", "kod pocztowy"), may follow the candidate, and does not
 reach across a sentence end."""
 

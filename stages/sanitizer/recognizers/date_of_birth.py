@@ -1,16 +1,16 @@
 """DATE_OF_BIRTH: a date given as someone's birth date, in the common formats and languages: numeric
-("24.06.1986", "4.7.81", "30-11-1995", "22/12/1993", "1986-06-24", "12. 3. 1990") and written ("7. März
-1949", "13 mars 1982", "el 5 de mayo de 1990", "il 3 aprile 1975", "12 januari 1968", "3 maja 1980",
-"March 14, 1985", "march ninth 1981", "the fourth of october 88", "1979 may 22nd", "zwölfter dritter
-1990"). A date is a birth date only
+("18.02.1977", "9.2.83", "26-09-1994", "17/08/1991", "1983-10-09", "12. 3. 1990") and written ("21. Oktober
+1952", "13 mars 1982", "el 5 de mayo de 1990", "il 3 aprile 1975", "12 januari 1968", "3 maja 1980",
+"March 14, 1985", "march seventeenth 1983", "the sixth of november 79", "1979 may 22nd", "neunter zehnter
+1987"). A date is a birth date only
 
 - near a birth cue in the same sentence: "born", "DOB", "geboren", "geb.", "Geburtsdatum", "né le",
   "date de naissance", "nacido", "fecha de nacimiento", "nato", "data di nascita", "geboortedatum",
-  "urodzony", "data urodzenia"... (after the date too: "am 7. März 1949 geboren"); next to such a cue a
+  "urodzony", "data urodzenia"... (after the date too: "am 21. Oktober 1952 geboren"); next to such a cue a
   month or a year alone counts as well ("born in 1985", "im März geboren");
 - or when the bot asked for a date of birth (`TextContext.expected`): then every date of the answer
-  counts ("Emil 03.05.2016, Lotta 29.11.2019"), a day and month without year, and a bare year;
-- or in a person's record, right before their street address ("Jan Kowalski, 16.12.1979, Hauptstraße 5").
+  counts ("Ben 11.07.2015, Ida 02.12.2018"), a day and month without year, and a bare year;
+- or in a person's record, right before their street address ("Jan Kowalski, 08.04.1976, Hauptstraße 5").
 
 Any other date (an appointment, a delivery, "next tuesday") is left alone, as is a year before 1900 or in
 the future. Normalized to ISO 8601 (YYYY-MM-DD; --MM-DD without a year; YYYY or YYYY-MM when that is all
@@ -113,7 +113,7 @@ _WRITTEN = [
     re.compile(rf"{_START}{_MONTH}\s+(?:the\s+)?{_DAY}(?:{_YEAR_LINK}{_YEAR})?{_END}", re.IGNORECASE),
     re.compile(rf"{_START}(?P<year>(?:19|20)\d{{2}})\s+{_MONTH}\s+(?:the\s+)?{_DAY}{_END}", re.IGNORECASE),
 ]
-# "zwölfter dritter 1990", "the third of the fourth 1990" is rare enough to leave out.
+# "neunter zehnter 1987", "the third of the fourth 1990" is rare enough to leave out.
 _SPOKEN = re.compile(rf"{_START}{_DAY}\s+(?P<month_word>{_alternation(_ORDINAL_MONTHS)})"
                      rf"\s+(?P<year>(?:19|20)\d{{2}}|\d{{2}}){_END}", re.IGNORECASE)
 # Said only with a cue or asked for: "12 3 1990".
@@ -135,7 +135,7 @@ _CUE = re.compile(
     r"nascimento|anniversaire|cumpleaños|compleanno|verjaardag|urodziny)(?![\w'\u2019])",
     re.IGNORECASE,
 )
-_RECORD_GAP = re.compile(r"\s*[,;]\s*")  # a record's fields: "..., 16.12.1979, Sonnenallee 214"
+_RECORD_GAP = re.compile(r"\s*[,;]\s*")  # a record's fields: "..., 08.04.1976, Lindenstraße 5"
 
 
 class DateOfBirthRecognizer:

@@ -6,7 +6,7 @@ Italian codice fiscale and the Irish PPSN. So are numbers of digits that pass th
 numbers does, so they score lower, and a phone number is left to the phone recognizer): the NHS number,
 German Steuer-ID, Dutch BSN, Austrian SVNR, Polish PESEL, Belgian national number, French NIR, Swiss AHV
 number, Canadian SIN, South African id number, Indian Aadhaar, Australian TFN and UK UTR.
-Any other code (a passport "X4182206", a licence "HOLLI857148SJ9AB") is one after a cue word ("passport",
+Any other code (a passport "Y7302461", a licence "PRITC762039CM9XY") is one after a cue word ("passport",
 "Ausweis", "permis", "DNI", "patente", "rijbewijs", "dowód") or when the bot asked for it. Normalized to the
 letters and digits in upper case."""
 

@@ -1,13 +1,13 @@
 """Identifier candidates, shared by the ACCOUNT_NUMBER, ID_DOCUMENT and VEHICLE_PLATE recognizers and
-computed once per text: codes as people write them ("CL-24-0088163", "TCM/5520814/02", "KD 3302 8815",
-"1083 7726", "MH 12 KX 4471"), each with the cue word before it (see `identifier_cues`), and the tests
+computed once per text: codes as people write them ("PK-31-0072945", "TRK/5590213/07", "KD 5512 0874",
+"5819 4306", "KA 05 MJ 2718"), each with the cue word before it (see `identifier_cues`), and the tests
 for what a code is not (a date, an IP address, an amount or a reading with its unit, a flight number, a
 postcode, a BIC, a phone number).
 
 A code is a run of letter and digit chunks joined by "-", "/", "." or a single space. A space joins two
 chunks only where one has a digit and both look like code (digits, or up to four capitals), so
-"Ford F-150" stays two things and "plate 741 CRD" is one code. A cue word that stands apart ("Nr. 123",
-"ID 123", "PNR K7MN2D") is a cue, not part of the code; joined by "-" ("NO-6620417") it is part of it.
+"Ford F-250" stays two things and "plate 582 HTW" is one code. A cue word that stands apart ("Nr. 123",
+"ID 123", "PNR XK4M2L") is a cue, not part of the code; joined by "-" ("NO-3184259") it is part of it.
 Capitals alone (5 to 8: "KXQWRT") are a code only right after a cue word."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ _AFTER_CUE = re.compile(
     r"mi|mis|su|sus|nuestr\w*|il\s+mio|la\s+mia|il\s+suo|la\s+sua|mijn|ons|onze|uw|zijn|haar|m[óo]j\w*|"
     r"nasz\w*|jego|jej)\s+(?P<words>[^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*){0,2})",
     re.IGNORECASE)
-# What lets a code take the cue of the code before it: "policy 1234567 and 7654321", "HT 12 408 / NT 7 915".
+# What lets a code take the cue of the code before it: "policy 1234567 and 7654321", "HT 31 077 / NT 9 264".
 _CONNECTOR = re.compile(
     r"[\s,;/&+]*(?:(?:and|or|und|oder|sowie|bzw|et|ou|y|o|e|en|of|i|lub|albo|plus)\b[\s,;/&+.]*)?",
     re.IGNORECASE)
@@ -104,7 +104,7 @@ _AFTER = re.compile(
     r"puntos|punti|punten|punktów|miles|meilen|millas|miglia|avios)\b",
     re.IGNORECASE)
 _BEFORE = re.compile(r"(?:[+@]|\d[:.,])$")
-# Shapes other recognizers or nobody should take: flight and train numbers ("LH 1234", "U2 8314", "ICE 1021"),
+# Shapes other recognizers or nobody should take: flight and train numbers ("LH 1234", "U2 8314", "ICE 1537"),
 # BICs, and UK, Canadian, Dutch and Irish postcodes (POSTAL_CODE's).
 _FLIGHT = re.compile(r"(?:[A-Z]{2,3}|[A-Z]\d|\d[A-Z]) ?\d{1,4}[A-Z]?")
 _RUNS = re.compile(r"\d+|[^\W\d_]+")
@@ -142,7 +142,7 @@ class Candidate(msgspec.Struct, frozen=True):
             return False
         if not self.letters:
             return self.digits >= 5
-        # Lower-case words with a number ("28-year-old", "3-seat") are no codes; "xk4m2l", "hd-99410275" are.
+        # Lower-case words with a number ("28-year-old", "3-seat") are no codes; "xk4m2l", "kq-53820614" are.
         wordy = self.digits < 3 and any(len(chunk) >= 3 and chunk.isalpha() and chunk.islower()
                                         for chunk in _CHUNK.findall(self.value))
         return len(self.compact) >= 4 and not wordy
@@ -164,7 +164,7 @@ class Candidate(msgspec.Struct, frozen=True):
             return self.digits >= 8 and not self.phone and not _COMPACT_DATE.fullmatch(self.compact)
         if len(self.compact) < 6 or not (self.upper or (self.digits >= 5 and len(self.compact) >= 7)):
             return False
-        # A word and a number ("COVID-19", "WXMEAL25") is a name or a promo code; a reference mixes more.
+        # A word and a number ("COVID-19", "ZKLUNCH15") is a name or a promo code; a reference mixes more.
         if self.digits < 3 and len(_RUNS.findall(self.compact)) < 3:
             return False
         value = self.value.upper()
@@ -176,7 +176,7 @@ class Candidate(msgspec.Struct, frozen=True):
 
     def near(self, kind: str) -> bool:
         """A cue for `kind` before it, close enough for a code that could be a flight number ("the booking
-        is Kochi to Dubai on KV 561" is a flight; "booking ref LH4KQ2" is none)."""
+        is Lisbon to Oslo on TP 742" is a flight; "booking ref LH4KQ2" is none)."""
         return self.cue == kind and (self.distance <= CLOSE or not self.flight_like)
 
     def cued(self, kind: str) -> bool:
@@ -285,7 +285,7 @@ def _groups(text: str) -> list[tuple[int, int]]:
 
 def _is_cue(text: str, chunks: list[re.Match[str]], index: int) -> bool:
     """A letters-only chunk that is a cue word ("Nr", "ID", "PNR"), unless "-" or "/" ties it to digits
-    ("NO-6620417")."""
+    ("NO-3184259")."""
     word = chunks[index].group()
     if not word.isalpha() or classify(word) is None:
         return False
@@ -390,8 +390,8 @@ def _head(tokens: list[_Token], index: int, floor: int, head_first: bool) -> str
 
 
 def _cue_after(text: str, end: int) -> str | None:
-    """The kind of a cue right after the code, as in "4471 2290 is my account number", "XK4M2L, das ist
-    meine Buchungsnummer" (a negative word among them wins: "04817 is my meter reading")."""
+    """The kind of a cue right after the code, as in "6803 5176 is my account number", "XK4M2L, das ist
+    meine Buchungsnummer" (a negative word among them wins: "05293 is my meter reading")."""
     match = _AFTER_CUE.match(text, end)
     if match is None:
         return None

@@ -1,9 +1,9 @@
 """What a word is, for the PERSON recognizer: a known given name, an ordinary word of a language, a
-function word, or none of these (a rare surname such as "Zbinden" or "Radosavljević").
+function word, or none of these (a rare surname such as "Wyssbrod" or "Stojanović").
 
 Three lists, in every supported language (en, de, fr, es, it, nl, pl):
 - given names (`data/first_names.tsv`, 52,000 names of many origins), each with the languages in which it
-  is also an ordinary word: "Winter" is a name and a German, English and Dutch word, "Jörg" only a name;
+  is also an ordinary word: "Winter" is a name and a German, English and Dutch word, "Björn" only a name;
 - ordinary words (`data/words_<lang>.txt`, about 30,000 per language, without the words that are first of
   all names);
 - function words (spaCy's stop words), greetings, courtesy and yes/no words, months and weekdays, which
@@ -110,7 +110,7 @@ _APOSTROPHES = "'\u2019"
 
 @lru_cache(maxsize=1 << 16)
 def fold(word: str) -> str:
-    """Lower case without diacritics, as the name list is keyed ("Jörg" -> "jorg", "Yildiz" -> "yildiz")."""
+    """Lower case without diacritics, as the name list is keyed ("Björn" -> "bjorn", "Yildiz" -> "yildiz")."""
     decomposed = unicodedata.normalize("NFKD", word.lower().translate(_FOLD))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -133,7 +133,7 @@ def is_stop(word: str, language: str) -> bool:
 
 
 def is_first_name(word: str, language: str) -> bool:
-    """A known given name that is no function word: "Jörg", "harriet", "Winter" (also a word: see
+    """A known given name that is no function word: "Björn", "rosamund", "Winter" (also a word: see
     `is_ambiguous`), or one in the genitive ("Hannahs", "Hannah's")."""
     return _name_key(word, language) in _first_names() and not is_stop(word, language)
 
@@ -145,7 +145,7 @@ def is_possessive(word: str, language: str) -> bool:
 
 def _name_key(word: str, language: str) -> str:
     """The name list's key of `word`, without a possessive or a genitive "s" that the word list does not know
-    ("Lenis" -> "leni", but "Thomas" and "Bills" stay)."""
+    ("Hannahs" -> "hannah", but "Thomas" and "Bills" stay)."""
     key = fold(bare(word))
     names = _first_names()
     if key not in names and key.endswith("s") and key[:-1] in names and not is_word(word, language):

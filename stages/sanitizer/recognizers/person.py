@@ -1,15 +1,15 @@
 """PERSON: names in any language and case, from these sources:
 - PERSON entities of the text's language's NER model, when there is one (English and French today); the
-  model's slips ("Kiosk", "rental", "Coastline Home") are dropped;
+  model's slips ("Kiosk", "rental", "Harbour Living") are dropped;
 - cues before or after a name, in the text's language and English (`person_cues`): introductions ("my name
   is", "ich heiße", "je suis"; not in the bot's own turns, where they name its persona), third persons ("her
-  name is", "er heißt"), titles ("Frau Zoller", "mrs hollis"), relations ("my wife harriet", "meiner Frau
-  Snežana"), greetings and thanks ("Danke, Femke!"), "Rosalind here";
-- full names without a cue: a capitalised known given name and a capitalised surname ("Mustafa Demir",
-  "Jörg Vogel"; in English one that is no ordinary word, so "Summer Sale" stays), with particles ("van der
-  Merwe", "Ó Súilleabháin"); a capitalised known given name alone that is no word ("Hat Jakob schon");
-- the answer to a bot question that asked for a name ("reto zbinden", "yes summer okonkwo");
-- letters spelled right after a name or in a name answer ("lavoie l a v o i e", "o wie otto h wie heinrich").
+  name is", "er heißt"), titles ("Frau Brunnhuber", "mrs tregarthen"), relations ("my wife rosamund", "meiner Frau
+  Snežana"), greetings and thanks ("Danke, Anouk!"), "Genevieve here";
+- full names without a cue: a capitalised known given name and a capitalised surname ("Emre Kaplan",
+  "Uwe Fuchs"; in English one that is no ordinary word, so "Summer Sale" stays), with particles ("van der
+  Westhuizen", "Ó Ceallacháin"); a capitalised known given name alone that is no word ("Hat Jonas schon");
+- the answer to a bot question that asked for a name ("urs aebischer", "yes faith nwosu");
+- letters spelled right after a name or in a name answer ("tremblay t r e m b l a y", "b wie berta u wie ulrich").
 Whether the words at a cue look like a name is `names`' call: a known given name (52,000 of many origins), or
 a word that is no ordinary word of the language; names that are also words ("Summer", "Frank", "Will") need
 a capital or a cue, and function words, greetings, months and weekdays are never names. Normalized to lower
@@ -73,9 +73,9 @@ class _Cue(Enum):
     """What is known of the words about to be read as a name."""
 
     STRONG = "strong"  # a name follows: any word but a function word ("my name is will")
-    TITLE = "title"  # as STRONG ("Herr Vogel", "mrs hollis")
+    TITLE = "title"  # as STRONG ("Herr Fuchs", "mrs tregarthen")
     WEAK = "weak"  # a known given name, or a capitalised word that is no ordinary word
-    RELATION = "relation"  # a known given name, or any word that is no ordinary word ("my son karthik")
+    RELATION = "relation"  # a known given name, or any word that is no ordinary word ("my son arjun")
     VOCATIVE = "vocative"  # as WEAK
     ANSWER = "answer"  # as RELATION
     FULL = "full"  # no cue: a capitalised known given name, then a capitalised surname that is no word
@@ -96,7 +96,7 @@ class PersonRecognizer:
         persona_starts: set[int] = set()
         persona_ends: set[int] = set()
         if context.source == "bot":
-            # The bot introducing itself names its persona ("I'm Quinn", "hier ist Kira von Netzfluss", "Ember
+            # The bot introducing itself names its persona ("I'm Orion", "hier ist Lina von Strahlnetz", "Rowan
             # here"): nothing that starts or ends there is a person's name, whichever rule reads it.
             persona_starts = {m.end() for cue in (cues.self_strong, cues.self_weak) for m in cue.finditer(text)}
             persona_ends = {m.start() for m in cues.after.finditer(text)}
@@ -176,7 +176,7 @@ class _Reader:
         return found
 
     def before_cue(self, cue: re.Pattern[str]) -> list[_Span]:
-        """Names that end where `cue` starts ("Rosalind here", "Venkatesh ji")."""
+        """Names that end where `cue` starts ("Genevieve here", "Gurvinder ji")."""
         found = []
         for match in cue.finditer(self.text):
             index = bisect_left(self._starts, match.start()) - 1
@@ -211,7 +211,7 @@ class _Reader:
         return self._names_at(ends, _Cue.RELATION, CUE_SCORE)
 
     def trailing_vocatives(self) -> list[_Span]:
-        """A known given name between a comma and the end of a sentence: "Fijne dag, Femke!"."""
+        """A known given name between a comma and the end of a sentence: "Fijne avond, Anouk!"."""
         found = []
         for match in _TRAILING_VOCATIVE.finditer(self.text):
             index = self.at(match.end())
@@ -227,9 +227,9 @@ class _Reader:
         return [span for span in spans if span is not None]
 
     def lone_names(self) -> list[_Span]:
-        """A capitalised known given name on its own ("Hat Jakob schon ...", "leave it with Seamus"): one
-        that is no ordinary word, not part of a longer proper noun ("Hunter Roofing", "Skoda Octavia": the
-        full-name rule reads those), and not after a word that leads to a place ("from Adelaide")."""
+        """A capitalised known given name on its own ("Hat Jonas schon ...", "leave it with Declan"): one
+        that is no ordinary word, not part of a longer proper noun ("Carter Glazing", "Seat Leon": the
+        full-name rule reads those), and not after a word that leads to a place ("from Sydney")."""
         found = []
         for index in range(len(self.words)):
             word = self.word(index)
@@ -277,8 +277,8 @@ class _Reader:
         return []
 
     def bare_name(self) -> list[_Span]:
-        """A turn that is nothing but a name, as answers are when the question went unrecognised ("reto
-        zbinden", "maría josé castillo navarro"): two to MAX_WORDS words, a known given name first, then words
+        """A turn that is nothing but a name, as answers are when the question went unrecognised ("urs
+        aebischer", "ana belén moreno quintana"): two to MAX_WORDS words, a known given name first, then words
         none of which is a function word and one of which at least is a given name or no ordinary word."""
         count = len(self.words)
         if not 2 <= count <= MAX_WORDS or self.text[self.words[-1][1]:].strip(_TRAILING) or self.text[
@@ -305,7 +305,7 @@ class _Reader:
 
     def spelled_words(self) -> list[_Span]:
         """A word spelled out letter by letter in the same text is a name, and so is its spelling: people
-        spell their names, not their words ("sahota s a h o t a", "kübra aydin also a y d i n")."""
+        spell their names, not their words ("grewal g r e w a l", "elif yilmaz also y i l m a z")."""
         found = []
         for match in SPELLED.finditer(self.text):
             letters = "".join(ch for ch in match.group() if ch.isalpha())
@@ -410,7 +410,7 @@ class _Reader:
         return following
 
     def organisation_follows(self, end: int) -> bool:
-        """Whether a company or place word follows right after `end` ("Shree Ganesh Auto", "Wattle Air")."""
+        """Whether a company or place word follows right after `end` ("Shree Krishna Auto", "Kestrel Air")."""
         index = self.at(end)
         return (index is not None and self.words[index][0] > end
                 and self.word(index).lower() in ORGANISATION_WORDS and self.word(index)[0].isupper())
@@ -426,8 +426,8 @@ class _Reader:
             return False
         if capitalised and not word[0].isupper():
             return False
-        # A capitalised word after a given name is a surname, even where it is a word too ("Jörg Vogel",
-        # "Lorenzo Gatti"); English is the exception, with its product and company names ("Summer Sale",
+        # A capitalised word after a given name is a surname, even where it is a word too ("Uwe Fuchs",
+        # "Matteo Lupi"); English is the exception, with its product and company names ("Summer Sale",
         # "Grace Period") and a NER model to find its people.
         if (capitalised and not (strict and language == "en")) or declared:
             return True

@@ -8,10 +8,10 @@ Kinds of cue, by how much they say:
 - `strong`: a name follows, whatever its case or whether it is a word ("my name is will", "Herr Vogel");
 - `weak`: a name may follow ("I'm Jane" but "I'm tired"; "ich bin müde"): it must be a known given name or a
   capitalised word that is no ordinary word;
-- `relation`: a relative or neighbour, then maybe their name ("my wife harriet", "meiner Frau Snežana");
+- `relation`: a relative or neighbour, then maybe their name ("my wife rosamund", "meiner Frau Snežana");
 - `title`: Mr, Frau, Madame, señora, signora, mevrouw, pani... (the title stays outside the name);
-- `vocative`: a greeting or thanks addressed to someone ("Thanks, Ifeoma", "Merci Inès");
-- `after`: words after a name ("Rosalind here", "Reto am Apparat", "Venkatesh ji").
+- `vocative`: a greeting or thanks addressed to someone ("Thanks, Chiamaka", "Merci Maëlle");
+- `after`: words after a name ("Genevieve here", "Urs am Apparat", "Gurvinder ji").
 `self_*` cues are the writer introducing themselves: a bot doing so names its persona, not a person."""
 
 from __future__ import annotations
@@ -188,35 +188,35 @@ NOT_TITLE_AFTER = re.compile(
     r"|junge|nette|nettes)\s+$",
     re.IGNORECASE,
 )
-# What may stand between a relation word and the name: "my husband, Vikram", "my wife also, Anjali".
+# What may stand between a relation word and the name: "my sister, Kavya", "my husband also, Deepak".
 RELATION_GAP = re.compile(
     r"(?:\s*[,:\u2013\u2014-]\s*|\s+)(?:(?:also|too|is|called|named|auch|ist|namens|heißt|aussi|est|también|es"
     r"|anche|è|ook|też|to)(?:\s*[,:]\s*|\s+))?",
     re.IGNORECASE,
 )
-# What may stand between a name and its spelling: "lavoie l a v o i e", "ffion, that's f f i o n".
+# What may stand between a name and its spelling: "tremblay t r e m b l a y", "carys, that's c a r y s".
 SPELLING_GAP = re.compile(
     rf"(?:[\s,.:;\u2013-]+|\s*\b(?:that{_APOS}?s|that\s+is|thats|spelt|spelled|spelling|i\.e\.|also|das\s+ist"
     rf"|geschrieben|buchstabiert|c{_APOS}est|ça\s+s{_APOS}écrit|se\s+escribe|si\s+scrive|dat\s+is|czyli|to\s+jest"
     rf"|like)\b[\s,.:;-]*)+",
     re.IGNORECASE,
 )
-# A run of two or more spelled letters: "l a v o i e", "o wie otto h wie heinrich", "k as in kilo".
+# A run of two or more spelled letters: "t r e m b l a y", "b wie berta u wie ulrich", "k as in kilo".
 _LETTER = r"(?<![^\W\d_])[^\W\d_](?![^\W\d_]|['\u2019])"
 _AS_IN = r"(?:\s+(?:wie|as\s+in|for|like|comme|come|como|jak|voor|van|de)\s+[^\W\d_]+)?"
 SPELLED = re.compile(rf"{_LETTER}{_AS_IN}(?:[\s,.\u2013-]+{_LETTER}{_AS_IN})+", re.IGNORECASE)
-# Words before a place rather than a person: a lone name after them ("from Adelaide", "nach Palma") is
+# Words before a place rather than a person: a lone name after them ("from Sydney", "nach Siena") is
 # more likely a town.
 PLACE_BEFORE = re.compile(
     r"(?<![^\W\d_])(?:from|in|at|near|via|nach|aus|ab|à|en|desde|hasta|naar|uit|w|we|do)\s+$", re.IGNORECASE)
-# Name parts that are not capitalised in a full name: "van der Merwe", "de la Cruz", "Ó Súilleabháin";
+# Name parts that are not capitalised in a full name: "van der Westhuizen", "de la Cruz", "Ó Ceallacháin";
 # articles only after another particle ("van der", "de la"): a German "der" or "des" ends a name.
 PARTICLES = word_set("""
 van de del della dei degli di da do dos du ten ter te von vom zu zur zum bin ibn bint al el ó ní nic mac
 mc ap
 """)
 PARTICLE_ARTICLES = word_set("der den dem des la le las los lo")
-# Words that make a capitalised pair a company, product or place, not a person ("Victoria Station", "Aurora
+# Words that make a capitalised pair a company, product or place, not a person ("Victoria Station", "Juniper
 # Energy"), in lower case.
 ORGANISATION_WORDS = word_set("""
 bank banking air airways airlines airline airport aviation energy power electric electricity gas water
@@ -284,7 +284,7 @@ TITLE_WORDS = frozenset(word for cues in _CUES.values() for word in cues.title.s
 RELATION_WORDS = frozenset(word for cues in _CUES.values() for word in cues.relation.split("|") if word.isalpha())
 """The relations that are plain words ("oma", "husband"): never a name, though some are names elsewhere."""
 
-# "Name: Jane Doe", "Nachname: Zoller", "nom : Dupont": a form's label, in any of the languages.
+# "Name: Jane Doe", "Nachname: Brunnhuber", "nom : Dupont": a form's label, in any of the languages.
 NAME_LABEL = (r"(?:(?:full|first|last|given|family|sur|customer|registered|passenger|account)\s*)?name|vorname"
               r"|nachname|familienname|nom|prénom|nombre|apellidos?|nome|cognome|naam|voornaam|achternaam|imię"
               r"|nazwisko")

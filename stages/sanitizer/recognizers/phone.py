@@ -25,7 +25,7 @@ _BUSINESS_TYPES = frozenset({
 })
 
 # Where numbers without a country code are also read, first: the countries that speak the conversation's
-# language ("609 312 530" is a Polish mobile, "95041 66474" an Indian one).
+# language ("512 784 093" is a Polish mobile, "98471 20356" an Indian one).
 LANGUAGE_REGIONS = {
     "en": ("US", "GB", "IE", "AU", "NZ", "CA", "IN", "ZA"), "de": ("DE", "AT", "CH", "LI", "LU"),
     "fr": ("FR", "BE", "CH", "LU", "CA"), "es": ("ES", "MX", "AR", "CO", "CL", "PE"), "it": ("IT", "CH", "SM"),

@@ -1,10 +1,10 @@
 """POSTAL_CODE: the postal codes of the countries the sanitizer serves. On an address line (see `address`:
-after a street, before its town or after it, "76187 Karlsruhe", "Parramatta NSW 2150", "Leeds, LS5 3QT")
+after a street, before its town or after it, "93047 Regensburg", "Penrith NSW 2750", "Leeds, LS7 4RJ")
 any format counts. Alone, codes with a shape of their own count when written in capitals (UK "SW1A 2AA",
-Canada "G1R 2L1", Ireland's Eircode "D02 X285", US ZIP+4 "62704-1234", Dutch "1234 AB"). A bare number
+Canada "K2P 1L4", Ireland's Eircode "D02 X285", US ZIP+4 "62704-1234", Dutch "1234 AB"). A bare number
 (a US ZIP, a German, French, Spanish or Italian five-digit code, the four digits of Austria, Switzerland,
 Denmark, Norway, Belgium, Australia, South Africa or New Zealand, an Indian six-digit PIN, a Polish
-"53-122") and a code typed in lower case or spelled out ("r g 1 3 j x") count only after a cue ("zip",
+"61-245") and a code typed in lower case or spelled out ("r g 1 3 j x") count only after a cue ("zip",
 "PLZ", "code postal", "código postal", "CAP", "postcode", "kod pocztowy", "pin code") or when the bot
 asked for a postal code. Normalized to upper case without spaces."""
 
@@ -22,7 +22,7 @@ SHAPED_SCORE = 0.6
 CUE_SCORE = 0.8
 EXPECTED_SCORE = 0.9
 CUE_WORDS_BEFORE = 5
-CUE_WORDS_AFTER = 3  # "76187 ist meine PLZ"
+CUE_WORDS_AFTER = 3  # "93047 ist meine PLZ"
 
 _CUE = re.compile(
     r"\b(?:zip(?:\s*code)?|post\s*code|postal\s+code|postleitzahl|plz|code\s+postal|c\.?p\.?|"

@@ -1,7 +1,7 @@
 """STREET_ADDRESS: a street with its house number and flat, in each country's format (see `address`), with
-the rest of its address line (postal code, town, state) where it follows: "42 Elm Street", "Flat 3, 27
-Kirkstall Mews, Leeds, LS5 3QT", "Hertzstraße 42, 76187 Karlsruhe", "Calle de Cuba 38, 4º B",
-"ul. Jaworowa 14 m. 6". A shape that is ordinary text as well ("Am Krähenberg 7", "number 9", "12 rose
+the rest of its address line (postal code, town, state) where it follows: "42 Elm Street", "Flat 5, 14
+Abbeydale Mews, Leeds, LS7 4RJ", "Keplerstraße 17, 93047 Regensburg", "Calle de Toledo 52, 2º C",
+"ul. Brzozowa 11 m. 4". A shape that is ordinary text as well ("Am Eichenhang 11", "number 5", "12 rose
 hill") counts after an address cue ("my address", "ich wohne", "j'habite", "mieszkam") or when the bot
 asked for an address; then everything from a house number to the end of the line counts too ("12 baker,
 london"). A company's address (a branch, store or pick-up point named just before it) is left alone.
@@ -22,7 +22,7 @@ CUE_SCORE = 0.7
 EXPECTED_SCORE = 0.9
 ANSWER_SCORE = 0.6
 CUE_WORDS_BEFORE = 8
-CUE_WORDS_AFTER = 3  # "Am Krähenberg 7 ist meine Adresse"
+CUE_WORDS_AFTER = 3  # "Am Eichenhang 11 ist meine Adresse"
 
 _CUE = re.compile(
     r"\b(?:address\w*|adress\w*|anschrift\w*|wohn\w*|live[sd]?|living|resid\w*|moved|moving|ship\w*|"
@@ -30,7 +30,7 @@ _CUE = re.compile(
     r"woon\w*|wonen|adres\w*|mieszk\w*|zamieszk\w*|moro|morada|gemeldet|registered)\b",
     re.IGNORECASE,
 )
-# Right before a house number: "im at number 9", "we're at 12 rose hill".
+# Right before a house number: "im at number 5", "we're at 12 rose hill".
 _AT = re.compile(r"\b(?:i['\u2019]?m|i\s+am|we['\u2019]?re|we\s+are|(?:s?he|it)['\u2019]?s|they['\u2019]?re)\s+at\b",
                  re.IGNORECASE)
 _ANSWER = re.compile(r"\b\d{1,6}[a-z]?\s+[^\W\d_][^\n]*", re.IGNORECASE)

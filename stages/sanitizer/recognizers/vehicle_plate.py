@@ -1,7 +1,7 @@
 """VEHICLE_PLATE: number plates. Written in capitals in a national format they are found anywhere: UK
-("YK19 HVR"), German and Austrian ("B-SV 4407", "OL-MJ 482"), French and Italian ("AB-123-CD", "FT 482 KD"),
-Spanish ("1234 BCD"), Indian ("MH 12 KX 4471"), Irish ("231-D-48817") and South African ("CA 456-789").
-Other formats (US "741 CRD", Swiss "ZH 123456", Polish "WA 12345", a partial "BD68") after a cue word
+("KN23 ZPT"), German and Austrian ("M-AK 2718", "HH-TR 519"), French and Italian ("AB-123-CD", "GD 531 PL"),
+Spanish ("1234 BCD"), Indian ("KA 05 MJ 2718"), Irish ("191-D-52731") and South African ("CY 301-442").
+Other formats (US "582 HTW", Swiss "ZH 123456", Polish "WA 12345", a partial "KT71") after a cue word
 ("plate", "reg", "Kennzeichen", "plaque", "matrícula", "targa", "kenteken", "tablica rejestracyjna") or when
 the bot asked for the plate. Normalized to the letters and digits in upper case."""
 

@@ -19,7 +19,7 @@ def found(text: str, language: str = "en", expected: frozenset[str] = frozenset(
     [
         ("en", "My customer number is 40317759", "40317759"),
         ("en", "the policy no. is 7712 0934 1", "7712 0934 1"),
-        ("en", "claim ref CLM-4471-2202 please", "CLM-4471-2202"),
+        ("en", "claim ref CLM-6803-2202 please", "CLM-6803-2202"),
         ("en", "booking reference qwx8pt", "qwx8pt"),  # typed in lower case: the cue is enough
         ("en", "frequent flyer number BA 48817723", "BA 48817723"),
         ("en", "Tracking: 1Z 999 AA1 01 2345 6784", "1Z 999 AA1 01 2345 6784"),
@@ -28,9 +28,9 @@ def found(text: str, language: str = "en", expected: frozenset[str] = frozenset(
         ("en", "my ICCID is 8944 1100 2233 4455 667", "8944 1100 2233 4455 667"),
         ("de", "Meine Kundennummer lautet 7712 0934", "7712 0934"),
         ("de", "Ihre Vertragsnummer: VN-2023-558812", "VN-2023-558812"),
-        ("de", "Aktenzeichen 4 C 1187/23", "4 C 1187/23"),
+        ("de", "Aktenzeichen 4 C 2689/23", "4 C 2689/23"),
         ("de", "Die Zählernummer ist 1EMH0011557845", "1EMH0011557845"),
-        ("de", "Vers.-Nr. VS-4471229", "VS-4471229"),
+        ("de", "Vers.-Nr. VS-6803229", "VS-6803229"),
         ("de", "Ihre Nr. AB123", "AB123"),  # a bare "Nr." is enough for a short code
         ("en", "it's # KQ-7731", "KQ-7731"),
         ("de", "Nummer des Vertrags 44120093", "44120093"),
@@ -38,7 +38,7 @@ def found(text: str, language: str = "en", expected: frozenset[str] = frozenset(
         ("fr", "mon numéro de dossier est 2024-DX-88172", "2024-DX-88172"),
         ("fr", "Numéro client : 0044519823", "0044519823"),
         ("fr", "réservation de vol XK4M2L", "XK4M2L"),  # "réservation" is what the code is
-        ("es", "mi número de pedido es 1099-4471-22", "1099-4471-22"),
+        ("es", "mi número de pedido es 1099-6803-22", "1099-6803-22"),
         ("es", "número de póliza 88 1234 5678", "88 1234 5678"),
         ("it", "il numero di polizza è 77/882193", "77/882193"),
         ("it", "codice cliente 5512098", "5512098"),
@@ -46,7 +46,7 @@ def found(text: str, language: str = "en", expected: frozenset[str] = frozenset(
         ("nl", "het dossiernummer is ZK-44120", "ZK-44120"),
         ("pl", "numer zamówienia 4481-2290-77", "4481-2290-77"),
         ("pl", "polisa nr 990 112 3344", "990 112 3344"),
-        ("en", "4471 2290 is my account number", "4471 2290"),  # the cue after the code
+        ("en", "6803 5176 is my account number", "6803 5176"),  # the cue after the code
         ("de", "XK4M2L, das ist meine Buchungsnummer", "XK4M2L"),
     ],
 )
@@ -64,7 +64,7 @@ def test_a_cue_word_makes_a_code_an_identifier(language: str, text: str, value: 
         ("de", "es geht um KD 5512 0874", "KD 5512 0874"),
         ("fr", "concernant TRK/5590213/07", "TRK/5590213/07"),
         ("es", "sobre el HV7KQ2 de ayer", "HV7KQ2"),
-        ("it", "riguardo a SIN-2023-4471902", "SIN-2023-4471902"),
+        ("it", "riguardo a SIN-2023-6803902", "SIN-2023-6803902"),
         ("nl", "over 3SKBZ5529017744", "3SKBZ5529017744"),
         ("pl", "chodzi o 00340434112299887766", "00340434112299887766"),
     ],
@@ -79,7 +79,7 @@ def test_a_code_is_an_identifier_by_its_shape(language: str, text: str, value: s
         # flights, trains, seats, gates
         ("en", "Flight LH 1234 is delayed, gate B22, seat 14C"),
         ("en", "my flight number is EZY8841"),
-        ("en", "The booking is Lisbon to Oslo on KV 561"),  # a flight number far from "booking"
+        ("en", "The booking is Lisbon to Oslo on TP 742"),  # a flight number far from "booking"
         ("de", "Ihr Flug LX 318 startet um 7:40 ab Terminal 2"),
         ("de", "wir nehmen den ICE 1537 nach München, Wagen 7, Platz 64"),
         ("fr", "Le vol AF 1234 part à 10h30"),
@@ -91,7 +91,7 @@ def test_a_code_is_an_identifier_by_its_shape(language: str, text: str, value: s
         # meter readings
         ("en", "the meter reading is 0048213"),
         ("de", "Zählerstand 0045127 vom Montag"),
-        ("de", "Stand heute HT 12 408 / NT 7 915"),
+        ("de", "Stand gestern HT 31 077 / NT 9 264"),
         ("fr", "relevé du compteur 0451233"),
         ("es", "la lectura del contador es 88213"),
         ("es", "La lectura de su contador es 0451299 m3"),
@@ -99,15 +99,15 @@ def test_a_code_is_an_identifier_by_its_shape(language: str, text: str, value: s
         ("nl", "de meterstand is 045123"),
         ("pl", "odczyt licznika wynosi 0451244"),
         ("de", "Kontostand 12345678"),
-        ("en", "the meter shows 28 114.6 kWh"),
-        ("en", "from IP 180.134.239.30 yesterday"),
+        ("en", "the meter shows 31 507.2 kWh"),
+        ("en", "from IP 203.57.148.91 yesterday"),
         # amounts, dates, versions, errors, promo codes, products
         ("en", "the total is 1 245 000 €"),
         ("de", "Der Betrag von 12345678 wurde gebucht"),
         ("fr", "le total est de 1 249,90 €"),
         ("en", "on 12.03.2024 at 14:30, born 23.08.1979"),
         ("en", "from 2019-2024 we lived there"),
-        ("en", "version 10.4.2 of the app shows error E-5521-X"),
+        ("en", "version 10.4.2 of the app shows error E-7310-X"),
         ("en", "I get 0x80070005 when updating"),
         ("en", "use promo code SUMMER2024 at checkout"),
         ("de", "Gutscheincode WINTER-25-AB"),
@@ -116,8 +116,8 @@ def test_a_code_is_an_identifier_by_its_shape(language: str, text: str, value: s
         ("it", "Il codice sconto ESTATE-30"),
         ("nl", "De kortingscode ZOMER2024"),
         ("pl", "Kod rabatowy LATO2024"),
-        ("en", "Model KT-2290 broke, see ISBN 978-3-16-148410-0"),
-        ("en", "COVID-19 test, WXMEAL25"),
+        ("en", "Model BX-3170 broke, see ISBN 978-3-16-148410-0"),
+        ("en", "COVID-19 test, ZKLUNCH15"),
         # company places, numbers and ids
         ("en", "call us on 0800 123 4567"),
         ("de", "Die Hotline erreichen Sie unter 0800 123 45 67"),
@@ -125,8 +125,8 @@ def test_a_code_is_an_identifier_by_its_shape(language: str, text: str, value: s
         ("en", "customer service 0800 123 4567"),
         ("fr", "Appelez notre service client au 09 69 32 15 15"),  # the company's customer service
         ("it", "servizio clienti 02 1234 5678"),
-        ("en", "The nearest locker is Parcel Locker 10238"),
-        ("de", "Netzfluss GmbH, HRB 12345, USt-IdNr. DE123456789"),
+        ("en", "Your closest pickup point is Parcel Locker 20571"),
+        ("de", "Strahlnetz GmbH, HRB 12345, USt-IdNr. DE123456789"),
         ("en", "there is a known outage, INC-55812"),
         ("en", "our BIC is DEUTDEFFXXX and the router is 192.168.178.1"),
         ("en", "see https://example.com/help/article/360012345678"),
@@ -144,8 +144,8 @@ ASKED = frozenset({"ACCOUNT_NUMBER"})
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("88-21-47", "88-21-47"), ("yes it's 4471 229", "4471 229"), ("sure, ab-2291", "ab-2291"),
-     ("LH 4471", "LH 4471"), ("815046", "815046")],
+    [("88-21-47", "88-21-47"), ("yes it's 6803 229", "6803 229"), ("sure, ab-6038", "ab-6038"),
+     ("LH 6803", "LH 6803"), ("537291", "537291")],
 )
 def test_an_answer_to_the_question_for_it(text: str, value: str) -> None:
     assert found(text) == []  # too little to go on alone
@@ -162,9 +162,9 @@ def test_a_code_after_a_list_connector_takes_the_cue_of_the_one_before() -> None
 
 
 def test_upi_ids_but_not_email_addresses() -> None:
-    assert kept(RECOGNIZER, "please pay to ravi.k@oksbi", TextContext()) == [("ravi.k@oksbi", "ravi.k@oksbi")]
-    assert found("mail ravi.k@example.com") == []
+    assert kept(RECOGNIZER, "please pay to suresh.m@ybl", TextContext()) == [("suresh.m@ybl", "suresh.m@ybl")]
+    assert found("mail suresh.m@example.com") == []
 
 
 def test_normalized_to_letters_and_digits_in_upper_case() -> None:
-    assert kept(RECOGNIZER, "order hd-994/10275", TextContext()) == [("hd-994/10275", "HD99410275")]
+    assert kept(RECOGNIZER, "order kq-538/20614", TextContext()) == [("kq-538/20614", "KQ53820614")]

@@ -99,3 +99,11 @@ def test_overlaps_then_highest_score_then_earliest_start() -> None:
     assert resolve_overlaps([second, first]) == [first]
     apart = [detection(10, 12), detection(0, 5)]
     assert resolve_overlaps(apart) == sorted(apart, key=lambda d: d.start)
+
+
+def test_what_a_losing_detection_held_outside_the_winner_stays_covered() -> None:
+    text = "omar haddou fifth of may nineteen eighty"
+    name = Detection(0, 17, "PERSON", 0.8, "omar haddou fifth")
+    birth = Detection(12, 40, "DATE_OF_BIRTH", 0.9, "1980-05-05")
+    assert resolve_overlaps([name, birth]) == [birth]  # without the text: the longest only
+    assert resolve_overlaps([name, birth], text) == [Detection(0, 11, "PERSON", 0.8, "omar haddou fifth"), birth]

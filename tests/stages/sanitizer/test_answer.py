@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from stages.sanitizer.recognizers.answer import AnswerRecognizer, continuation
-from stages.sanitizer.recognizers.base import TextContext
+from stages.sanitizer.recognizers.base import Detection, TextContext
 
 ALL = AnswerRecognizer(["PERSON", "ACCOUNT_NUMBER", "POSTAL_CODE", "STREET_ADDRESS", "EMAIL_ADDRESS",
                         "PHONE_NUMBER", "DATE_OF_BIRTH"])
@@ -18,21 +18,21 @@ def asked(*types: str, language: str = "en") -> TextContext:
     [
         ("okafor", ("PERSON",), "okafor", "PERSON", "en"),
         ("yes its tavita faleolo thanks", ("PERSON",), "tavita faleolo", "PERSON", "en"),
-        ("ZQ-4471-B", ("ACCOUNT_NUMBER",), "ZQ-4471-B", "ACCOUNT_NUMBER", "en"),
+        ("ZQ-5038-B", ("ACCOUNT_NUMBER",), "ZQ-5038-B", "ACCOUNT_NUMBER", "en"),
         ("sure, my member number is qx 88 1302", ("ACCOUNT_NUMBER",), "qx 88 1302", "ACCOUNT_NUMBER", "en"),
         ("oh seven two one five", ("POSTAL_CODE",), "oh seven two one five", "POSTAL_CODE", "en"),
         ("Ja, das ist Brunnhuber", ("PERSON",), "Brunnhuber", "PERSON", "de"),
-        ("meine Kundennummer lautet KX 4410 2291, danke", ("ACCOUNT_NUMBER",), "KX 4410 2291", "ACCOUNT_NUMBER", "de"),
+        ("meine Kundennummer lautet KX 4410 2957, danke", ("ACCOUNT_NUMBER",), "KX 4410 2957", "ACCOUNT_NUMBER", "de"),
         ("oui c'est Lemaire", ("PERSON",), "Lemaire", "PERSON", "fr"),
         ("sí, es Ibarrondo", ("PERSON",), "Ibarrondo", "PERSON", "es"),
         ("sì certo, è Bonfiglio", ("PERSON",), "Bonfiglio", "PERSON", "it"),
         ("ja het is Verhoeven", ("PERSON",), "Verhoeven", "PERSON", "nl"),
         ("tak, to Wiśniewska", ("PERSON",), "Wiśniewska", "PERSON", "pl"),
         # Several types asked: digits make it the numeric one.
-        ("4471 2209", ("PERSON", "ACCOUNT_NUMBER"), "4471 2209", "ACCOUNT_NUMBER", "en"),
+        ("5038 2209", ("PERSON", "ACCOUNT_NUMBER"), "5038 2209", "ACCOUNT_NUMBER", "en"),
         ("Mirela Vuković", ("PERSON", "DATE_OF_BIRTH"), "Mirela Vuković", "PERSON", "en"),
-        ("lalitha rao or my son will be there", ("PERSON",), "lalitha rao", "PERSON", "en"),
-        ("ursula imboden das ist die Vermieterin", ("PERSON",), "ursula imboden", "PERSON", "de"),
+        ("meenakshi rajan or my daughter can sign", ("PERSON",), "meenakshi rajan", "PERSON", "en"),
+        ("vreni aeschbacher das ist meine Nachbarin", ("PERSON",), "vreni aeschbacher", "PERSON", "de"),
         ("nakamura n a k a m u r a", ("PERSON",), "nakamura n a k a m u r a", "PERSON", "en"),
         ("b wie berta r wie richard o wie otto", ("PERSON",), "b wie berta r wie richard o wie otto", "PERSON", "de"),
     ],
@@ -76,7 +76,7 @@ def test_nothing_without_a_question_or_for_types_not_looked_for() -> None:
 @pytest.mark.parametrize(
     ("text", "entity_type", "found"),
     [("gmail.com", "EMAIL_ADDRESS", "gmail.com"), ("7741 02", "CREDIT_CARD", "7741 02"),
-     ("Brennan", "PERSON", "Brennan"), ("XR", "VEHICLE_PLATE", "XR")],
+     ("Keegan", "PERSON", "Keegan"), ("XR", "VEHICLE_PLATE", "XR")],
 )
 def test_a_short_fragment_continues_a_value(text: str, entity_type: str, found: str) -> None:
     span = continuation(text, entity_type)
@@ -90,3 +90,18 @@ def test_a_short_fragment_continues_a_value(text: str, entity_type: str, found: 
 )
 def test_other_messages_do_not_continue_it(text: str, entity_type: str) -> None:
     assert continuation(text, entity_type) is None
+
+
+def test_what_the_recognizers_leave_of_an_answer_is_the_other_asked_value() -> None:
+    text = "omar haddou fifth of may nineteen eighty"
+    context = asked("PERSON", "DATE_OF_BIRTH")
+    birth = Detection(12, 40, "DATE_OF_BIRTH", 0.9, "1980-05-05")
+    [rest] = ALL.rest(text, context, [birth])
+    assert (text[rest.start : rest.end], rest.entity_type) == ("omar haddou", "PERSON")
+    # What is left of an answer whose only asked value was found is another value, not a second one of it.
+    email = Detection(5, 22, "EMAIL_ADDRESS", 0.9, "lea.b@example.org")
+    assert ALL.rest("it's lea.b@example.org or call 030 1234567", asked("EMAIL_ADDRESS"), [email]) == []
+    # Talk around a value found is no value.
+    passport = Detection(5, 13, "ID_DOCUMENT", 0.9, "Y7302461")
+    assert AnswerRecognizer(["ID_DOCUMENT"]).rest("Pass Y7302461, danke", asked("ID_DOCUMENT", language="de"),
+                                                  [passport]) == []

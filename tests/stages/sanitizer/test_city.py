@@ -18,19 +18,19 @@ def found(text: str, context: TextContext = NO_CONTEXT) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "towns"),
     [
-        ("Kaiserfeldgasse 9, 8045 Graz", ["Graz"]),
-        ("22307 Hamburg", ["Hamburg"]),
-        ("D-76187 Karlsruhe", ["Karlsruhe"]),
-        ("Molenstraat 27, 3512 JK Utrecht", ["Utrecht"]),
+        ("Lerchenfeldgasse 14, 9020 Klagenfurt", ["Klagenfurt"]),
+        ("22083 Hamburg", ["Hamburg"]),
+        ("D-93047 Regensburg", ["Regensburg"]),
+        ("Molenstraat 27, 6511 HK Nijmegen", ["Nijmegen"]),
         ("27 rue des Acacias, 69003 Lyon", ["Lyon"]),
         ("ul. Polna 3, 30-001 Kraków", ["Kraków"]),
-        ("It was left at 27 Swan Street, Guildford.", ["Guildford"]),
+        ("It was left at 14 Pelican Road, Fremantle.", ["Fremantle"]),
         ("Penrith NSW 2750", ["Penrith"]),
         ("Salem, IL 62704", ["Salem"]),
-        ("Leeds LS5 3QT", ["Leeds"]),
+        ("Leeds LS7 4RJ", ["Leeds"]),
         ("9 heron close, bristol, bs3 4qt", ["bristol"]),
         ("Plot 9, Road No. 4, Jubilee Hills, Hyderabad 500033", ["Jubilee Hills", "Hyderabad"]),
-        ("47 wattle drive port lincoln 5606", ["port lincoln"]),
+        ("12 banksia crescent port lincoln 5606", ["port lincoln"]),
         ("Calle Mayor 15, 3º A, 28013 Madrid", ["Madrid"]),
         ("Frankfurter Allee 12, 60311 Frankfurt am Main", ["Frankfurt am Main"]),
     ],
@@ -64,25 +64,25 @@ def test_the_town_where_someone_lives(text: str, town: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "my flight to Denver got cancelled",
-        "from Boston to Chicago on Friday",
-        "ich war letzte Woche in Lissabon",
-        "meine Karte wurde in Madrid gestohlen",
+        "the flight to Phoenix was scrapped",
+        "from Dallas to Chicago on Friday",
+        "ich war letzte Woche in Porto",
+        "in Madrid wurde mir das Handy geklaut",
         "the branch in Leeds is closed",
         "heavy rain in Hamburg today",
-        "the accident was near Wakefield",
+        "the accident was near Doncaster",
         "I live in a flat",
         "ich wohne in der Nähe vom Bahnhof",
         "abito in via Roma 12",
-        "Die Filiale in 22307 Hamburg hat offen.",
-        "covering a 2019 Ford F-150",
+        "Die Filiale in 22083 Hamburg hat offen.",
+        "covering a 2021 Toyota Hilux",
         "1500 MB left on your plan",
-        "our flight MA 1187 is cancelled",
-        "Unit 7, 52 Macquarie Street, Teneriffe, NBN location ID",
+        "our flight QF 2043 is cancelled",
+        "Unit 3, 18 Merthyr Road, New Farm, NBN location ID",
     ],
 )
 def test_a_town_without_an_address_or_a_home_is_left_alone(text: str) -> None:
-    assert [t for t in found(text) if t != "Teneriffe"] == []
+    assert [t for t in found(text) if t != "New Farm"] == []
 
 
 def test_an_answer_to_a_town_question() -> None:

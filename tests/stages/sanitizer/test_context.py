@@ -97,7 +97,7 @@ def test_records_are_read_per_session_in_timestamp_order() -> None:
         ("¿Me dice su nombre y apellidos, por favor?", "PERSON"),
         ("Mi può dire nome e cognome?", "PERSON"),
         ("Wat is uw achternaam?", "PERSON"),
-        ("Proszę podać imię i nazwisko.", "PERSON"),
+        ("Jak brzmi Pana imię i nazwisko?", "PERSON"),
         ("Wie lautet Ihre Handynummer?", "PHONE_NUMBER"),
         ("Quel est votre numéro de portable ?", "PHONE_NUMBER"),
         ("¿A qué teléfono le llamamos?", "PHONE_NUMBER"),
@@ -174,15 +174,15 @@ def test_a_handover_agent_asks_too() -> None:
 @pytest.mark.parametrize(
     "bot_text",
     [
-        "What's your MPRN?",
-        "Please say the rental agreement number.",
-        "Haben Sie Ihre Versicherungsscheinnummer zur Hand?",
-        "Möchten Sie Ihre Bonus-Nummer hinterlegen?",
-        "Can you give me the Penalty Charge Notice number?",
-        "Quel est votre numéro client ?",
-        "¿Me da el localizador?",
+        "Could you read me the MPRN on your bill?",
+        "Can I have your rental contract number?",
+        "Liegt Ihnen die Versicherungsscheinnummer vor?",
+        "Wollen Sie Ihre Kundenkarten-Nummer angeben?",
+        "Please enter the Penalty Charge Notice reference.",
+        "Pourriez-vous m'indiquer votre numéro client ?",
+        "¿Tiene a mano el localizador?",
         "Mi dice il codice pratica?",
-        "Wat is je track & trace code?",
+        "Heb je de track & trace code bij de hand?",
         "Proszę podać numer referencyjny.",
     ],
 )
@@ -214,7 +214,7 @@ def test_numbers_that_are_nobodys_or_another_type_are_no_account_number(bot_text
 @pytest.mark.parametrize(
     ("bot_text", "expected"),
     [
-        ("Für die Kinder brauche ich noch die Geburtsdaten.", "DATE_OF_BIRTH"),
+        ("Von den Mitreisenden benötige ich noch die Geburtsdaten.", "DATE_OF_BIRTH"),
         ("And which town do you live in?", "LOCATION"),
         ("In welchem Ort wohnen Sie?", "LOCATION"),
         ("Dans quelle ville habitez-vous ?", "LOCATION"),

@@ -86,12 +86,12 @@ def test_the_allow_list_keeps_brand_names(ner_engine: PiiEngine) -> None:
 
 
 def test_the_bot_teaches_its_own_and_its_companys_names(ner_engine: PiiEngine) -> None:
-    records = dialogue(("bot", "Thanks for contacting Acme Retail! I'm Nova, the virtual assistant."),
-                       ("user", "hi nova, is Acme Retail open on sunday? this is Jane Smith"),
+    records = dialogue(("bot", "Thanks for contacting Acme Retail! I'm Orion, the virtual assistant."),
+                       ("user", "hi orion, is Acme Retail open on sunday? this is Jane Smith"),
                        ("bot", "Yes, Jane Smith, Acme Retail opens at 10."))
     assert texts(ner_engine, records) == [
-        "Thanks for contacting Acme Retail! I'm Nova, the virtual assistant.",
-        "hi nova, is Acme Retail open on sunday? this is [PERSON]",
+        "Thanks for contacting Acme Retail! I'm Orion, the virtual assistant.",
+        "hi orion, is Acme Retail open on sunday? this is [PERSON]",
         "Yes, [PERSON], Acme Retail opens at 10."]
 
 
@@ -123,3 +123,15 @@ def test_a_question_before_the_page_break_covers_the_answer_after_it(engine: Pii
     assert texts(engine, page) == ["jane doe"]  # alone, a lower-case name is just two words
     result = engine.sanitize_page(page, REDACT, before)
     assert [r["inputText"] for r in result.records] == ["[PERSON]"] and len(result.per_record) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("you can mail me at noor.h", "@example.org"), ("call me on 0176", "2345 6789"), ("the reg is KT71", "XWD")],
+)
+def test_a_value_typed_over_two_messages_in_a_row_is_found_in_both(engine: PiiEngine, first: str,
+                                                                    second: str) -> None:
+    records = dialogue(("bot", "How can I help?"), ("user", first), ("user", second))
+    first_out, second_out = texts(engine, records)[1:]
+    assert second_out.startswith("[") and second_out.endswith("]") and first_out.endswith("]")
+    assert first_out.split("[")[0] == first[: len(first_out.split("[")[0])]  # the words before it stay

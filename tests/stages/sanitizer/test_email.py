@@ -14,7 +14,7 @@ NO_CONTEXT = TextContext()
         ("mail me at jane.doe@example.com please", "jane.doe@example.com", "jane.doe@example.com"),
         ("Jane.Doe+x@Mail.Example.CO.UK.", "Jane.Doe+x@Mail.Example.CO.UK", "jane.doe+x@mail.example.co.uk"),
         ("<bob_smith@company-name.io>", "bob_smith@company-name.io", "bob_smith@company-name.io"),
-        ("schreiben Sie an jörg.weiß@posteo.de", "jörg.weiß@posteo.de", "jörg.weiß@posteo.de"),
+        ("schreiben Sie an björn.weiß@posteo.de", "björn.weiß@posteo.de", "björn.weiß@posteo.de"),
         ("mon adresse: chloé.roux@laposte.net", "chloé.roux@laposte.net", "chloé.roux@laposte.net"),
         ("josé@correo.es", "josé@correo.es", "josé@correo.es"),
         ("la mia è f.esposito@tiscali.it", "f.esposito@tiscali.it", "f.esposito@tiscali.it"),

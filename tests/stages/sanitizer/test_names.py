@@ -8,8 +8,8 @@ from stages.sanitizer.recognizers.names import DATA, LANGUAGES
 
 @pytest.mark.parametrize(
     ("word", "folded"),
-    [("Jörg", "jorg"), ("Łukasz", "lukasz"), ("Y\u0131ld\u0131z", "yildiz"), ("Søren", "soren"),
-     ("Straße", "strasse"), ("Siobhán", "siobhan"), ("Çelik", "celik")],
+    [("Björn", "bjorn"), ("Łukasz", "lukasz"), ("Y\u0131ld\u0131z", "yildiz"), ("Søren", "soren"),
+     ("Straße", "strasse"), ("Siobhán", "siobhan"), ("Çağlar", "caglar")],
 )
 def test_folds_as_the_name_list_is_keyed(word: str, folded: str) -> None:
     assert names.fold(word) == folded
@@ -17,8 +17,8 @@ def test_folds_as_the_name_list_is_keyed(word: str, folded: str) -> None:
 
 @pytest.mark.parametrize(
     ("word", "language"),
-    [("Jörg", "de"), ("harriet", "en"), ("Agnieszka", "pl"), ("Siobhán", "en"), ("Mehmet", "de"),
-     ("Priya", "en"), ("Femke", "nl"), ("Giulia", "it"), ("Inès", "fr"), ("Rocío", "es"),
+    [("Björn", "de"), ("rosamund", "en"), ("Małgorzata", "pl"), ("Siobhán", "en"), ("Mehmet", "de"),
+     ("Priya", "en"), ("Anouk", "nl"), ("Giulia", "it"), ("Maëlle", "fr"), ("Rocío", "es"),
      ("Hannahs", "de"), ("Hannah's", "en"), ("Winter", "de")],
 )
 def test_knows_given_names_of_many_origins(word: str, language: str) -> None:
@@ -38,7 +38,7 @@ def test_function_words_greetings_and_dates_are_no_names(word: str, language: st
 @pytest.mark.parametrize(
     ("word", "language", "ambiguous"),
     [("summer", "en", True), ("Frank", "en", True), ("hope", "en", True), ("Winter", "de", True),
-     ("Jörg", "de", False), ("Harriet", "en", False), ("Agnieszka", "pl", False)],
+     ("Björn", "de", False), ("Rosamund", "en", False), ("Małgorzata", "pl", False)],
 )
 def test_knows_which_names_are_words_too(word: str, language: str, ambiguous: bool) -> None:
     assert names.is_ambiguous(word, language) is ambiguous
@@ -53,8 +53,8 @@ def test_a_capital_tells_a_name_except_for_german_nouns() -> None:
 @pytest.mark.parametrize(
     ("word", "language", "ordinary"),
     [("müde", "de", True), ("Lehrer", "de", True), ("désolé", "fr", True), ("contento", "it", True),
-     ("zmęczony", "pl", True), ("blij", "nl", True), ("tired", "de", True), ("Zbinden", "de", False),
-     ("Radosavljević", "de", False), ("okonkwo", "en", False)],
+     ("zmęczony", "pl", True), ("blij", "nl", True), ("tired", "de", True), ("Wyssbrod", "de", False),
+     ("Stojanović", "de", False), ("obiechina", "en", False)],
 )
 def test_tells_ordinary_words_of_the_language_and_english(word: str, language: str, ordinary: bool) -> None:
     assert names.is_word(word, language) is ordinary

@@ -8,14 +8,14 @@ from stages.sanitizer.persona import bot_names
 @pytest.mark.parametrize(
     ("turns", "names"),
     [
-        (["Hi, I'm Nova, your virtual assistant. How can I help?"], {"nova"}),
-        (["Thank you for calling Brightwater Energy. How can I help?"], {"brightwater", "energy"}),
-        (["Guten Tag, ich bin Mila, Ihre digitale Assistentin bei der Nordlicht Versicherung."], {"mila"}),
+        (["Hi, I'm Orion, your virtual assistant. How can I help?"], {"orion"}),
+        (["Thank you for calling Clearpoint Energy. How can I help?"], {"clearpoint", "energy"}),
+        (["Guten Tag, ich bin Mila, Ihre digitale Assistentin bei der Küstenwind Versicherung."], {"mila"}),
         (["Willkommen bei Stadtwerke Ahrtal! Wie kann ich helfen?"], {"stadtwerke", "ahrtal"}),
         (["Bonjour, je suis Théo, l'assistant virtuel."], {"théo"}),
         (["Bienvenue chez Colibri Télécom, comment puis-je vous aider ?"], {"colibri", "télécom"}),
-        (["Hola, soy Vega, su asistente virtual."], {"vega"}),
-        (["Buongiorno, sono Aurora, l'assistente digitale."], {"aurora"}),
+        (["Hola, soy Luna, tu asistente virtual."], {"luna"}),
+        (["Buongiorno, sono Chiara, l'assistente digitale."], {"chiara"}),
         (["Welkom bij Polderstroom! Ik ben Sanne, de digitale assistent."], {"polderstroom", "sanne"}),
         (["Dzień dobry, jestem Ola, wirtualna asystentka."], {"ola"}),
         # Later turns count only with an assistant word near the introduction.

@@ -29,26 +29,26 @@ def found(text: str, context: TextContext = NO_CONTEXT) -> list[tuple[str, str]]
         ("postbus in 1017 CT", [("1017 CT", "1017CT")]),
         # On an address line, every format.
         ("Mozartstraße 17, 80336 München", [("80336", "80336")]),
-        ("8020 Graz", [("8020", "8020")]),
-        ("A-1050 Wien", [("A-1050", "A-1050")]),
+        ("6020 Innsbruck", [("6020", "6020")]),
+        ("A-1170 Wien", [("A-1170", "A-1170")]),
         ("Penrith NSW 2750", [("2750", "2750")]),
         ("Salem, IL 62704", [("62704", "62704")]),
-        ("47 wattle drive port lincoln 5606", [("5606", "5606")]),
-        ("22 Lake Gardens, Kolkata 700045", [("700045", "700045")]),
+        ("12 banksia crescent port lincoln 5606", [("5606", "5606")]),
+        ("9 Lake Temple Road, Kolkata 700029", [("700029", "700029")]),
         ("ul. Polna 3, 30-001 Kraków", [("30-001", "30-001")]),
         ("Molenstraat 27, 3512 jk utrecht", [("3512 jk", "3512JK")]),
         ("9 heron close, bristol, bs3 4qt", [("bs3 4qt", "BS34QT")]),
         # A bare number after a cue, in every language.
         ("my zip code is 94105", [("94105", "94105")]),
         ("PLZ 10115 Berlin", [("10115", "10115")]),
-        ("76187 ist meine Postleitzahl", [("76187", "76187")]),
+        ("93047 ist meine Postleitzahl", [("93047", "93047")]),
         ("code postal 75011", [("75011", "75011")]),
         ("mi código postal es 28013", [("28013", "28013")]),
         ("il CAP è 20121", [("20121", "20121")]),
         ("postcode 3511 lk", [("3511 lk", "3511LK")]),
         ("kod pocztowy 00-950", [("00-950", "00-950")]),
         ("pin code 560 034", [("560 034", "560034")]),
-        ("postcode is 4 0 0 5", [("4 0 0 5", "4005")]),
+        ("postcode is 4 1 0 2", [("4 1 0 2", "4102")]),
     ],
 )
 def test_finds_postal_codes(text: str, expected: list[tuple[str, str]]) -> None:
@@ -61,16 +61,16 @@ def test_finds_postal_codes(text: str, expected: list[tuple[str, str]]) -> None:
         "ordered 94105 units",
         "total $12345",
         "sw1a 1aa",  # lower case, nothing else says postcode
-        "our flight MA 1187 is cancelled",
+        "our flight QF 2043 is cancelled",
         "in 2019 I bought a 2018 Ford",
-        "the meter shows 04817",
-        "call 0351 4455 667",
+        "the meter shows 05293",
+        "call 0341 4455 667",
         "Ich habe 1500 Franken überwiesen.",
         "Reihe 18, Platz 4",
-        "3120 NE 85th St",
+        "2415 NW 63rd St",
         "1500 MB left on your plan",
-        "Numer 609 312 530 jest aktywny",
-        "Die Filiale in 22307 Hamburg hat offen.",
+        "Numer 512 784 093 został aktywowany",
+        "Die Filiale in 22083 Hamburg hat offen.",
         "Visit our store at 12 Regent Street, London W1B 5TD.",
     ],
 )
@@ -80,8 +80,8 @@ def test_other_numbers_are_no_postal_codes(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "normalized"),
-    [("94105", "94105"), ("it's sw1a 1aa", "SW1A1AA"), ("r g 1 3 j x", "RG13JX"), ("2 4 4 4", "2444"),
-     ("8010", "8010"), ("53-122", "53-122"), ("560034", "560034")],
+    [("94105", "94105"), ("it's sw1a 1aa", "SW1A1AA"), ("r g 1 3 j x", "RG13JX"), ("2 6 1 7", "2617"),
+     ("6020", "6020"), ("61-245", "61-245"), ("560034", "560034")],
 )
 def test_an_answer_to_a_postcode_question(text: str, normalized: str) -> None:
     assert normalized in [n for _, n in found(text, ASKED)]

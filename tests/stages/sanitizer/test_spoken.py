@@ -76,7 +76,7 @@ def test_spoken_numbers_become_digits(language: str, text: str, expected: str) -
         ("en", "the elf on the shelf"),  # German eleven, an English word
         ("en", "i want the first one"),
         ("en", "rate it 1 2 3"),
-        ("en", "Columbus OH 43219"),  # a state, not a zero
+        ("en", "Dayton OH 45409"),  # a state, not a zero
         ("de", "ein laptop und eine tasche"),
         ("de", "von meinem neuen konto"),
         ("de", "es wie sonst machen"),
@@ -128,7 +128,7 @@ def test_spelled_letters_become_letters(language: str, text: str, expected: str)
 @pytest.mark.parametrize(
     ("language", "text", "expected"),
     [
-        ("en", "its priya dot menon eighty two at hotmail dot co dot uk", "its priya.menon82@hotmail.co.uk"),
+        ("en", "its priya dot pillai eighty two at hotmail dot co dot uk", "its priya.pillai82@hotmail.co.uk"),
         ("en", "tom underscore baker at icloud dot com", "tom_baker@icloud.com"),
         ("en", "j dash lee at example dot org", "j-lee@example.org"),
         ("de", "lena punkt vogt at gmx punkt de", "lena.vogt@gmx.de"),
@@ -155,7 +155,7 @@ def test_spoken_email_addresses_become_typed(language: str, text: str, expected:
         "look at google dot com",  # no e-mail in sight
         "i was at home",
         "we meet at nine",
-        "see you at liffey.ie/help",
+        "see you at boynelink.ie/help",
     ],
 )
 def test_at_is_an_at_sign_only_in_an_address(text: str) -> None:
@@ -216,13 +216,13 @@ def test_recognizers_find_spoken_cards_ibans_and_addresses() -> None:
 @pytest.mark.parametrize(
     ("language", "text", "spelled"),
     [
-        ("en", "its noor haddad h a d d a d", "h a d d a d"),
+        ("en", "its layla mansour m a n s o u r", "m a n s o u r"),
         ("de", "ich bin jens wolter also w o l t e r", "w o l t e r"),
         ("it", "sono ugo ferri effe e erre erre i", "effe e erre erre i"),
     ],
 )
 def test_a_word_spelled_after_it_was_said_is_what_the_word_is(language: str, text: str, spelled: str) -> None:
-    surname = PatternRecognizer("PERSON", re.compile(r"(?<= )(?:haddad|wolter|ferri)\b"))
+    surname = PatternRecognizer("PERSON", re.compile(r"(?<= )(?:mansour|wolter|ferri)\b"))
     found = spoken_detections(text, TextContext(language=language), [surname])
     assert [(text[d.start : d.end], d.entity_type) for d in found] == [(spelled, "PERSON")]
 

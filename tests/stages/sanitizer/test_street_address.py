@@ -26,9 +26,9 @@ def found(text: str, context: TextContext = NO_CONTEXT) -> list[str]:
         ("send it to 7 oak ln please", "7 oak ln"),
         ("new address: Flat 7, 15 Rosemary Gardens", "Flat 7, 15 Rosemary Gardens"),
         ("Unit 2, 88 Banksia Parade", "Unit 2, 88 Banksia Parade"),
-        ("5/31 Jacaranda Ave", "5/31 Jacaranda Ave"),
+        ("5/31 Grevillea Ave", "5/31 Grevillea Ave"),
         ("1610 W Birch Blvd, Apt 12C", "1610 W Birch Blvd, Apt 12C"),
-        ("3310 Ponce de Leon Ave", "3310 Ponce de Leon Ave"),
+        ("3310 Juan de Fuca Ave", "3310 Juan de Fuca Ave"),
         ("Apartment 9, The Old Granary, Mill Lane", "Apartment 9, The Old Granary, Mill Lane"),
         ("Rose Cottage, 2 Church Row", "Rose Cottage, 2 Church Row"),
         ("602 Willow Bend", "602 Willow Bend"),  # a weak type, in capitals
@@ -71,16 +71,16 @@ def test_finds_streets_by_their_shape(text: str, address: str) -> None:
         ("Still at 4 Banksia Parade, Penrith NSW 2750?", "4 Banksia Parade, Penrith NSW 2750"),
         ("Flat 2, 9 Heron Close, Bristol, BS3 4QT. Correct?", "Flat 2, 9 Heron Close, Bristol, BS3 4QT"),
         ("flat 2, 9 heron close, bristol, bs3 4qt", "flat 2, 9 heron close, bristol, bs3 4qt"),
-        ("47 wattle drive port lincoln 5606", "47 wattle drive port lincoln 5606"),
+        ("12 banksia crescent port lincoln 5606", "12 banksia crescent port lincoln 5606"),
         ("Mozartstraße 17, 80336 München", "Mozartstraße 17, 80336 München"),
         ("Rosenhang 4, 8045 Graz", "Rosenhang 4, 8045 Graz"),  # no street type, but a line with its town
-        ("Rübenweide 12, 22305 Hamburg", "Rübenweide 12, 22305 Hamburg"),
-        ("Am Lerchenberg 7, 50999 Köln", "Am Lerchenberg 7, 50999 Köln"),
+        ("Distelkamp 9, 22089 Hamburg", "Distelkamp 9, 22089 Hamburg"),
+        ("Am Eichenhang 11, 50859 Köln", "Am Eichenhang 11, 50859 Köln"),
         ("Molenstraat 27, 3512 JK Utrecht", "Molenstraat 27, 3512 JK Utrecht"),
         ("27 rue des Acacias, 69003 Lyon", "27 rue des Acacias, 69003 Lyon"),
         ("Calle Mayor 15, 3º A, 28013 Madrid", "Calle Mayor 15, 3º A, 28013 Madrid"),
         ("ul. Słoneczna 5 m. 12, 30-001 Kraków", "ul. Słoneczna 5 m. 12, 30-001 Kraków"),
-        ("44 Moroka Raod, Soweto, 1804", "44 Moroka Raod, Soweto, 1804"),  # a typo, but a postal code
+        ("17 Vilakazi Raod, Soweto, 1804", "17 Vilakazi Raod, Soweto, 1804"),  # a typo, but a postal code
     ],
 )
 def test_takes_the_rest_of_the_address_line(text: str, address: str) -> None:
@@ -92,7 +92,7 @@ def test_takes_the_rest_of_the_address_line(text: str, address: str) -> None:
     [
         ("meine Adresse ist Am Lindenhof 4", "Am Lindenhof 4"),
         ("ich wohne Auf der Heide 3", "Auf der Heide 3"),
-        ("Am Lerchenberg 7 ist meine Anschrift", "Am Lerchenberg 7"),
+        ("Am Eichenhang 11 ist meine Anschrift", "Am Eichenhang 11"),
         ("we're at number 12", "number 12"),
         ("my address is 12 rose hill", "12 rose hill"),
         ("j'habite au 4 place du marché", "4 place du marché"),
@@ -120,7 +120,7 @@ def test_a_shape_that_is_also_ordinary_text_needs_a_cue(text: str, address: str)
         "Gleis 3",
         "sent via email 3 times",
         "om 3 uur",
-        "a las 9:40",
+        "a las 10:15",
         "we walked 12 rose hill trails",  # a weak type in lower case, without a cue
         "Am Lindenhof 4",
         "number 12",
