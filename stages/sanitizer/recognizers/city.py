@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from stages.sanitizer.recognizers.address import address_parts, is_casual, town_at
+from stages.sanitizer.recognizers.address import is_casual, town_at
+from stages.sanitizer.recognizers.address_block import address_parts
 from stages.sanitizer.recognizers.base import Detection, TextContext, squash
 
 ENTITY_TYPE = "LOCATION"

@@ -4,7 +4,8 @@ any format counts. Alone, codes with a shape of their own count when written in 
 Canada "K2P 1L4", Ireland's Eircode "D02 X285", US ZIP+4 "62704-1234", Dutch "1234 AB"). A bare number
 (a US ZIP, a German, French, Spanish or Italian five-digit code, the four digits of Austria, Switzerland,
 Denmark, Norway, Belgium, Australia, South Africa or New Zealand, an Indian six-digit PIN, a Polish
-"61-245") and a code typed in lower case or spelled out ("r g 1 3 j x") count only after a cue ("zip",
+"61-245", a Swedish, Czech, Slovak or Greek "113 51") and a code typed in lower case or spelled out ("r g 1 3 j
+x") count only after a cue ("zip",
 "PLZ", "code postal", "código postal", "CAP", "postcode", "kod pocztowy", "pin code") or when the bot
 asked for a postal code. Normalized to upper case without spaces."""
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-from stages.sanitizer.recognizers.address import POSTAL_SHAPE, address_parts, postal_at
+from stages.sanitizer.recognizers.address import POSTAL_SHAPE, postal_at
+from stages.sanitizer.recognizers.address_block import address_parts
 from stages.sanitizer.recognizers.base import Detection, TextContext
 from stages.sanitizer.recognizers.cues import cue_spans, near_cue
 
@@ -30,7 +32,8 @@ _CUE = re.compile(
     r"postnummer)(?!\w)",
     re.IGNORECASE,
 )
-_BARE = re.compile(r"(?<![\w$€£.,:/+#'\u2019-])(?:\d{4,6}|\d{3}\s\d{3}|\d{2}-\d{3})(?![\w%:/'\u2019-]|[.,]\d|\s\d)")
+_BARE = re.compile(
+    r"(?<![\w$€£.,:/+#'\u2019-])(?:\d{4,6}|\d{3}\s\d{3}|\d{3}\s\d{2}|\d{2}-\d{3})(?![\w%:/'\u2019-]|[.,]\d|\s\d)")
 # Where a code typed or spelled one character at a time may start.
 _TOKEN_START = re.compile(r"(?<![\w'\u2019-])[a-z\d]", re.IGNORECASE)
 

@@ -1,7 +1,8 @@
 """STREET_ADDRESS: a street with its house number and flat, in each country's format (see `address`), with
 the rest of its address line (postal code, town, state) where it follows: "42 Elm Street", "Flat 5, 14
 Abbeydale Mews, Leeds, LS7 4RJ", "Keplerstraße 17, 93047 Regensburg", "Calle de Toledo 52, 2º C",
-"ul. Brzozowa 11 m. 4". A shape that is ordinary text as well ("Am Eichenhang 11", "number 5", "12 rose
+"ul. Brzozowa 11 m. 4", "P.O. Box 63", each line of an address written over several lines (see
+`address_block`). A shape that is ordinary text as well ("Am Eichenhang 11", "number 5", "12 rose
 hill") counts after an address cue ("my address", "ich wohne", "j'habite", "mieszkam") or when the bot
 asked for an address; then everything from a house number to the end of the line counts too ("12 baker,
 london"). A company's address (a branch, store or pick-up point named just before it) is left alone.
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from stages.sanitizer.recognizers.address import address_parts
+from stages.sanitizer.recognizers.address import readable
+from stages.sanitizer.recognizers.address_block import address_parts
 from stages.sanitizer.recognizers.base import Detection, TextContext, squash
 from stages.sanitizer.recognizers.cues import cue_spans, near_cue
 
@@ -47,6 +49,7 @@ class StreetAddressRecognizer:
         expected = ENTITY_TYPE in context.expected
         cues: list[tuple[int, int]] | None = None
         at: list[tuple[int, int]] = []
+        view = readable(text)  # a line broken as backslash and n ends a sentence too
         found = []
         for part in address_parts(text):
             if part.kind != "street" or part.evidence == "org":
@@ -55,9 +58,9 @@ class StreetAddressRecognizer:
                 score = EXPECTED_SCORE
             elif part.evidence == "weak":
                 if cues is None:
-                    cues, at = cue_spans(_CUE, text), cue_spans(_AT, text)
-                if not (near_cue(text, cues, part.start, part.end, CUE_WORDS_BEFORE, CUE_WORDS_AFTER)
-                        or near_cue(text, at, part.start, part.end, 0)):
+                    cues, at = cue_spans(_CUE, view), cue_spans(_AT, view)
+                if not (near_cue(view, cues, part.start, part.end, CUE_WORDS_BEFORE, CUE_WORDS_AFTER)
+                        or near_cue(view, at, part.start, part.end, 0)):
                     continue
                 score = CUE_SCORE
             else:

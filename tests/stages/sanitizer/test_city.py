@@ -40,6 +40,20 @@ def test_the_town_of_an_address_line(text: str, towns: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "towns"),
+    [
+        ("412 Vinohradská 1180\nApt. 7\nKolín\nCzech Republic 28002", ["Kolín", "Czech Republic"]),
+        ("Tomás Ferrer\\n57 Ægisíða 12 Apt. 3\\nReykjavík\\n107", ["Reykjavík"]),
+        ("sent to 14 Orchard Road Apt. 3 Millbrook", ["Millbrook"]),  # after a flat, no comma is needed
+        ("vivo en Calle Eras 47, La Cabrera", ["La Cabrera"]),
+        ("I moved to 8 Birch Lane\nBest Regards\nTom", []),
+        ("12 Elm Street\nThanks a lot", []),
+    ],
+)
+def test_the_town_of_a_multi_line_address(text: str, towns: list[str]) -> None:
+    assert found(text) == towns
+
+@pytest.mark.parametrize(
     ("text", "town"),
     [
         ("I live in Bristol with my partner", "Bristol"),

@@ -79,6 +79,28 @@ def test_other_numbers_are_no_postal_codes(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12 Elm Street\nSpringfield\nUnited States 62704", [("62704", "62704")]),
+        ("Ines Caldeira\\n412 Vinohradská 1180\\n Apt. 7\\n Kolín\\n\\n Czech Republic 28002", [("28002", "28002")]),
+        ("Sæmundur Jónsson\n57 Ægisíða 12 Apt. 3\nReykjavík\n107", [("107", "107")]),  # short only in a block
+        ("Moravská 18\nSuite 4\nBrno 602 00", [("602 00", "60200")]),
+        ("PSC 4120, Box 2231\nAPO AE 09012", [("09012", "09012")]),
+        ("ZIP: 113 51", [("113 51", "11351")]),
+    ],
+)
+def test_finds_postal_codes_of_multi_line_addresses(text: str, expected: list[tuple[str, str]]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Version 12\nBuild 2031", "Order 5512\nQuantity 3\nTotal 40", "Room 12\nFloor 3", "Tickets: 2\nPrice 40"],
+)
+def test_numbers_on_lines_of_their_own_are_no_postal_codes(text: str) -> None:
+    assert found(text) == []
+
+@pytest.mark.parametrize(
     ("text", "normalized"),
     [("94105", "94105"), ("it's sw1a 1aa", "SW1A1AA"), ("r g 1 3 j x", "RG13JX"), ("2 6 1 7", "2617"),
      ("6020", "6020"), ("61-245", "61-245"), ("560034", "560034")],

@@ -149,6 +149,94 @@ def test_a_companys_address_is_no_personal_data(text: str) -> None:
     assert found(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A building number before a street that has a number of its own.
+        ("please send it to 3318 27 Wexford Crescent", "3318 27 Wexford Crescent"),
+        ("Lieferadresse: 77 Kornblumenweg 12", "77 Kornblumenweg 12"),
+        ("ship it to Suite 40 5127 Alder Way", "Suite 40 5127 Alder Way"),
+        # Street types of more countries.
+        ("send it to 2201 Gullbergsvägen 14", "2201 Gullbergsvägen 14"),
+        ("Keskuskatu 21", "Keskuskatu 21"),
+        ("Karl Johans vei 8", "Karl Johans vei 8"),
+        ("Hringbraut 54", "Hringbraut 54"),
+        ("Váci utca 19.", "Váci utca 19"),
+        ("Rue de la Loi 16", "Rue de la Loi 16"),  # Belgium: the number after the street
+        ("Rúa do Vilar 30", "Rúa do Vilar 30"),
+        ("Λεωφόρος Κηφισίας 44", "Λεωφόρος Κηφισίας 44"),
+        ("409 Larchmont Heights East", "409 Larchmont Heights East"),
+        ("86 Cedar Springs", "86 Cedar Springs"),
+        # A street without a type word right after an address cue, in every language.
+        ("she lives at Lipová 7", "Lipová 7"),
+        ("my address is 52 Bramblehurst 9", "52 Bramblehurst 9"),
+        ("ich wohne in der Sonnleiten 3", "Sonnleiten 3"),
+        ("j'habite au Clos Fleuri 8", "Clos Fleuri 8"),
+        ("vivo en Los Almendros 14", "Los Almendros 14"),
+        ("abito in Belvedere 12", "Belvedere 12"),
+        ("ik woon op Hoogvliet 23", "Hoogvliet 23"),
+        ("mieszkam przy Kwiatowej 8", "Kwiatowej 8"),
+        ("my flat is at 204 Radlická 11", "204 Radlická 11"),
+        ("Moravská 18 Apt. 4", "Moravská 18 Apt. 4"),  # a flat after it says it is a street
+        # Post-office boxes.
+        ("P.O. Box 4417", "P.O. Box 4417"),
+        ("PO Box 12, Reno, NV 89501", "PO Box 12, Reno, NV 89501"),
+        ("Postfach 1234", "Postfach 1234"),
+        ("Postbus 2510", "Postbus 2510"),
+        ("Casella postale 88", "Casella postale 88"),
+        ("Apartado de Correos 112", "Apartado de Correos 112"),
+        ("Boîte postale 34", "Boîte postale 34"),
+        ("Skrytka pocztowa 15", "Skrytka pocztowa 15"),
+        # Two streets that meet.
+        ("we live on the corner of Maple Avenue and 3rd Street", "the corner of Maple Avenue and 3rd Street"),
+        ("wir wohnen Ecke Bergstraße und Talweg", "Ecke Bergstraße und Talweg"),
+        ("Address: Hollis and 40 Quarry Lane", "Hollis and 40 Quarry Lane"),
+        # A flat, then the town without a comma.
+        ("sent to 14 Orchard Road Apt. 3 Millbrook", "14 Orchard Road Apt. 3 Millbrook"),
+    ],
+)
+def test_finds_streets_of_general_text(text: str, address: str) -> None:
+    assert found(text) == [address]
+
+
+@pytest.mark.parametrize(
+    ("text", "addresses"),
+    [
+        ("Ines Caldeira\n\n412 Vinohradská 1180\n Apt. 7\n Kolín\n Czech Republic 28002",
+         ["412 Vinohradská 1180", "Apt. 7"]),
+        ("Ines Caldeira\\n\\n412 Vinohradská 1180\\n Apt. 7\\n Kolín\\n\\n Czech Republic 28002",
+         ["412 Vinohradská 1180", "Apt. 7"]),  # lines broken by backslash and n, as some exports write them
+        ("Flat 2\n17 Acacia Avenue\nLeeds LS1 4AB", ["Flat 2", "17 Acacia Avenue"]),
+        ("Address:\n>> 93 Sjöviksvägen 4\n>> Suite 12\n>> Nacka", ["93 Sjöviksvägen 4", "Suite 12"]),
+        ("Billing address: Tomás Ferrer\n   57 Ægisíða 12 Apt. 3\n   Reykjavík\n   107", ["57 Ægisíða 12 Apt. 3"]),
+        ("PSC 4120, Box 2231\nAPO AE 09012", ["PSC 4120, Box 2231"]),
+        ("USNS Mercy\nFPO AP 96678", ["USNS Mercy"]),
+    ],
+)
+def test_reads_addresses_over_several_lines(text: str, addresses: list[str]) -> None:
+    assert found(text) == addresses
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The flight is at Gate 12",
+        "the meeting is on Level 3",
+        "we moved to Windows 11 last year",
+        "During 2019, Acme Ltd grew fast",
+        "BP 130/85 this morning",
+        "Apartado 3 del contrato",
+        "the committee 5 members voted",
+        "I need 2 new cards pls",
+        "Svépomoc 219",  # a street without a type word, and nothing else says it is one
+        "Release notes\nVersion 12\nFixed bugs",
+        "Order 5512\nQuantity 3\nTotal 40",
+    ],
+)
+def test_ignores_other_text_of_general_text(text: str) -> None:
+    assert found(text) == []
+
+
 def test_normalizes_case_and_spaces() -> None:
     [detection] = RECOGNIZER.detect("42  ELM   Street", NO_CONTEXT)
     assert detection.normalized == "42 elm street"
