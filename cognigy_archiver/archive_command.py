@@ -1,26 +1,27 @@
 """`cognigy-archiver archive verify|expire|hold|release` and `cognigy-archiver audit verify`: the archive
-and its audit log, checked and kept on schedule, on whichever storage backend the settings name."""
+and its audit log, checked and kept on schedule, on whichever storage backend the settings name.
+
+The archive's modules (storage backends, encryption, asyncio) are imported by the commands that use them:
+the CLI imports this module for every command, `sanitize` too."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import msgspec
 import typer
 
-from shared.archive_reader import verify_export
-from shared.audit import AuditLog, verify_against_storage, verify_log
-from shared.encryption import load_key_wrapper
 from shared.errors import ArchiverError, ConfigError
-from shared.keystore import KeyStore, open_key_store
-from shared.retention import expire_exports, release_legal_hold, set_legal_hold
 from shared.settings import Settings, env_name
-from shared.storage import ObjectStore, open_store
+
+if TYPE_CHECKING:
+    from shared.audit import AuditLog
+    from shared.keystore import KeyStore
+    from shared.storage import ObjectStore
 
 archive_app = typer.Typer(no_args_is_help=True, help="Verify the archive and delete what has expired.")
 audit_app = typer.Typer(no_args_is_help=True, help="Check the audit log.")
@@ -42,6 +43,11 @@ def fail(error: ArchiverError) -> NoReturn:
 def with_archive(settings: Settings, work: Callable[[ObjectStore, KeyStore], Awaitable[T]]) -> T:
     """Run `work` on the archive storage and the key store the settings name; an ArchiverError ends the
     command with its message."""
+    import asyncio
+
+    from shared.keystore import open_key_store
+    from shared.storage import open_store
+
     if settings.archive_backend != "s3" and not settings.archive_path.is_dir():
         # A mistyped path must not read as an empty archive: "nothing held for this person" would be false,
         # and the audit copy would create the directory.
@@ -62,6 +68,8 @@ def _with_store(settings: Settings, work: Callable[[ObjectStore], Awaitable[T]])
 
 
 def audit_log(settings: Settings, store: ObjectStore) -> AuditLog:
+    from shared.audit import AuditLog
+
     settings.require("audit_hmac_key")
     return AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
 
@@ -80,6 +88,8 @@ def _parse_time(text: str | None) -> datetime:
 def archive_verify(export_id: str) -> None:
     """Re-read every object of an export and check hashes, sizes and record counts against its manifest
     (an encrypted export: over the stored bytes, and with the master key over the decrypted records too)."""
+    from shared.archive_reader import verify_export
+
     report = with_archive(settings_from_env(), lambda store, keys: verify_export(store, export_id, keys))
     for problem in report.problems:
         typer.secho(f"  - {problem}", fg="red", err=True)
@@ -101,6 +111,8 @@ def archive_expire(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per export")] = False,
 ) -> None:
     """Delete every export whose retention has run out, unless it is under legal hold (audit-logged)."""
+    from shared.retention import expire_exports
+
     settings = settings_from_env()
     when = _parse_time(now)
     results = with_archive(settings, lambda store, keys: expire_exports(store, keys, audit_log(settings, store), when,
@@ -128,6 +140,8 @@ def archive_hold(export_id: str, reason: Annotated[str, typer.Option(help="why (
 
 
 async def _hold(settings: Settings, store: ObjectStore, export_id: str, reason: str) -> None:
+    from shared.retention import set_legal_hold
+
     if not await store.keys(export_id):
         raise ArchiverError(f"no export {export_id!r} in the archive")
     await set_legal_hold(store, audit_log(settings, store), export_id, reason, datetime.now(UTC))
@@ -136,6 +150,8 @@ async def _hold(settings: Settings, store: ObjectStore, export_id: str, reason: 
 @archive_app.command("release")
 def archive_release(export_id: str) -> None:
     """Release a legal hold."""
+    from shared.retention import release_legal_hold
+
     settings = settings_from_env()
     _with_store(settings, lambda store: release_legal_hold(store, audit_log(settings, store), export_id,
                                                            datetime.now(UTC)))
@@ -149,6 +165,8 @@ def archive_rewrap(
 ) -> None:
     """Rotate the master key: wrap every data key in the key store again with the master key the settings
     name (CA_ARCHIVE_MASTER_KEY, CA_ARCHIVE_MASTER_KEY_ID). Segments are untouched; rerun if interrupted."""
+    from shared.encryption import load_key_wrapper
+
     settings = settings_from_env()
     try:
         old = load_key_wrapper(msgspec.structs.replace(settings, archive_master_key=old_key_file.read_text().strip(),
@@ -181,6 +199,8 @@ def audit_verify(
     storage: Annotated[bool, typer.Option(help="also compare with the copy in the archive storage")] = True,
 ) -> None:
     """Check every entry's HMAC and the hash chain; exits 1 on any edited, removed or reordered entry."""
+    from shared.audit import verify_against_storage, verify_log
+
     settings = settings_from_env()
     try:
         settings.require("audit_hmac_key")

@@ -1,8 +1,10 @@
-"""The `cognigy-archiver` command."""
+"""The `cognigy-archiver` command.
+
+Modules that only some commands need (asyncio, aiokafka, the archive's, numpy's) are imported by those
+commands: `sanitize` over a few thousand lines pays for every import at each start."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import UTC, datetime
@@ -11,7 +13,6 @@ from typing import Annotated, Any, NoReturn
 
 import msgspec
 import typer
-from aiokafka.errors import KafkaConnectionError
 
 from cognigy_archiver.archive_command import archive_app, audit_app
 from cognigy_archiver.fetch_command import fetch
@@ -71,6 +72,10 @@ def kafka_unreachable(settings: Settings) -> ArchiverError:
 
 
 def run_async(coro: Any, settings: Settings) -> Any:
+    import asyncio
+
+    from aiokafka.errors import KafkaConnectionError
+
     try:
         return asyncio.run(coro)
     except KafkaConnectionError:
@@ -80,6 +85,8 @@ def run_async(coro: Any, settings: Settings) -> Any:
 @app.command()
 def run(stage: Annotated[str, typer.Argument(help="fetcher | verifier | sanitizer | archiver | notifier")]) -> None:
     """Run one stage process until SIGTERM."""
+    from aiokafka.errors import KafkaConnectionError
+
     from cognigy_archiver.stages import STAGES, run_stage
 
     if stage not in STAGES:
@@ -307,6 +314,8 @@ def demo(
     page_delay: Annotated[float, typer.Option(help="simulated Cognigy latency per page, seconds")] = 0.0,
 ) -> None:
     """Run everything locally: Kafka, the simulator, the five stages, one export, a summary."""
+    import asyncio
+
     from cognigy_archiver.demo import run_demo
 
     try:

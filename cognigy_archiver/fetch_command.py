@@ -3,7 +3,6 @@ tenant's connectivity, credentials and rate limits before a real run."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, cast, get_args
@@ -32,6 +31,8 @@ def fetch(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary and errors as JSON")] = False,
 ) -> None:
     """Run one export against any Cognigy base URL with the configured credentials, into a directory."""
+    import asyncio
+
     from cognigy_archiver.cli import build_request, fail, settings_or_fail
     from shared.export_requests import validate_export_request
     from shared.logs import setup_logging

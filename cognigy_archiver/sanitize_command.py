@@ -52,13 +52,12 @@ def sanitize(
 ) -> None:
     """Sanitize JSON lines {"text": ...} from stdin to stdout, in the same order."""
     from cognigy_archiver.cli import fail, settings_or_fail
-    from stages.sanitizer.engine import PiiEngine
 
     settings = settings_or_fail()
     try:
         rules = _rules(rule or [], rules_file)
         key = b"spans only, no tokens are made" if spans else _key(settings, key_file)
-        engine = PiiEngine.from_settings(settings, key, key_id, model, workers)
+        engine = _engine(settings, key, key_id, model, workers)
     except ArchiverError as exc:
         fail(exc)
     totals: Counter[tuple[str, PiiAction, int | None]] = Counter()
@@ -132,6 +131,26 @@ def _map_strings(value: Any, change: Any) -> Any:
     if isinstance(value, list):
         return [_map_strings(v, change) for v in value]
     return value
+
+
+def _engine(settings: Settings, key: bytes, key_id: str | None, model: str | None, workers: int) -> PiiEngine:
+    """The engine; with one worker, its NER model loads in a helper process from here on, while this one
+    imports the recognizers and reads the input, and runs there beside them (see `ner_process`)."""
+    from stages.sanitizer.ner import NerModels, NerRunner, resolve_models
+    from stages.sanitizer.ner_process import NerProcess
+
+    ner: NerRunner | None = None
+    if workers == 1:
+        names = resolve_models(model or settings.spacy_model)
+        ner = NerProcess(names) if names else NerModels(names)
+    from stages.sanitizer.engine import PiiEngine  # after the helper's start: a third of a second of imports
+
+    try:
+        return PiiEngine.from_settings(settings, key, key_id, model, workers, ner)
+    except ArchiverError:
+        if ner is not None:
+            ner.close()
+        raise
 
 
 def _key(settings: Settings, key_file: Path | None) -> bytes:

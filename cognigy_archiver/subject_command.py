@@ -3,6 +3,8 @@
 The person is named by options or, better, by `--request-file` (JSON: {"email": [...], "phone": [...],
 "name": [...], "contact_id": [...]}): values on a command line end up in shell histories and process lists.
 Nothing this command prints, logs or audits contains the raw values; every run is audited.
+The search and erasure modules (numpy's index, the archive's readers) are imported by the commands: the CLI
+imports this module for every command.
 """
 
 from __future__ import annotations
@@ -11,20 +13,20 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import typer
 
 from cognigy_archiver.archive_command import audit_log, fail, settings_from_env, with_archive
-from cognigy_archiver.subject_erase import erase_subject, sweep_all
-from cognigy_archiver.subject_identifiers import Probe, SubjectRequest, load_request, probes, request_id
-from cognigy_archiver.subject_search import Search, find_subject
-from shared.archive_reader import verify_export
 from shared.errors import ArchiverError
-from shared.keystore import KeyStore
 from shared.settings import Settings
-from shared.storage import ObjectStore
+
+if TYPE_CHECKING:
+    from cognigy_archiver.subject_identifiers import Probe
+    from cognigy_archiver.subject_search import Search
+    from shared.keystore import KeyStore
+    from shared.storage import ObjectStore
 
 subject_app = typer.Typer(no_args_is_help=True, help="Data-subject requests: find, erase or export what the "
                                                      "archive holds about a person.")
@@ -42,6 +44,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 def _probes(settings: Settings, emails: list[str], phones: list[str], names: list[str], contacts: list[str],
             request_file: Path | None) -> list[Probe]:
+    from cognigy_archiver.subject_identifiers import SubjectRequest, load_request, probes
+
     given = SubjectRequest(email=emails, phone=phones, name=names, contact_id=contacts)
     try:
         if request_file is not None:
@@ -55,6 +59,9 @@ def _probes(settings: Settings, emails: list[str], phones: list[str], names: lis
 
 async def _search(settings: Settings, store: ObjectStore, keys: KeyStore, found: list[Probe], whole: bool,
                   action: str, reason: str) -> Search:
+    from cognigy_archiver.subject_identifiers import request_id
+    from cognigy_archiver.subject_search import find_subject
+
     search = await find_subject(store, keys, found, settings.tokenization_key_id, whole)
     if action:
         await audit_log(settings, store).append(
@@ -71,6 +78,8 @@ def subject_find(emails: Emails = [], phones: Phones = [], names: Names = [], co
                  records: Annotated[bool, typer.Option("--records", help="print the sanitized records too")] = False,
                  as_json: AsJson = False) -> None:
     """List where the person occurs: export, segment, record, record id, timestamp."""
+    from cognigy_archiver.subject_identifiers import request_id
+
     settings = settings_from_env()
     found = _probes(settings, emails, phones, names, contacts, request_file)
     search = with_archive(settings, lambda store, keys: _search(settings, store, keys, found, whole_conversation,
@@ -103,6 +112,10 @@ def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], c
     """Remove the person's records from every export (rewrites only the segments that hold them, or with
     --rekey every segment of those exports), then verify each changed export. Idempotent: a second run
     finds nothing and changes nothing."""
+    from cognigy_archiver.subject_erase import erase_subject, sweep_all
+    from cognigy_archiver.subject_identifiers import request_id
+    from shared.archive_reader import verify_export
+
     settings = settings_from_env()
     found = _probes(settings, emails, phones, names, contacts, request_file)
     request = request_id(found)
@@ -154,6 +167,8 @@ def subject_export(emails: Emails = [], phones: Phones = [], names: Names = [], 
                    ) -> None:
     """Write everything the archive holds about the person as one JSON document (sanitized records, where
     each sits, and which exports were searched)."""
+    from cognigy_archiver.subject_identifiers import request_id
+
     settings = settings_from_env()
     found = _probes(settings, emails, phones, names, contacts, request_file)
     search = with_archive(settings, lambda store, keys: _search(settings, store, keys, found, whole_conversation,

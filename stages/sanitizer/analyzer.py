@@ -22,7 +22,7 @@ from stages.sanitizer.detector import DetectionOptions, TextDetector, TextItem
 from stages.sanitizer.echoes import Echoes
 from stages.sanitizer.fields import Leaf, text_leaves
 from stages.sanitizer.language import LANGUAGES, LanguageGuesser
-from stages.sanitizer.ner import AUTO, NerModels, resolve_models
+from stages.sanitizer.ner import AUTO, NerModels, NerRunner, resolve_models
 from stages.sanitizer.persona import bot_names
 from stages.sanitizer.policy import Policy
 from stages.sanitizer.pool import DetectorPool
@@ -48,16 +48,20 @@ class Finding(msgspec.Struct, frozen=True):
 class PiiAnalyzer:
     def __init__(self, model: str = AUTO, workers: int = 1, phone_regions: Sequence[str] = DEFAULT_REGIONS,
                  allow_list: Sequence[str] = (), languages: Sequence[str] = LANGUAGES,
-                 bare_answers: bool = True) -> None:
+                 bare_answers: bool = True, ner: NerRunner | None = None) -> None:
         """`model`: "auto", "none" or spaCy packages (see `ner.resolve_models`); `workers`: processes that
         find PII in texts (1: this process, no pool); `allow_list`: see `TextDetector`; `languages`: those the
-        conversations may be in (see `language`); `bare_answers`: see `recognizers.answer`. Raises ConfigError
-        if a model cannot be loaded."""
-        names = resolve_models(model)
+        conversations may be in (see `language`); `bare_answers`: see `recognizers.answer`; `ner`: with one
+        worker, what runs the models instead of `model`'s in this process (a `ner_process.NerProcess`
+        started earlier). Raises ConfigError if a model cannot be loaded."""
+        if ner is None or workers > 1:
+            names = resolve_models(model)
+            ner = NerModels(names if workers == 1 else {})
+            ner.get("en")  # a broken English model fails here, not on the first page
+        else:
+            names = ner.names
         options = DetectionOptions(tuple(phone_regions), tuple(allow_list), bare_answers)
-        self._local = TextDetector(NerModels(names if workers == 1 else {}), options)
-        if workers == 1:
-            self._local.models.get("en")  # a broken English model fails here, not on the first page
+        self._local = TextDetector(ner, options)
         self._pool = DetectorPool(workers, names, options) if workers > 1 else None
         self.uses_ner = bool(names)
         self._languages = LanguageGuesser(languages)
@@ -87,6 +91,7 @@ class PiiAnalyzer:
         return [Finding(record, leaf, detections) for (record, leaf, _), detections in zip(texts, found, strict=True)]
 
     def close(self) -> None:
+        self._local.models.close()
         if self._pool is not None:
             self._pool.close()
 

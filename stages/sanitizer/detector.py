@@ -1,6 +1,7 @@
 """Finding PII in single texts: what runs where the text is all that matters, in this process or in a
 pool worker (see `pool`). NER runs over all texts of a call in one `nlp.pipe` run; then every recognizer
-of the policy, context words, the score threshold, the allow-list, and the overlap rule.
+of the policy, context words, the score threshold, the allow-list, and the overlap rule. The texts that NER
+does not read come first: with the model in a helper process (`ner_process`), they are done while it runs.
 
 Results are kept for the CACHE_SIZE texts used last: the bot's prompts are the same in every session and
 on every page of an export, and are analysed once. The cache is bounded, so a long-running process does
@@ -17,7 +18,7 @@ import msgspec
 from shared.messages import PiiRule
 from stages.sanitizer.actions import resolve_overlaps
 from stages.sanitizer.hotwords import enhance
-from stages.sanitizer.ner import Entities, NerModels, entities
+from stages.sanitizer.ner import Entities, NerRunner
 from stages.sanitizer.policy import Policy, build_policy
 from stages.sanitizer.recognizers.base import Detection, TextContext, squash
 from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS
@@ -72,7 +73,7 @@ def _worth_ner(text: str) -> bool:
 
 
 class TextDetector:
-    def __init__(self, models: NerModels, options: DetectionOptions = DEFAULT_OPTIONS) -> None:
+    def __init__(self, models: NerRunner, options: DetectionOptions = DEFAULT_OPTIONS) -> None:
         """`models`: the NER pipeline of each language (a text of a language without one gets no entities)."""
         self.models = models
         self._options = options
@@ -95,21 +96,25 @@ class TextDetector:
         rules = tuple(rules)
         policy = self.policy(rules)
         new = [item for item in dict.fromkeys(items) if (item, rules) not in self._cache]
-        ner = self._entities(new, policy)
+        read = self._ner_texts(new, policy)
+        pending = self.models.submit(read) if read else iter(())
         words: dict[str, tuple[str, ...]] = {}
         for recognizer in policy.recognizers:
             words[recognizer.entity_type] = words.get(recognizer.entity_type, ()) + recognizer.context_words
+        waiting: dict[tuple[str, str], list[TextItem]] = {
+            (language, text): [] for language, texts in read.items() for text in texts}
         for item in new:
-            context = TextContext(item.expected, ner.get((item.language, item.text), ()), item.language, item.source)
-            candidates = [d for r in policy.recognizers for d in r.detect(item.text, context)]
-            candidates += spoken_detections(item.text, context, policy.recognizers)
-            kept = [d for d in enhance(item.text, candidates, words) if d.score >= MIN_SCORE]
-            if policy.answers is not None:
-                # The bare answer is the fallback: where the recognizers found its value, their spans stand.
-                kept += policy.answers.rest(item.text, context, kept)
-            self._cache[(item, rules)] = resolve_overlaps(
-                (d for d in kept if policy.keeps(d, item.redacted)
-                 and squash(item.text[d.start : d.end]) not in self._allowed), item.text)
+            if (item.language, item.text) in waiting:
+                waiting[(item.language, item.text)].append(item)
+            else:
+                self._cache[(item, rules)] = self._find(item, (), policy, words)
+        done = dict.fromkeys(read, 0)
+        for language, entities in pending:
+            texts = read[language][done[language] : done[language] + len(entities)]
+            done[language] += len(entities)
+            for text, ner in zip(texts, entities, strict=True):
+                for item in waiting[(language, text)]:
+                    self._cache[(item, rules)] = self._find(item, ner, policy, words)
         found = []
         for item in items:
             self._cache.move_to_end((item, rules))
@@ -120,19 +125,26 @@ class TextDetector:
 
     @property
     def uses_ner(self) -> bool:
-        return bool(self.models)
+        return bool(self.models.names)
 
-    def _entities(self, items: list[TextItem], policy: Policy) -> dict[tuple[str, str], Entities]:
-        if not self.models or not policy.ner_labels:
+    def _find(self, item: TextItem, entities: Entities, policy: Policy,
+              words: dict[str, tuple[str, ...]]) -> list[Detection]:
+        context = TextContext(item.expected, entities, item.language, item.source)
+        candidates = [d for r in policy.recognizers for d in r.detect(item.text, context)]
+        candidates += spoken_detections(item.text, context, policy.recognizers)
+        kept = [d for d in enhance(item.text, candidates, words) if d.score >= MIN_SCORE]
+        if policy.answers is not None:
+            # The bare answer is the fallback: where the recognizers found its value, their spans stand.
+            kept += policy.answers.rest(item.text, context, kept)
+        return resolve_overlaps((d for d in kept if policy.keeps(d, item.redacted)
+                                 and squash(item.text[d.start : d.end]) not in self._allowed), item.text)
+
+    def _ner_texts(self, items: list[TextItem], policy: Policy) -> dict[str, list[str]]:
+        """The texts the model of their language reads, per language, each once."""
+        if not policy.ner_labels:
             return {}
-        by_language: dict[str, list[str]] = {}
+        by_language: dict[str, dict[str, None]] = {}
         for item in items:
-            if _worth_ner(item.text):
-                by_language.setdefault(item.language, []).append(item.text)
-        found: dict[tuple[str, str], Entities] = {}
-        for language, texts in by_language.items():
-            nlp = self.models.get(language)
-            if nlp is not None:
-                worth = list(dict.fromkeys(texts))
-                found.update(((language, t), e) for t, e in zip(worth, entities(nlp, worth), strict=True))
-        return found
+            if item.language in self.models.names and _worth_ner(item.text):
+                by_language.setdefault(item.language, {})[item.text] = None
+        return {language: list(texts) for language, texts in by_language.items()}

@@ -18,7 +18,7 @@ from stages.sanitizer.already_redacted import is_redacted
 from stages.sanitizer.analyzer import PiiAnalyzer
 from stages.sanitizer.fields import CONTACT_ID, Path, with_texts
 from stages.sanitizer.language import LANGUAGES, LanguageGuesser
-from stages.sanitizer.ner import AUTO
+from stages.sanitizer.ner import AUTO, NerRunner
 from stages.sanitizer.pool import worker_count
 from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS
 
@@ -34,18 +34,18 @@ class SanitizedRecords(msgspec.Struct, frozen=True):
 class PiiEngine:
     def __init__(self, key: bytes, key_id: str, model: str = AUTO, workers: int = 1,
                  phone_regions: Sequence[str] = DEFAULT_REGIONS, allow_list: Sequence[str] = (),
-                 languages: Sequence[str] = LANGUAGES, bare_answers: bool = True) -> None:
+                 languages: Sequence[str] = LANGUAGES, bare_answers: bool = True, ner: NerRunner | None = None) -> None:
         """`key`: the secret for tokens and encryption (at least 16 bytes); `key_id`: its name in tokens;
         `model`: "auto", "none" or spaCy packages (see `ner.resolve_models`); `workers`: processes that
         find PII (1: this process); `phone_regions`: where numbers without a country code are read;
         `allow_list`: words and phrases that are never PII; `languages`: those conversations may be in;
-        `bare_answers`: see `recognizers.answer`."""
+        `bare_answers`: see `recognizers.answer`; `ner`: see `PiiAnalyzer`."""
         self._pseudonymizer = Pseudonymizer(key, key_id)
-        self.analyzer = PiiAnalyzer(model, workers, phone_regions, allow_list, languages, bare_answers)
+        self.analyzer = PiiAnalyzer(model, workers, phone_regions, allow_list, languages, bare_answers, ner)
 
     @classmethod
     def from_settings(cls, settings: Settings, key: bytes, key_id: str | None = None, model: str | None = None,
-                      workers: int | None = None) -> PiiEngine:
+                      workers: int | None = None, ner: NerRunner | None = None) -> PiiEngine:
         """The engine the settings describe; the arguments given override them. Raises ConfigError."""
         try:
             languages = LanguageGuesser(settings.pii_language_list).languages
@@ -53,7 +53,7 @@ class PiiEngine:
             raise ConfigError(f"pii_languages: {exc}") from None
         return cls(key, key_id or settings.tokenization_key_id, model or settings.spacy_model,
                    worker_count(settings.sanitizer_workers if workers is None else workers),
-                   settings.phone_region_list, settings.pii_allow_phrases, languages, settings.pii_bare_answers)
+                   settings.phone_region_list, settings.pii_allow_phrases, languages, settings.pii_bare_answers, ner)
 
     @property
     def uses_ner(self) -> bool:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.errors import ConfigError
 
@@ -34,6 +34,9 @@ _WIKINER = {"PER": "PERSON", "LOC": "LOC", "ORG": "ORG"}
 BATCH_SIZE = 256
 
 Entities = tuple[tuple[int, int, str], ...]
+Pending = Iterator[tuple[str, list[Entities]]]
+"""What `submit` returns: the entities of the submitted texts as they are found, in the order given, as
+(language, the entities of its next texts)."""
 
 
 def resolve_model(model: str) -> str | None:
@@ -86,14 +89,35 @@ def load_ner(model: str) -> Language | None:
     return None if name is None else load_model(name)
 
 
+class NerRunner(Protocol):
+    """Runs the models: in this process (`NerModels`) or in a helper process (`ner_process.NerProcess`)."""
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Language -> the spaCy package that reads it."""
+        ...
+
+    def submit(self, texts: Mapping[str, Sequence[str]]) -> Pending:
+        """Starts finding the entities of `texts` (language -> texts, each language with a model). Raises
+        ConfigError, here or while the result is read, if a model does not load."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def check_installed(names: Mapping[str, str]) -> None:
+    """Raises ConfigError if a package is not installed: found at start, not at a page in a year."""
+    missing = [name for name in names.values() if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(f"spaCy model(s) not installed: {', '.join(missing)} (setting spacy_model)")
+
+
 class NerModels:
-    """The pipeline of each language, loaded at its first use."""
+    """The pipeline of each language, loaded at its first use, run in this process."""
 
     def __init__(self, names: dict[str, str]) -> None:
-        """Raises ConfigError if a package is not installed: found at start, not at a page in a year."""
-        missing = [name for name in names.values() if importlib.util.find_spec(name) is None]
-        if missing:
-            raise ConfigError(f"spaCy model(s) not installed: {', '.join(missing)} (setting spacy_model)")
+        """Raises ConfigError if a package is not installed."""
+        check_installed(names)
         self.names = dict(names)
         self._loaded: dict[str, Language] = {}
 
@@ -105,8 +129,17 @@ class NerModels:
             self._loaded[language] = load_model(name)
         return self._loaded[language]
 
-    def __bool__(self) -> bool:
-        return bool(self.names)
+    def submit(self, texts: Mapping[str, Sequence[str]]) -> Pending:
+        return iter([(language, entities(self._model(language), batch)) for language, batch in texts.items()])
+
+    def close(self) -> None:
+        """Nothing to stop: the models live in this process."""
+
+    def _model(self, language: str) -> Language:
+        nlp = self.get(language)
+        if nlp is None:
+            raise ConfigError(f"no spaCy model reads {language!r} (setting spacy_model)")
+        return nlp
 
 
 def entities(nlp: Language, texts: Sequence[str]) -> list[Entities]:

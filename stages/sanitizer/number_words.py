@@ -54,6 +54,7 @@ class Group(NamedTuple):
     ordinal: bool
 
 
+@lru_cache(maxsize=1 << 16)  # every word of every text is folded, and most words are common ones
 def fold(word: str) -> str:
     """Lower case without accents, ß as ss."""
     decomposed = unicodedata.normalize("NFKD", word.lower().replace("ß", "ss").replace("ł", "l"))

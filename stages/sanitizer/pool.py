@@ -101,9 +101,10 @@ def _start_worker(parent: int, models: dict[str, str], options: DetectionOptions
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # `parent` comes from the parent: by the time this runs, it may already be dead.
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
-    _worker_detector = TextDetector(NerModels(models), options)
+    ner = NerModels(models)
     # The English model now, so that the worker is ready before its first page (others load on first use).
-    _worker_detector.models.get("en")
+    ner.get("en")
+    _worker_detector = TextDetector(ner, options)
 
 
 def _exit_when_orphaned(parent: int) -> None:

@@ -177,18 +177,22 @@ def _adjacent(text: str, end: int, start: int) -> bool:
 
 def _phrase(text: str, tokens: list[tuple[int, int, str]], index: int, lang: Language) -> tuple[_Item, int] | None:
     """A reading of several words from `index` on: "at sign", "k as in kilo", "double oh"; or None."""
-    words = [tokens[index][2]]
+    first = tokens[index][2]
+    start = tokens[index][0]
+    # Most words start none of these: they are not looked at further.
+    if first not in lang.phrase_starts and first not in lang.repeats and not _single_letter(
+            text[start : tokens[index][1]]):
+        return None
+    words = [first]
     for following in range(index + 1, min(index + _MAX_PHRASE + 1, len(tokens))):
         if not _adjacent(text, tokens[following - 1][1], tokens[following][0]):
             break
         words.append(tokens[following][2])
-    start = tokens[index][0]
     for size in range(len(words), 1, -1):
         phrase = " ".join(words[:size])
         if phrase in lang.phrases:
             item = _word(text, (start, tokens[index + size - 1][1], phrase), lang)
             return item, size
-    first = words[0]
     # "k as in kilo", "h wie heinrich": a single letter, a filler, and a word that starts with it.
     if _single_letter(text[start : tokens[index][1]]):
         loose, clear = lang.spelled_by

@@ -134,6 +134,7 @@ class Language:
     repeats: dict[str, int]
     phrases: frozenset[str]  # keys of several words
     pronoun_after: frozenset[str]  # words after which "one" is a pronoun
+    phrase_starts: frozenset[str]  # the first word of each phrase
 
 
 def language(code: str) -> Language:
@@ -143,10 +144,10 @@ def language(code: str) -> Language:
         letters[name] = letter if isinstance(letter, tuple) else (letter, Weak.STRONG)
     symbols = {**_SYMBOLS["en"], **_SYMBOLS[code]}
     loose, clear = _SPELLED_BY[code]
+    phrases = frozenset(key for key in (*symbols, *letters) if " " in key)
     return Language(numbers(code), symbols, letters, _WORD_LETTERS[code],
                     (frozenset(loose | _SPELLED_BY["en"][0]), frozenset(clear)), {**_REPEATS["en"], **_REPEATS[code]},
-                    frozenset(key for key in (*symbols, *letters) if " " in key),
-                    _PRONOUN_AFTER.get(code, frozenset()))
+                    phrases, _PRONOUN_AFTER.get(code, frozenset()), frozenset(key.split(" ")[0] for key in phrases))
 
 
 LANGUAGES = {code: language(code) for code in _LETTER_NAMES}

@@ -92,6 +92,7 @@ _DATE = re.compile(
     r"|(?:19|20)\d{2}(?P<t>[./-])(?P<m>\d{1,2})(?P=t)(?P<d>\d{1,2})")
 _PAIRS = re.compile(r"\d{2}-\d{2}-\d{2}")
 _LETTER_CODE = re.compile(r"[A-Z]{5,8}")  # a booking code of capitals only ("KXQWRT"), right after its cue
+_LETTER_RUN = re.compile(r"[A-Z]{5}")
 _YEARS = re.compile(r"(?:19|20)\d{2}\s?[-/]\s?(?:(?:19|20)\d{2}|\d{2})")  # "2019-2024", "2023/24"
 _HEX = re.compile(r"0x[\da-f]+", re.IGNORECASE)  # error codes and addresses: 0x80070005
 _DOMAIN = re.compile(r"[^\W\d_]\.[^\W\d_]{2,}(?:$|/)")  # a web address's host: example.com/help/123
@@ -237,6 +238,8 @@ def phone_regions(configured: Sequence[str], language: str) -> tuple[str, ...]:
 def candidates(text: str, regions: tuple[str, ...] = DEFAULT_REGIONS, language: str = "en") -> tuple[Candidate, ...]:
     """The codes in `text`, left to right (cached: the three identifier recognizers read the same text).
     `regions`: where a number is a phone number (`phone_regions`); `language`: the conversation's."""
+    if not any(map(str.isdigit, text)) and not _LETTER_RUN.search(text):
+        return ()  # every candidate has a digit or is capitals only (see below): most texts hold none
     groups = _groups(text)
     if not groups:
         return ()

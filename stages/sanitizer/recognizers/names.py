@@ -175,11 +175,16 @@ def is_word(word: str, language: str) -> bool:
 
 @cache
 def _first_names() -> dict[str, frozenset[str]]:
+    # One frozenset per distinct list of languages (most names have none, a few dozen lists cover the others):
+    # three times faster to load than one per name.
+    languages: dict[str, frozenset[str]] = {}
     names = {}
-    with (DATA / "first_names.tsv").open(encoding="utf-8") as lines:
-        for line in lines:
-            name, _, languages = line.rstrip("\n").partition("\t")
-            names[name] = frozenset(languages.split())
+    for line in (DATA / "first_names.tsv").read_text(encoding="utf-8").splitlines():
+        name, _, codes = line.partition("\t")
+        shared = languages.get(codes)
+        if shared is None:
+            shared = languages[codes] = frozenset(codes.split())
+        names[name] = shared
     return names
 
 

@@ -223,7 +223,9 @@ class _Reader:
         return found
 
     def full_names(self) -> list[_Span]:
-        spans = (self._name_from(index, _Cue.FULL, FULL_NAME_SCORE) for index in range(len(self.words) - 1))
+        # Only a capitalised word starts a name without a cue (see `_starts_name`): the others are not tried.
+        spans = (self._name_from(index, _Cue.FULL, FULL_NAME_SCORE) for index in range(len(self.words) - 1)
+                 if self.text[self.words[index][0]].isupper())
         return [span for span in spans if span is not None]
 
     def lone_names(self) -> list[_Span]:

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cognigy_archiver.sanitize_command import _record, _spans
+from stages.sanitizer.engine import PiiEngine
+
 from .conftest import KEY
 
 LINES = [
@@ -19,9 +22,9 @@ LINES = [
 ]
 
 
-def run(*args: str, stdin: str = "", key: bytes | None = KEY) -> subprocess.CompletedProcess[str]:
+def run(*args: str, stdin: str = "", key: bytes | None = KEY, model: str = "none") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CA_")}
-    env |= {"CA_SPACY_MODEL": "none", "CA_SANITIZER_WORKERS": "1"}
+    env |= {"CA_SPACY_MODEL": model, "CA_SANITIZER_WORKERS": "1"}
     if key is not None:
         env["CA_TOKENIZATION_KEY"] = key.decode()
     return subprocess.run([sys.executable, "-m", "cognigy_archiver.cli", *args], input=stdin, env=env,
@@ -65,6 +68,20 @@ def test_spans_are_offsets_into_the_input() -> None:
         [],
     ]
     assert all(0 < s["score"] <= 1 for o in out for s in o["spans"])
+
+
+def test_spans_with_the_model_in_its_helper_process_are_those_found_in_this_one(ner_engine: PiiEngine) -> None:
+    lines = [
+        {"text": "Hello, you are through to billing. Who am I speaking with?", "source": "bot", "session": "t1"},
+        {"text": "Hi, it's Priya Raghunathan, I moved from Leeds to Sheffield in May.", "session": "t1"},
+        {"text": "Thank you, Ms Raghunathan. And the new address?", "source": "bot", "session": "t1"},
+        {"text": "14 Carrow Lane, Norwich", "session": "t1"},
+        {"text": "Wilhelmina Okafor and Dmitri Vasquez both need access to the Hartley Road account."},
+    ]
+    done = run("sanitize", "--spans", stdin=jsonl(lines), key=None, model="auto")
+    assert done.returncode == 0, done.stderr
+    records = [_record(number, line) for number, line in enumerate(lines, start=1)]
+    assert [json.loads(line)["spans"] for line in done.stdout.splitlines()] == _spans(ner_engine, records, [])
 
 
 def test_rules_file_with_mask_options(tmp_path: Path) -> None:
