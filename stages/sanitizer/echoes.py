@@ -51,7 +51,9 @@ class Echoes:
         # Longest first, so that "jane doe" is one echo rather than "jane" and "doe".
         values = sorted(self._values, key=len, reverse=True)
         alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in values)
-        self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if values else None
+        # A possessive echoes its name: "Rory's number", "whats rorys number", "Hannahs Termin".
+        self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?P<possessive>['\u2019]?s)?(?!\w)",
+                                   re.IGNORECASE) if values else None
 
     def find(self, text: str, source: str = "") -> list[Detection]:
         found = self._find_numbers(text) if self._numbers else []
@@ -61,6 +63,9 @@ class Echoes:
             # Case-insensitive matching and lower() disagree on a few letters (the Turkish dotted I).
             surface = _surface(match.group())
             value = self._values.get(surface)
+            if value is None and match.group("possessive"):
+                surface = _surface(match.group()[: match.start("possessive") - match.start()])
+                value = self._values.get(surface)
             if source != "bot" and surface in self._capitalised_only and not match.group()[0].isupper():
                 continue
             if value is not None:

@@ -28,6 +28,7 @@ ENTITY_TYPE = "ANSWER"  # the recognizer's own name: its detections carry the ty
 SCORE = 0.6
 MAX_WORDS = 8  # an answer without digits longer than this is a sentence, not a value
 MAX_WORDS_WITH_DIGITS = 30  # spoken numbers and addresses are long: "twenty two fifteen heather glen lane ..."
+MAX_WHOLE_WORDS = 4  # an answer of words this short is one value, though a recognizer found only a part
 _COPULA_WITHIN = 6  # "my policy number is X": a copula among the first words ends the lead-in
 
 # Which asked type an answer is taken for when several were asked: by whether it holds digits.
@@ -145,6 +146,10 @@ class AnswerRecognizer:
         if not answers or not inside:
             return answers
         [answer] = answers
+        words = [w.group() for w in _WORD.finditer(text, answer.start, answer.end)]
+        if len(words) <= MAX_WHOLE_WORDS and not _numeric(words, context.language) \
+                and answer.entity_type in {d.entity_type for d in inside}:
+            return answers  # a short answer of words is one value: "heike morgen" though "morgen" is a word
         # What is left is another asked value: the name beside the birth date found, not a second e-mail.
         others = context.expected & self._types - {d.entity_type for d in inside}
         rest = []

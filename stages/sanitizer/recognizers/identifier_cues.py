@@ -91,7 +91,7 @@ _LEXICON: dict[str, tuple[str, str, str]] = {
     ACCOUNT: (
         # en
         "account acct customer client member policy policies claim booking reservation réservation reserv "
-        "confirmation ticket tracking waybill consignment shipment parcel package "
+        "confirmation conf ticket tracking waybill consignment shipment parcel package "
         "dossier docket complaint dispute repair return receipt authori preauth pre-auth applica request "
         "contract contrat agreement loan mortgage invoice subscri iccid imei mpan mprn serial patient insur "
         "frequent flyer flier loyalty transaction transfer permit penalty citation summons tenancy council "

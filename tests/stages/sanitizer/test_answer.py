@@ -105,3 +105,10 @@ def test_what_the_recognizers_leave_of_an_answer_is_the_other_asked_value() -> N
     passport = Detection(5, 13, "ID_DOCUMENT", 0.9, "Y7302461")
     assert AnswerRecognizer(["ID_DOCUMENT"]).rest("Pass Y7302461, danke", asked("ID_DOCUMENT", language="de"),
                                                   [passport]) == []
+
+
+def test_a_short_answer_of_words_stands_whole_though_a_recognizer_found_a_part() -> None:
+    text = "ilse sommer"  # "sommer" is a German word: a recognizer may take "ilse" alone
+    found = [Detection(0, 4, "PERSON", 0.8, "ilse")]
+    [whole] = ALL.rest(text, asked("PERSON", language="de"), found)
+    assert text[whole.start : whole.end] == "ilse sommer"

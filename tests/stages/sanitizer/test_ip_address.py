@@ -28,3 +28,13 @@ def test_finds_addresses(text: str, found: str, normalized: str) -> None:
 )
 def test_ignores_look_alikes(text: str) -> None:
     assert IpAddressRecognizer().detect(text, NO_CONTEXT) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("my line is 2001:db8:4c1a:9e00::/56 ok", "2001:db8:4c1a:9e00::/56"),
+     ("Ihr Präfix lautet 2a01:598:b1c2:40f0::/64.", "2a01:598:b1c2:40f0::/64"),
+     ("host ::1/200 is odd", "::1")],
+)
+def test_an_ipv6_network_keeps_its_prefix_length(text: str, found: str) -> None:
+    assert [text[d.start : d.end] for d in IpAddressRecognizer().detect(text, TextContext())] == [found]
