@@ -58,7 +58,7 @@ _ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"con\s+chi\s+parlo",
         r"(?:uw|je|jouw)\s+(?:volledige\s+)?naam", r"(?:achter|voor|volledige\s+)naam", r"hoe\s+heet\s+u",
         r"met\s+wie\s+spreek",
-        r"imi(?:ę|e)\b", r"nazwisk", r"jak\s+się\s+(?:pan|pani)\s+nazywa")),
+        r"imi(?:ę|e)\b", r"nazwisk", r"jak\s+(?:się\s+)?(?:pan|pani|ty)?\s*(?:się\s+)?nazywa")),
     ("EMAIL_ADDRESS", _asks(r"e-?mail", r"courriel", r"correo(?:\s+electrónico)?\b", r"posta\s+elettronica",
                             r"mailadres")),
     ("PHONE_NUMBER", _asks(
