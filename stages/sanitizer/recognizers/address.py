@@ -21,6 +21,8 @@ from typing import Literal
 
 import msgspec
 
+from stages.sanitizer.recognizers.base import word_set
+
 Evidence = Literal["line", "shape", "weak", "org"]
 """line: part of an address line (a street followed by a postal code or town, a postal code followed by
 its town, a town before its state and postcode); shape: a street whose own words say so ("... Road",
@@ -39,10 +41,6 @@ class Part(msgspec.Struct, frozen=True):
     end: int
     kind: Kind
     evidence: Evidence
-
-
-def word_set(text: str) -> frozenset[str]:
-    return frozenset(text.split())
 
 
 # Words that are never part of a street or town name (function words and chat words of each language,

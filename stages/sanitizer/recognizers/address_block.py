@@ -25,7 +25,8 @@ from functools import lru_cache
 from typing import Literal
 
 from stages.sanitizer.recognizers import address
-from stages.sanitizer.recognizers.address import STOP_WORDS, UNIT_LINE, Evidence, Part, postal_at, word_set
+from stages.sanitizer.recognizers.address import STOP_WORDS, UNIT_LINE, Evidence, Part, postal_at
+from stages.sanitizer.recognizers.base import word_set
 
 LineKind = Literal["street", "weak", "unit", "postal", "place_postal", "place", "short", "blank", "other"]
 

@@ -16,13 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from stages.sanitizer.number_words import Kind, numbers
-from stages.sanitizer.recognizers.base import Detection, TextContext, squash
+from stages.sanitizer.recognizers.base import Detection, TextContext, squash, word_set
 from stages.sanitizer.recognizers.names import is_word
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
 
 ENTITY_TYPE = "ANSWER"  # the recognizer's own name: its detections carry the type that was asked for
 SCORE = 0.6
@@ -42,12 +37,12 @@ _CODE = re.compile(r"(?=\w*[A-Z])[A-Z0-9-]{5,}|(?:\b\w\b[\s.,-]*){4,}")
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019.@_-][^\W_]+)*@?|@[^\W_]+(?:[.-][^\W_]+)*")
 _COPULAS = {
-    "en": _words("is its it's it\u2019s are was thats that's that\u2019s"), "de": _words("ist lautet sind war"),
-    "fr": _words("est c'est c\u2019est"), "es": _words("es son era"), "it": _words("è e' sono era"),
-    "nl": _words("is zijn was"), "pl": _words("to jest"),
+    "en": word_set("is its it's it\u2019s are was thats that's that\u2019s"), "de": word_set("ist lautet sind war"),
+    "fr": word_set("est c'est c\u2019est"), "es": word_set("es son era"), "it": word_set("è e' sono era"),
+    "nl": word_set("is zijn was"), "pl": word_set("to jest"),
 }
 # Words around a value that are not part of it, in every supported language (lower case).
-_FILLERS = _words("""
+_FILLERS = word_set("""
 yes yeah yep yup ya sure ok okay k alright right so well um uh uhm er erm hmm mm hi hello hey oh ah
 the a an my our his her their mine it this that and also of course i think believe guess should be
 please pls thanks thank you thx ty cheers sorry here there just actually correct exactly
@@ -63,7 +58,7 @@ jazeker zeker oké nou ik mijn het dat dank je bedankt hoi alstublieft graag
 tak jasne dobrze no mój moja moje dziękuję dzień dobry proszę
 """)
 # Answers that hold no value: refusals, stalls, doubts. A value word among them makes it an answer again.
-_NON_ANSWERS = _words("""
+_NON_ANSWERS = word_set("""
 no nope nah not dont don't don\u2019t know idea why what how wait moment sec second minute hold on later skip
 none n/a na unknown sorry check look find can't cannot cant
 nein nicht weiß weiss keine ahnung warum wieso moment sekunde später kein
@@ -82,15 +77,16 @@ _VALUE_NAME = re.compile(
     r"telefon\w*|téléphone|teléfono|telefono|iban|konto|card|karte|passport|licence|license|social|security|"
     r"insurance|tax|national|driving|driver's|drivers)")
 # "my nmae is", "meine Nummer lautet": after a possessive, a copula ends the lead-in whatever the noun.
-_POSSESSIVES = _words("my mine our his her their mein meine meiner unser unsere mon ma mes notre mi mis nuestro "
+_POSSESSIVES = word_set("my mine our his her their mein meine meiner unser unsere mon ma mes notre mi mis nuestro "
                       "nuestra mio mia mijn onze mój moja moje nasz nasza")
 # Words that end a value of words when more words follow: what comes after is about the value.
 _CONJUNCTIONS = {
-    "en": _words("or and but"), "de": _words("oder und aber"), "fr": _words("ou et mais"),
-    "es": _words("o y pero"), "it": _words("o e ma"), "nl": _words("of en maar"), "pl": _words("lub albo i ale"),
+    "en": word_set("or and but"), "de": word_set("oder und aber"), "fr": word_set("ou et mais"),
+    "es": word_set("o y pero"), "it": word_set("o e ma"), "nl": word_set("of en maar"),
+    "pl": word_set("lub albo i ale"),
 }
 # Words of a spelling: "o wie otto", "k as in kilo", "c comme camille", "m de madrid", "r come roma".
-_SPELLING = _words("wie as in like for comme come como de jak")
+_SPELLING = word_set("wie as in like for comme come como de jak")
 _REFUSAL_OPENERS = frozenset({"no", "nope", "nah", "nein", "non", "nee", "nie", "why", "warum", "pourquoi",
                               "por", "perché", "waarom", "dlaczego", "what", "was", "quoi", "qué", "cosa", "wat"})
 

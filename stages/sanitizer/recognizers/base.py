@@ -29,6 +29,11 @@ def squash(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def word_set(words: str) -> frozenset[str]:
+    """The words of a whitespace-separated list (long word lists read better as text than as literals)."""
+    return frozenset(words.split())
+
+
 class TextContext(msgspec.Struct, frozen=True):
     """What is known about a text beyond the text itself.
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 import msgspec
 import phonenumbers
 
-from stages.sanitizer.recognizers.base import Detection, TextContext
+from stages.sanitizer.recognizers.base import Detection, TextContext, word_set
 from stages.sanitizer.recognizers.identifier_cues import (
     ACCOUNT,
     GENERIC,
@@ -39,16 +39,12 @@ MAX_CHUNKS = 12
 MAX_LENGTH = 48
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 _CHUNK = re.compile(r"[^\W_]+")
 _TIGHT = frozenset("-/.")
 _SPACE = frozenset({" ", "\u00a0"})
 _DISTRICT = re.compile(r"[A-ZÄÖÜ]{1,3} [A-Z]{1,2} \d{1,4}[EH]?")  # a German plate with spaces: "HH XY 77"
 # Capitals that never belong to a code: currencies and units ("EUR 1500", "1500 KWH").
-_UNITS = _words(
+_UNITS = word_set(
     "EUR USD GBP CHF PLN INR AUD CAD ZAR NZD SEK NOK DKK CZK HUF JPY KWH KW MWH WH GB MB KB TB KM KG CM MM AM PM "
     "M2 M3 KM2")
 _LONE_WORDS = frozenset({"I", "A"})  # capital words of one letter that are words, not code
@@ -61,14 +57,14 @@ _TOKEN = re.compile(
 # is none.
 _BOUNDARY = re.compile(r"[.!?;]+(?=\s|$)|\n")
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
-_ABBREVIATIONS = _words("nr no n num ref réf rif az kd tel vers pol ca bzw inkl nº mr mrs ms dr st gz vsnr kdnr art")
+_ABBREVIATIONS = word_set("nr no n num ref réf rif az kd tel vers pol ca bzw inkl nº mr mrs ms dr st gz vsnr kdnr art")
 # Words that tie a cue to the word before it, which then decides: "relevé du compteur" is a reading,
 # "réservation de vol" a booking, "numéro de vol" a flight ("numéro" says nothing), "lectura de su contador"
 # a reading.
-_LINKERS = _words("of de du des del della dello dei degli di d al a au aux alla van der dem von vom")
+_LINKERS = word_set("of de du des del della dello dei degli di d al a au aux alla van der dem von vom")
 # Articles and possessives between them are passed over ("de su contador"), but are no linkers themselves: in
 # "um 12 Uhr, Ihr Rücksendeschein" nothing ties "Uhr" to the cue.
-_DETERMINERS = _words(
+_DETERMINERS = word_set(
     "la le les el los las il lo gli the het your my our votre vos mon ma ton ta sa son su sus mi tu suo sua mio "
     "mia ihr ihre ihres ihrer mein meine meines seines uw mijn je jego mojego twojego")
 # Languages that put the head first even without a linker: French "service client" (the company's customer

@@ -18,12 +18,9 @@ import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
 
+from stages.sanitizer.recognizers.base import word_set
+
 DATA = Path(__file__).resolve().parent / "data"
-
-
-def word_set(words: str) -> frozenset[str]:
-    """The words of a whitespace-separated list (long lists read better as text than as string literals)."""
-    return frozenset(words.split())
 
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pl")

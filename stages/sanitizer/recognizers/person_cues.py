@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-from stages.sanitizer.recognizers.names import word_set
+from stages.sanitizer.recognizers.base import word_set
 
 _FLAGS = re.IGNORECASE
 _APOS = "['\u2019]"
