@@ -61,7 +61,8 @@ def settings_for(work: Path) -> Settings:
     return load_settings({"CA_ARCHIVE_DIR": str(work / "archive"), "CA_ARCHIVE_KEY_STORE": str(work / "keys"),
                           "CA_TOKENIZATION_KEY": TOKEN_KEY, "CA_ARCHIVE_ENCRYPTION": "aes-256-gcm",
                           "CA_ARCHIVE_MASTER_KEY": base64.b64encode(MASTER_KEY).decode(),
-                          "CA_AUDIT_LOG_PATH": str(work / "audit.jsonl"), "CA_AUDIT_HMAC_KEY": "bench-audit-key-0123"})
+                          "CA_AUDIT_LOG_PATH": str(work / "audit.jsonl"),
+                          "CA_AUDIT_HMAC_KEY": "bench-audit-key-0123456789abcdef"})
 
 
 def synthetic_pages(rng: random.Random, export: int, records: int, page: int, planted: set[int],

@@ -21,6 +21,7 @@ from shared.settings import Settings, env_name
 if TYPE_CHECKING:
     from shared.audit import AuditLog
     from shared.keystore import KeyStore
+    from shared.manifest import ManifestTrust
     from shared.storage import ObjectStore
 
 archive_app = typer.Typer(no_args_is_help=True, help="Verify the archive and delete what has expired.")
@@ -74,6 +75,14 @@ def audit_log(settings: Settings, store: ObjectStore) -> AuditLog:
     return AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
 
 
+async def manifest_trust(settings: Settings, store: ObjectStore) -> ManifestTrust:
+    """What tells an authentic manifest: the audit key, and the audit log (or its storage copy)."""
+    from shared.manifest import ManifestTrust
+
+    settings.require("audit_hmac_key")
+    return await ManifestTrust.load(settings.audit_hmac_key.encode(), Path(settings.audit_log_path), store)
+
+
 def _parse_time(text: str | None) -> datetime:
     if text is None:
         return datetime.now(UTC)
@@ -86,11 +95,21 @@ def _parse_time(text: str | None) -> datetime:
 
 @archive_app.command("verify")
 def archive_verify(export_id: str) -> None:
-    """Re-read every object of an export and check hashes, sizes and record counts against its manifest
-    (an encrypted export: over the stored bytes, and with the master key over the decrypted records too)."""
-    from shared.archive_reader import verify_export
+    """Check that the export's manifest is authentic (its HMAC, and the audit log's record of it) and whole
+    (every page once), then re-read every object and check hashes, sizes and record counts against it (an
+    encrypted export: over the stored bytes, and with the master key over the decrypted records too)."""
+    from shared.archive_reader import VerifyReport, verify_export
 
-    report = with_archive(settings_from_env(), lambda store, keys: verify_export(store, export_id, keys))
+    settings = settings_from_env()
+    try:
+        settings.require("audit_hmac_key")
+    except ArchiverError as exc:
+        fail(exc)
+
+    async def verify(store: ObjectStore, keys: KeyStore) -> VerifyReport:
+        return await verify_export(store, export_id, keys, await manifest_trust(settings, store))
+
+    report = with_archive(settings, verify)
     for problem in report.problems:
         typer.secho(f"  - {problem}", fg="red", err=True)
     if not report.ok:
@@ -102,6 +121,10 @@ def archive_verify(export_id: str) -> None:
     else:
         typer.echo(f"{export_id}: OK, {report.segments} encrypted segments match the manifest's hashes; records not "
                    f"checked (set {env_name('archive_master_key')} to decrypt and count them)")
+    if report.authenticated:
+        typer.echo(f"  manifest authentic: {report.authenticity}")
+    else:
+        typer.secho(f"  manifest {report.authenticity}", fg="yellow", err=True)
 
 
 @archive_app.command("expire")
@@ -198,8 +221,11 @@ def archive_rewrap(
 def audit_verify(
     storage: Annotated[bool, typer.Option(help="also compare with the copy in the archive storage")] = True,
 ) -> None:
-    """Check every entry's HMAC and the hash chain; exits 1 on any edited, removed or reordered entry."""
-    from shared.audit import verify_against_storage, verify_log
+    """Check every entry's HMAC and the hash chain, and (with the storage) the storage copy, the signed
+    head checkpoint and that every manifest in the archive is recorded; exits 1 on any edited, removed or
+    reordered entry, and on a log truncated or emptied in both places."""
+    from shared.audit import verify_against_storage, verify_head, verify_lines
+    from shared.manifest import unrecorded_manifests
 
     settings = settings_from_env()
     try:
@@ -209,15 +235,24 @@ def audit_verify(
     path = Path(settings.audit_log_path)
     if not path.exists():
         fail(ArchiverError(f"no audit log at {path}"))
-    problems = verify_log(path, settings.audit_hmac_key.encode())
+    key = settings.audit_hmac_key.encode()
+    lines = path.read_bytes().splitlines()
+    problems = verify_lines(lines, key)
+
+    async def against_storage(store: ObjectStore) -> list[str]:
+        return [*await verify_against_storage(path, store), *await verify_head(lines, store, key),
+                *await unrecorded_manifests(store, lines, key)]
+
     if storage:
-        problems += _with_store(settings, lambda store: verify_against_storage(path, store))
+        problems += _with_store(settings, against_storage)
     for problem in problems:
         typer.secho(f"  - {problem}", fg="red", err=True)
-    entries = len(path.read_bytes().splitlines())
+    entries = len(lines)
     if problems:
         typer.secho(f"{path}: {len(problems)} problem(s) in {entries} entries", fg="red", err=True)
         raise typer.Exit(1)
+    if storage:
+        typer.echo("  its head checkpoint and every manifest in the archive agree: nothing was cut off the end")
     typer.echo(f"{path}: OK, {entries} entries, chain and signatures intact" + (
         ", storage copy matches" if storage else ""))
 

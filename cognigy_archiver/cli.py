@@ -176,15 +176,19 @@ def kafka_stop(work_dir: Path = Path("var/kafka")) -> None:
 
 @topics_app.command("create")
 def topics_create() -> None:
-    """Create every topic the pipeline uses (existing ones are left alone)."""
+    """Create every topic the pipeline uses; an existing one is left alone, except that a message limit
+    (max.message.bytes) below the pipeline's is raised."""
     from shared.topics import create_topics, topic_specs
 
     settings = settings_or_fail()
-    created = run_async(create_topics(settings), settings)
+    changes = run_async(create_topics(settings), settings)
     for spec in topic_specs(settings):
         name = settings.topic(spec.name)
-        mark = "created" if name in created else "exists "
-        typer.echo(f"{mark} {name} partitions={spec.partitions} {spec.config.get('cleanup.policy', '')}")
+        mark = "created" if name in changes.created else "exists "
+        line = f"{mark} {name} partitions={spec.partitions} {spec.config.get('cleanup.policy', '')}"
+        if name in changes.raised:
+            line += f" max.message.bytes raised from {changes.raised[name]} to {spec.config['max.message.bytes']}"
+        typer.echo(line)
 
 
 @topics_app.command("describe")

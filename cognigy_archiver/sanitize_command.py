@@ -21,6 +21,7 @@ import typer
 
 from shared.errors import ArchiverError, ConfigError, ValidationFailed
 from shared.messages import PiiAction, PiiRule, RedactionCount
+from shared.nesting import TooDeeplyNested, decode_json
 from shared.settings import Settings
 
 if TYPE_CHECKING:  # the engine pulls in spaCy: imported when a command runs, not when the CLI starts
@@ -117,8 +118,8 @@ def _detokenize_line(key: bytes, key_id: str, line: str) -> str:
     from stages.sanitizer.actions import detokenize_text
 
     try:
-        value = json.loads(line)
-    except json.JSONDecodeError:
+        value = decode_json(line.encode())
+    except (msgspec.DecodeError, TooDeeplyNested):  # not JSON, or too deep to walk: detokenized as text
         return detokenize_text(key, key_id, line)
     return json.dumps(_map_strings(value, lambda s: detokenize_text(key, key_id, s)), ensure_ascii=False)
 
@@ -196,8 +197,8 @@ def _batches(size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
 
 def _line(number: int, raw: str) -> dict[str, Any]:
     try:
-        line = json.loads(raw)
-    except json.JSONDecodeError:
+        line = decode_json(raw.encode())
+    except (msgspec.DecodeError, TooDeeplyNested):
         line = None
     # The line itself is not quoted: it holds PII.
     if not isinstance(line, dict) or not isinstance(line.get("text"), str):

@@ -53,7 +53,8 @@ def run_stage(name: str, settings: Settings) -> None:
     async def supervised() -> None:
         stop = asyncio.Event()
         install_stop_signals(stop)
-        health = await start_health_server(settings.health_port) if settings.health_port else None
+        health = (await start_health_server(settings.health_port, settings.health_host)
+                  if settings.health_port else None)
         try:
             await main(settings, stop)
         finally:

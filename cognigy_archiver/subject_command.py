@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 import typer
 
-from cognigy_archiver.archive_command import audit_log, fail, settings_from_env, with_archive
+from cognigy_archiver.archive_command import audit_log, fail, manifest_trust, settings_from_env, with_archive
 from shared.errors import ArchiverError
-from shared.settings import Settings
+from shared.settings import Settings, env_name
 
 if TYPE_CHECKING:
     from cognigy_archiver.subject_identifiers import Probe
@@ -61,8 +61,11 @@ async def _search(settings: Settings, store: ObjectStore, keys: KeyStore, found:
                   action: str, reason: str) -> Search:
     from cognigy_archiver.subject_identifiers import request_id
     from cognigy_archiver.subject_search import find_subject
+    from shared.key_check import key_check_value
 
-    search = await find_subject(store, keys, found, settings.tokenization_key_id, whole)
+    search = await find_subject(store, keys, found, settings.tokenization_key_id, whole,
+                                key_check=key_check_value(settings.tokenization_key.encode()),
+                                trust=await manifest_trust(settings, store))
     if action:
         await audit_log(settings, store).append(
             f"{action}:{request_id(found)}:{datetime.now(UTC).isoformat()}", f"subject {action}", "", {
@@ -84,7 +87,7 @@ def subject_find(emails: Emails = [], phones: Phones = [], names: Names = [], co
     found = _probes(settings, emails, phones, names, contacts, request_file)
     search = with_archive(settings, lambda store, keys: _search(settings, store, keys, found, whole_conversation,
                                                                 "search", reason))
-    _notes([msgspec.to_builtins(s) for s in search.skipped])
+    _notes([msgspec.to_builtins(s) for s in search.skipped], search.key_unchecked, settings)
     if as_json:
         for location in search.locations():
             typer.echo(json.dumps(msgspec.to_builtins(location)))
@@ -124,22 +127,26 @@ def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], c
         fail(ArchiverError("--reason: name the request this erasure answers (a ticket reference, no personal data)"))
 
     async def work(store: ObjectStore, keys: KeyStore) -> dict[str, Any]:
-        swept = await sweep_all(store, keys)  # what an interrupted erase left behind
+        audit = audit_log(settings, store)
+        swept = await sweep_all(store, keys, audit)  # what an interrupted erase left behind
         search = await _search(settings, store, keys, found, whole_conversation, "" if yes else "search", reason)
         skipped = [msgspec.to_builtins(s) for s in search.skipped]
+        unchecked = search.key_unchecked
         if not yes:
             return {"dry_run": True, "request": request, "swept": swept, "not_searched": skipped,
+                    "key_unchecked": unchecked,
                     "exports": [{"export_id": h.manifest.export_id, "records": sum(map(len, h.records.values()))}
                                 for h in search.exports]}
-        erased = await erase_subject(store, audit_log(settings, store), search, request, reason, whole_conversation,
-                                     rekey)
-        problems = {e.export_id: (await verify_export(store, e.export_id, keys)).problems for e in erased}
+        erased = await erase_subject(store, audit, search, request, reason, whole_conversation, rekey)
+        trust = await manifest_trust(settings, store)  # with the records of the manifests just written
+        problems = {e.export_id: (await verify_export(store, e.export_id, keys, trust)).problems for e in erased}
         return {"dry_run": False, "request": request, "swept": swept, "not_searched": skipped,
+                "key_unchecked": unchecked,
                 "exports": [{**msgspec.to_builtins(e), "verified": not problems[e.export_id],
                              "problems": problems[e.export_id]} for e in erased]}
 
     outcome = with_archive(settings, work)
-    _notes(outcome["not_searched"])
+    _notes(outcome["not_searched"], outcome["key_unchecked"], settings)
     if as_json:
         typer.echo(json.dumps(outcome))
     else:
@@ -173,7 +180,7 @@ def subject_export(emails: Emails = [], phones: Phones = [], names: Names = [], 
     found = _probes(settings, emails, phones, names, contacts, request_file)
     search = with_archive(settings, lambda store, keys: _search(settings, store, keys, found, whole_conversation,
                                                                 "export", reason))
-    _notes([msgspec.to_builtins(s) for s in search.skipped])
+    _notes([msgspec.to_builtins(s) for s in search.skipped], search.key_unchecked, settings)
     document = {
         "request": request_id(found), "generated_at": datetime.now(UTC).isoformat(),
         "identifiers": sorted({p.label for p in found}), "whole_conversation": whole_conversation,
@@ -196,10 +203,16 @@ def subject_export(emails: Emails = [], phones: Phones = [], names: Names = [], 
         typer.echo(f"{search.record_count} record(s) from {len(search.exports)} export(s) written to {out}", err=True)
 
 
-def _notes(skipped: list[dict[str, str]]) -> None:
-    """What the search could not cover, on stderr: an erase or export is only as complete as the search."""
+def _notes(skipped: list[dict[str, str]], key_unchecked: list[str], settings: Settings) -> None:
+    """What the search could not cover or vouch for, on stderr: an erase or export is only as complete as
+    the search."""
     for s in skipped:
         typer.secho(f"note: {s['export_id']}: {s['reason']}", fg="yellow", err=True)
+    if key_unchecked:
+        shown = ", ".join(key_unchecked[:5]) + (f" and {len(key_unchecked) - 5} more" if len(key_unchecked) > 5 else "")
+        typer.secho(f"note: {len(key_unchecked)} export(s) were archived before key check values ({shown}): if "
+                    f"{env_name('tokenization_key')} is not the key {settings.tokenization_key_id!r} they were "
+                    "tokenized with, nothing is found in them, and that cannot be told", fg="yellow", err=True)
 
 
 def _records(by_segment: dict[int, dict[int, tuple[dict[str, Any], set[str]]]]) -> list[dict[str, Any]]:

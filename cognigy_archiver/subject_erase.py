@@ -5,11 +5,13 @@ Per affected export, in an order that a crash at any point leaves readable and t
 2. each affected segment rewritten without those records under a new key (`.e<n>.`, n = this export's
    erasure number), sealed with the export's data key if it is encrypted, with its metadata;
 3. the subject index rewritten (`subjects.e<n>.idx`) with those segments' entries replaced;
-4. the manifest, in one atomic write: the new segment keys, hashes, counts, index, and the erasure;
+4. the manifest, sealed, in one atomic write: the new segment keys, hashes, counts, index, and the erasure;
+   then its SHA-256 recorded in the audit log (`manifest rewritten`: see shared/manifest.py);
 5. the old segments, their metadata and the old index deleted.
 Everything not affected stays byte-identical. Objects an interrupted run left behind (steps 2-3 without
-4, or 4 without 5) are removed by the next run (`sweep_leftovers`), before anything else; a second erase
-of the same person finds nothing and changes nothing.
+4, or 4 without 5) are removed by the next run (`sweep_all`), before anything else, and a manifest written
+without its record is recorded then (the step-1 entry shows the erasure was under way); a second erase of
+the same person finds nothing and changes nothing. Only authentic manifests are acted on.
 
 Removing a record from a segment cannot remove it from backups taken before. For an encrypted export,
 `rekey` re-seals every segment under a new data key (a new generation in the key store), writes the
@@ -20,6 +22,7 @@ Without it, those copies stay readable until the export expires and its data key
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
@@ -28,13 +31,26 @@ import msgspec
 
 from cognigy_archiver.subject_search import ExportHits, Search
 from shared.archive_reader import ExportReader
-from shared.audit import STORAGE_FOLDER, AuditLog
+from shared.audit import AuditLog
 from shared.keystore import KeyStore
-from shared.manifest import EncryptionRef, Erasure, Manifest, offset_ranges, read_manifest, write_manifest
+from shared.manifest import (
+    MANIFEST_VERSION,
+    EncryptionRef,
+    Erasure,
+    Manifest,
+    ManifestNotAuthentic,
+    ManifestSeal,
+    ManifestTrust,
+    manifest_record,
+    offset_ranges,
+    read_manifest,
+    write_manifest,
+)
 from shared.segments import (
     SegmentEncryption,
     SegmentMeta,
     encode_segment,
+    manifest_key,
     meta_key,
     read_meta,
     seal_segment,
@@ -43,10 +59,11 @@ from shared.segments import (
     subjects_key,
     write_meta,
 )
-from shared.storage import ObjectMissing, ObjectStore
+from shared.storage import ObjectMissing, ObjectStore, export_folders
 from shared.subject_index import replace_segments, segment_entries
 from stages.notifier.manifests import without_subjects, write_index
 
+log = logging.getLogger(__name__)
 _PAGE = re.compile(r"(.*/segments/.*\+\d+\+\d{20})\.")
 
 
@@ -99,8 +116,8 @@ async def _erase_in_export(store: ObjectStore, audit: AuditLog, hits: ExportHits
         offset_ranges=offset_ranges(segments), subject_index=index,
         encryption=_encryption_ref(manifest, rewritten.values(), erasure if rekey else None),
         erasures=[*manifest.erasures, Erasure(erasure_id=f"{request}:{erasure}", at=at, records=removed,
-                                              segments=new_keys)])
-    await write_manifest(store, updated)
+                                              segments=new_keys)], version=MANIFEST_VERSION)
+    await record_rewrite(audit, updated, await write_manifest(store, updated, ManifestSeal(audit.key)), at)
     if rekey:
         keys = hits.reader.keys
         assert keys is not None and manifest.encryption is not None  # the export is encrypted and was read
@@ -181,21 +198,49 @@ async def sweep_leftovers(store: ObjectStore, manifest: Manifest) -> list[str]:
     return leftovers
 
 
-async def sweep_all(store: ObjectStore, keys: KeyStore) -> int:
+async def record_rewrite(audit: AuditLog, manifest: Manifest, data: bytes, at: datetime | None = None) -> None:
+    """Record a manifest an erasure wrote (its SHA-256), so that only it is authentic from now on."""
+    number = len(manifest.erasures)
+    request = manifest.erasures[-1].erasure_id.rsplit(":", 1)[0]
+    await audit.append(f"manifest:{manifest.export_id}:{number}", "manifest rewritten", manifest.export_id, {
+        "request": request, "erasure": number, **manifest_record(data)}, at=at)
+
+
+async def sweep_all(store: ObjectStore, keys: KeyStore, audit: AuditLog | None = None) -> int:
     """`sweep_leftovers` over every complete export, and the data keys of encrypted ones that their manifest
-    no longer names (an interrupted re-keying); returns how many objects went."""
+    no longer names (an interrupted re-keying); returns how many objects went. With the audit log, first
+    record a manifest an interrupted erasure wrote but did not record, and leave alone (and report) every
+    export whose manifest is not authentic."""
     count = 0
-    for export_id in await store.folders():
-        if export_id == STORAGE_FOLDER:
-            continue
+    trust = await ManifestTrust.load(audit.key, audit.path, store) if audit else None
+    for export_id in await export_folders(store):
         try:
-            manifest = await read_manifest(store, export_id)
+            manifest = await (_authentic(store, export_id, trust, audit) if trust and audit else
+                              read_manifest(store, export_id))
         except ObjectMissing:
             continue  # still being archived: its objects are not ours to judge
+        except ManifestNotAuthentic as exc:
+            log.warning("export %s: not swept, its manifest is not authentic: %s", export_id, exc.message)
+            continue
         count += len(await sweep_leftovers(store, manifest))
         if manifest.encryption is not None:
             count += len(await keys.destroy(export_id, keep=manifest.encryption.generation))
     return count
+
+
+async def _authentic(store: ObjectStore, export_id: str, trust: ManifestTrust, audit: AuditLog) -> Manifest:
+    """The export's manifest, if authentic; one that an interrupted erasure wrote (sealed, its erasure's
+    step-1 entry in the log) but did not record is recorded first."""
+    try:
+        return (await trust.read(store, export_id))[0]
+    except ManifestNotAuthentic:
+        data = await store.get(manifest_key(export_id))
+        manifest = msgspec.json.decode(data, type=Manifest)
+        if not (trust.seal.check(data) and manifest.erasures and await audit.knows(
+                f"erase:{manifest.erasures[-1].erasure_id.rsplit(':', 1)[0]}:{export_id}:{len(manifest.erasures)}")):
+            raise
+        await record_rewrite(audit, manifest, data)
+        return manifest
 
 
 def _page(key: str) -> str:

@@ -4,6 +4,12 @@ The subject index of each export answers which records may hold a probe's key; e
 then read (decrypted if need be) and the probe confirmed in it, so a 64-bit key collision can never show,
 export or erase a stranger's record. With `whole_conversation`, the session ids of the confirmed records
 become probes too, and every record of those sessions is found, in whatever export it sits.
+
+A search is only as good as its key: the tokens of a key other than the one the export was tokenized
+with match nothing. Each segment records the check value of the key it was tokenized with
+(shared/key_check.py), and a key that is not that one, under the same key id, is an error (WrongKey), never
+an empty result. Manifests that are not authentic (shared/manifest.py) are not searched: their exports are
+named, with the reason.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import msgspec
 
 from cognigy_archiver.subject_identifiers import Probe
 from shared.archive_reader import ExportReader
-from shared.audit import STORAGE_FOLDER
+from shared.key_check import WrongKey
 from shared.keystore import KeyStore
-from shared.manifest import Manifest, read_manifest
-from shared.storage import ObjectMissing, ObjectStore
+from shared.manifest import Manifest, ManifestNotAuthentic, ManifestTrust, read_manifest
+from shared.settings import env_name
+from shared.storage import ObjectMissing, ObjectStore, export_folders
 from shared.subject_index import lookup, record_tokens
 
 PARALLEL_EXPORTS = 16  # S3 answers each ranged read in tens of ms: look into many exports at once
@@ -65,6 +72,7 @@ class Search(msgspec.Struct, kw_only=True):
     exports: list[ExportHits]
     searched: int  # complete exports looked into
     skipped: list[Skipped]
+    key_unchecked: list[str] = []  # searched exports archived before key check values: a wrong key cannot show
 
     def locations(self) -> list[Location]:
         return [location for hits in self.exports for location in hits.locations()]
@@ -75,8 +83,13 @@ class Search(msgspec.Struct, kw_only=True):
 
 
 async def find_subject(store: ObjectStore, keys: KeyStore, probes: list[Probe], key_id: str,
-                       whole_conversation: bool = False) -> Search:
-    manifests, skipped = await _complete_exports(store, key_id)
+                       whole_conversation: bool = False, *, key_check: str = "",
+                       trust: ManifestTrust | None = None) -> Search:
+    """The request's records in every complete export tokenized with `key_id`. With `key_check` (the
+    check value of the key the probes were made with), an export tokenized with another key under that id
+    is a WrongKey error; with `trust`, exports whose manifest is not authentic are skipped."""
+    manifests, skipped = await _complete_exports(store, key_id, trust)
+    unchecked = _check_key(manifests, key_id, key_check) if key_check else []
     readers = {m.export_id: ExportReader(store, m, keys) for m in manifests}
     hits = await _confirmed(readers, probes)
     if whole_conversation:
@@ -88,20 +101,40 @@ async def find_subject(store: ObjectStore, keys: KeyStore, probes: list[Probe], 
             for position, records in extra.records.items():
                 for number, found in records.items():  # a record found by the request keeps its labels
                     target.records.setdefault(position, {}).setdefault(number, found)
-    return Search(exports=[hits[e] for e in sorted(hits)], searched=len(manifests), skipped=skipped)
+    return Search(exports=[hits[e] for e in sorted(hits)], searched=len(manifests), skipped=skipped,
+                  key_unchecked=unchecked)
 
 
-async def _complete_exports(store: ObjectStore, key_id: str) -> tuple[list[Manifest], list[Skipped]]:
+def _check_key(manifests: list[Manifest], key_id: str, key_check: str) -> list[str]:
+    """The exports whose segments carry no key check value for `key_id` (archived before there were any);
+    WrongKey if a segment tokenized under `key_id` names another key than `key_check`."""
+    unchecked = []
+    for manifest in manifests:
+        checks = {s.key_check for s in manifest.segments if s.key_id == key_id}
+        if checks - {key_check, ""}:
+            raise WrongKey(f"{env_name('tokenization_key')} is not the tokenization key {key_id!r} that export "
+                           f"{manifest.export_id} was tokenized with (their key check values differ): no token made "
+                           f"with it can match. Set the key {key_id!r} names, or the id of this key "
+                           f"({env_name('tokenization_key_id')})")
+        if "" in checks:
+            unchecked.append(manifest.export_id)
+    return unchecked
+
+
+async def _complete_exports(store: ObjectStore, key_id: str, trust: ManifestTrust | None,
+                            ) -> tuple[list[Manifest], list[Skipped]]:
     """The manifests of the exports a search can cover; the others, with the reason."""
     manifests: list[Manifest] = []
     skipped: list[Skipped] = []
-    for export_id in await store.folders():
-        if export_id == STORAGE_FOLDER:
-            continue
+    for export_id in await export_folders(store):
         try:
-            manifest = await read_manifest(store, export_id)
+            manifest = (await trust.read(store, export_id))[0] if trust else await read_manifest(store, export_id)
         except ObjectMissing:
             skipped.append(Skipped(export_id=export_id, reason="not complete (no manifest yet)"))
+            continue
+        except ManifestNotAuthentic as exc:
+            skipped.append(Skipped(export_id=export_id, reason=f"its manifest is not authentic ({exc.message}): not "
+                                   f"searched; run `cognigy-archiver archive verify {export_id}`"))
             continue
         if manifest.subject_index is None:
             skipped.append(Skipped(export_id=export_id, reason="archived without a subject index"))

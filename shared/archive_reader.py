@@ -1,10 +1,12 @@
 """Reading an export back: its segments' bytes, decrypted when the export is encrypted, and their records;
-and `verify_export`, which re-reads every object of an export and checks it against the manifest. Used by
-`archive verify`, the `subject` commands and the tests; nothing else needs the master key."""
+and `verify_export`, which checks the manifest is authentic and whole, then re-reads every object of the
+export and checks it against the manifest. Used by `archive verify`, the `subject` commands and the tests;
+nothing else needs the master key."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from typing import Any
 
 import msgspec
@@ -12,15 +14,19 @@ import msgspec
 from shared.encryption import DataKey, is_sealed
 from shared.errors import ArchiverError
 from shared.keystore import DataKeyMissing, KeyStore
-from shared.manifest import Manifest, read_failure, read_manifest
+from shared.manifest import Manifest, ManifestNotAuthentic, ManifestTrust, read_failure, read_manifest
 from shared.segments import (
     SegmentEncryption,
     SegmentError,
     SegmentMeta,
     decode_segment,
+    dictionary_key,
+    manifest_key,
     read_dictionaries,
     seal_segment,
+    segment_key,
     sha256_hex,
+    subjects_key,
 )
 from shared.storage import ObjectMissing, ObjectStore
 
@@ -98,25 +104,42 @@ class VerifyReport(msgspec.Struct, kw_only=True):
     problems: list[str]
     encrypted: bool = False
     plaintext_checked: bool = True  # False: encrypted and no master key, so only the stored bytes were checked
+    authenticity: str = "not checked"  # what vouches for the manifest (see ManifestTrust)
+    authenticated: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-async def verify_export(store: ObjectStore, export_id: str, keys: KeyStore | None = None) -> VerifyReport:
-    """Re-read every object of an export and check hashes, sizes and record counts against the manifest;
-    objects missing from the archive, or in it but not in the manifest, are problems too. An encrypted
+async def verify_export(store: ObjectStore, export_id: str, keys: KeyStore | None = None,
+                        trust: ManifestTrust | None = None) -> VerifyReport:
+    """Check that the manifest is authentic (with `trust`) and whole (every page once, every object this
+    export's), then re-read every object of the export and check hashes, sizes and record counts against
+    it; objects missing from the archive, or in it but not in the manifest, are problems too. An encrypted
     export is checked over its stored (sealed) bytes, and, when `keys` can unwrap its data key, decrypted
     and checked over the plaintext and its records too."""
     report = VerifyReport(export_id=export_id, segments=0, records=0, problems=[])
     try:
-        manifest = await read_manifest(store, export_id)
+        data = await store.get(manifest_key(export_id))
     except ObjectMissing:
         failure = await read_failure(store, export_id)
         why = f"the export failed: {failure.message}" if failure else "the export is not complete (or unknown)"
         report.problems.append(f"no manifest: {why}")
         return report
+    try:
+        manifest = msgspec.json.decode(data, type=Manifest)
+    except msgspec.DecodeError as exc:
+        report.problems.append(f"manifest: not a manifest ({exc})")
+        return report
+    if trust is not None:
+        try:
+            authenticity = trust.check(export_id, data)
+            report.authenticity, report.authenticated = authenticity.how, authenticity.authenticated
+        except ManifestNotAuthentic as exc:
+            report.authenticity = f"not authentic: {exc.message}"
+            report.problems.append(f"manifest: not authentic: {exc.message}")
+    report.problems.extend(layout_problems(export_id, manifest))
     reader = ExportReader(store, manifest, keys)
     report.segments = len(manifest.segments)
     report.encrypted = reader.encrypted
@@ -127,11 +150,11 @@ async def verify_export(store: ObjectStore, export_id: str, keys: KeyStore | Non
         index = manifest.subject_index
         await _checked(store, index.key, index.sha256, index.bytes, report.problems)
     for seg in manifest.segments:
-        data = await _checked(store, seg.key, seg.sha256, seg.bytes, report.problems)
-        if data is None or not report.plaintext_checked:
+        stored = await _checked(store, seg.key, seg.sha256, seg.bytes, report.problems)
+        if stored is None or not report.plaintext_checked:
             continue
         try:
-            count = len(await reader.records(seg, data))
+            count = len(await reader.records(seg, stored))
         except ArchiverError as exc:  # the data key is missing or cannot be unwrapped: no segment will open
             report.problems.append(f"{seg.key}: cannot be decrypted: {exc}")
             break
@@ -147,10 +170,50 @@ async def verify_export(store: ObjectStore, export_id: str, keys: KeyStore | Non
         report.problems.append(f"{report.records} records in segments, the manifest says {manifest.records}")
     listed = {s.key for s in manifest.segments} | {d.key for d in manifest.dictionaries}
     listed |= {manifest.subject_index.key} if manifest.subject_index else set()
-    stored = [k for k in await store.keys(export_id) if k.endswith((".zst", ".zdict", ".idx"))]
-    report.problems.extend(f"{extra}: in the archive but not in the manifest" for extra in stored
+    objects = [k for k in await store.keys(export_id) if k.endswith((".zst", ".zdict", ".idx"))]
+    report.problems.extend(f"{extra}: in the archive but not in the manifest" for extra in objects
                            if extra not in listed)
     return report
+
+
+def layout_problems(export_id: str, manifest: Manifest) -> list[str]:
+    """What makes a manifest not this export's whole manifest, whatever vouches for it: each page index
+    below `total_pages` is in exactly one segment or listed dead, and every object it names is one of this
+    export's (keyed by its export id, and a segment by its own page's source offset)."""
+    problems = []
+    if manifest.export_id != export_id:
+        problems.append(f"manifest: names export {manifest.export_id!r}, not {export_id!r}")
+    pages = Counter(s.page_index for s in manifest.segments)
+    expected = set(range(max(manifest.total_pages, 0)))
+    if manifest.total_pages < 0:
+        problems.append(f"manifest: total_pages is {manifest.total_pages}")
+    missing = sorted(expected - set(pages) - set(manifest.dead_pages))
+    if missing:
+        problems.append(f"manifest: {len(missing)} of its {manifest.total_pages} pages are in no segment and not "
+                        f"listed dead: {_pages(missing)}")
+    beyond = sorted((set(pages) | set(manifest.dead_pages)) - expected)
+    if beyond:
+        problems.append(f"manifest: pages {_pages(beyond)} are beyond its total of {manifest.total_pages}")
+    twice = sorted(p for p, n in pages.items() if n > 1)
+    if twice:
+        problems.append(f"manifest: pages {_pages(twice)} are in more than one segment")
+    revisions = range(len(manifest.erasures) + 1)
+    for s in manifest.segments:
+        own = {segment_key(export_id, s.source_topic, s.source_partition, s.source_offset, s.format, n)
+               for n in revisions}
+        if s.key not in own:
+            problems.append(f"{s.key}: not the object of this export's page {s.page_index} "
+                            f"({s.source_topic}+{s.source_partition}+{s.source_offset})")
+    problems.extend(f"{d.key}: not this export's dictionary {d.dictionary_id}" for d in manifest.dictionaries
+                    if d.key != dictionary_key(export_id, d.dictionary_id))
+    index = manifest.subject_index
+    if index is not None and index.key not in {subjects_key(export_id, n) for n in revisions}:
+        problems.append(f"{index.key}: not this export's subject index")
+    return problems
+
+
+def _pages(pages: list[int], shown: int = 10) -> str:
+    return ", ".join(map(str, pages[:shown])) + (f" and {len(pages) - shown} more" if len(pages) > shown else "")
 
 
 async def _checked(store: ObjectStore, key: str, sha256: str, size: int, problems: list[str]) -> bytes | None:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import UTC, datetime
 
+import msgspec
+
 from shared.errors import ValidationFailed
-from shared.messages import ExportRequest
+from shared.messages import EXPORT_ID_PATTERN, ExportRequest, encode
 from shared.settings import Settings
+from shared.user_patterns import pattern_problem
 
 PII_ACTIONS = ("mask", "tokenize", "redact", "encrypt")
 OUTPUT_FORMATS = ("jsonl", "csv")
+MAX_SESSION_ID_LENGTH = 256
+# A session id goes into URL paths (percent-encoded): '.' and '..' would name another path, control
+# characters have no business in an id.
+_SESSION_ID = re.compile(r"[^\x00-\x1f\x7f]+")
 
 
 def new_export_id() -> str:
@@ -24,8 +32,8 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
     def problem(field: str, text: str) -> None:
         problems.append({"field": field, "problem": text})
 
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", request.export_id):
-        problem("export_id", "use 1-64 letters, digits, '.', '_' or '-'")
+    if not re.fullmatch(EXPORT_ID_PATTERN, request.export_id):
+        problem("export_id", "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     window = request.window
     if window is None and not request.session_ids and request.session_range is None:
         problem("window", "give a time window, session ids or a session-id range")
@@ -51,6 +59,10 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
                 problem("window", "start is in the future")
     if len(request.session_ids) > settings.max_session_ids:
         problem("session_ids", f"{len(request.session_ids)} ids; at most {settings.max_session_ids} per request")
+    for i, session_id in enumerate(request.session_ids):
+        if not valid_session_id(session_id):
+            problem(f"session_ids[{i}]", f"not a session id: 1-{MAX_SESSION_ID_LENGTH} characters, no control "
+                                         "characters, not '.' or '..'")
     options = request.options
     if not options.pii_rules:
         problem("pii_rules", "at least one PII rule is required")
@@ -59,14 +71,27 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
             problem(f"pii_rules[{i}].entity_type", "name the entity type (e.g. EMAIL_ADDRESS, or ALL)")
         if rule.min_length < 0:
             problem(f"pii_rules[{i}].min_length", "must be 0 or more")
-        if rule.pattern is not None:
-            try:
-                re.compile(rule.pattern)
-            except re.error as exc:
-                problem(f"pii_rules[{i}].pattern", f"not a valid regular expression: {exc}")
+        pattern = None if rule.pattern is None else pattern_problem(rule.pattern)
+        if pattern is not None:
+            problem(f"pii_rules[{i}].pattern", pattern)
     if options.max_storage_mb is not None and options.max_storage_mb <= 0:
         problem("max_storage_mb", "must be a positive number of megabytes")
     if options.retention_days is not None and options.retention_days <= 0:
         problem("retention_days", "must be a positive number of days")
     if problems:
         raise ValidationFailed(problems)
+
+
+def valid_session_id(session_id: str) -> bool:
+    return (len(session_id) <= MAX_SESSION_ID_LENGTH and session_id not in (".", "..")
+            and _SESSION_ID.fullmatch(session_id) is not None)
+
+
+def request_fingerprint(request: ExportRequest) -> str:
+    """SHA-256 of what decides an export's content: its source, selection and options, not its id or when
+    it was asked. An export resumes only under the fingerprint it started with (see the fetcher)."""
+    window = request.window
+    if window is not None:  # the same instants written in another time zone are the same window
+        window = msgspec.structs.replace(window, start=window.start.astimezone(UTC), end=window.end.astimezone(UTC))
+    essence = msgspec.structs.replace(request, export_id="-", requested_at=None, window=window)
+    return hashlib.sha256(encode(essence)).hexdigest()

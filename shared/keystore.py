@@ -27,7 +27,7 @@ from shared.encryption import (
 )
 from shared.errors import ArchiverError, ConfigError
 from shared.settings import Settings, env_name
-from shared.storage import FilesystemStore, ObjectMissing, ObjectStore, connect_s3, split_s3_url
+from shared.storage import FilesystemStore, ObjectMissing, ObjectStore, connect_s3, export_folders, split_s3_url
 
 
 class WrappedKey(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,7 +87,7 @@ class KeyStore:
         """Fail at start, not on the first page, when the master key cannot unwrap the data keys that say
         they were wrapped by it (a wrong key under the right id); looks at up to `sample` exports."""
         wrapper = self._wrapper()
-        for export_id in (await self.store.folders())[:sample]:
+        for export_id in (await export_folders(self.store))[:sample]:
             for key in await self.store.keys(export_id):
                 record = await self._read(key)
                 if record.master_key_id == wrapper.key_id:
@@ -104,7 +104,7 @@ class KeyStore:
         done); a key wrapped by a third master key is an error, named."""
         new = self._wrapper()
         done = already = 0
-        for export_id in await self.store.folders():
+        for export_id in await export_folders(self.store):
             for key in await self.store.keys(export_id):
                 record = await self._read(key)
                 if record.master_key_id == new.key_id:

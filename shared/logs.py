@@ -34,6 +34,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class RetriedCoordinatorLookup(logging.Filter):
+    """aiokafka logs a failed lookup of the group coordinator at ERROR although it retries it when the error is
+    retriable, as on every first start against a fresh cluster (no coordinator until the broker has made its
+    offsets topic): such a line is information, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        if str(record.msg).startswith("Group Coordinator Request failed") and getattr(error, "retriable", False):
+            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+        return True
+
+
+_RETRIED_LOOKUP = RetriedCoordinatorLookup()
+
+
 def setup_logging(stage: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if sys.stderr.isatty():
@@ -45,5 +60,6 @@ def setup_logging(stage: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # aiokafka logs every rebalance and retry at INFO; keep its warnings only.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.getLogger("aiokafka.consumer.group_coordinator").addFilter(_RETRIED_LOOKUP)  # once: same object
     # httpx logs every request at INFO, URLs included (they may carry tokens).
     logging.getLogger("httpx").setLevel(logging.WARNING)

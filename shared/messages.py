@@ -8,14 +8,20 @@ rejects versions it does not know instead of guessing.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 SCHEMA_VERSION = 1
 
+Count = Annotated[int, msgspec.Meta(ge=0)]
 PiiAction = Literal["mask", "tokenize", "redact", "encrypt"]
 OutputFormat = Literal["jsonl", "csv"]
+# An export id names the export's folder in the archive and is part of Kafka keys: 1-64 letters, digits, '.',
+# '_' or '-', starting with a letter or digit, so never '.', '..' or a hidden name. Every message's export id
+# is held to it when decoded: a message with another is refused (dead-lettered) where it enters a stage.
+EXPORT_ID_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"
+ExportId = Annotated[str, msgspec.Meta(pattern=EXPORT_ID_PATTERN)]
 
 
 class PiiRule(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,7 +66,7 @@ class ExportOptions(msgspec.Struct, frozen=True, kw_only=True):
 class ExportRequest(msgspec.Struct, frozen=True, kw_only=True, tag="export_request"):
     """What a user asks to export. Topic `exports`, key export_id."""
 
-    export_id: str
+    export_id: ExportId
     window: TimeWindow | None = None
     session_ids: list[str] = []
     options: ExportOptions = ExportOptions()
@@ -73,7 +79,7 @@ class ExportRequest(msgspec.Struct, frozen=True, kw_only=True, tag="export_reque
 class RawPage(msgspec.Struct, frozen=True, kw_only=True, tag="raw_page"):
     """One page exactly as the source sent it. Topic `pages.raw`, key `export_id:page_index`."""
 
-    export_id: str
+    export_id: ExportId
     page_index: int
     body: bytes
     source_sha256: str
@@ -82,6 +88,9 @@ class RawPage(msgspec.Struct, frozen=True, kw_only=True, tag="raw_page"):
     # The last records of the previous page of each session this page goes on with, as a page body: the
     # sanitizer reads them for conversation context only (a question asked just before the page break).
     context: bytes = b""
+    # Why the fetcher could not publish the body (then b"", with no context), e.g. a page over the message
+    # limit: the verifier dead-letters the page with this reason and it travels on as dead.
+    refused: str = ""
     v: int = SCHEMA_VERSION
 
 
@@ -89,9 +98,9 @@ class ExportTotal(msgspec.Struct, frozen=True, kw_only=True, tag="export_total")
     """The fetcher fetched the last page: the export has `total_pages` pages. Travels the whole pipeline,
     so the notifier can count archived pages against it."""
 
-    export_id: str
-    total_pages: int
-    total_records: int
+    export_id: ExportId
+    total_pages: Count
+    total_records: Count
     started_at: datetime
     v: int = SCHEMA_VERSION
 
@@ -100,7 +109,7 @@ class VerifiedPage(msgspec.Struct, frozen=True, kw_only=True, tag="verified_page
     """A page whose checksum was proven, split into records. `dead` pages carry no records: they went to
     the DLQ, and travel on only so that completion can be counted (the export becomes partial)."""
 
-    export_id: str
+    export_id: ExportId
     page_index: int
     records: list[dict[str, Any]]
     sha256: str
@@ -124,12 +133,13 @@ class RedactionCount(msgspec.Struct, frozen=True, kw_only=True):
 class SanitizedPage(msgspec.Struct, frozen=True, kw_only=True, tag="sanitized_page"):
     """Records with PII replaced. Topic `transcripts.sanitized`: public, read by downstream teams."""
 
-    export_id: str
+    export_id: ExportId
     page_index: int
     records: list[dict[str, Any]]
     redactions: list[RedactionCount]  # the page's totals
     key_id: str
     options: ExportOptions
+    key_check: str = ""  # the tokenization key's check value (shared/key_check.py): a wrong key shows, not hides
     rejected_records: int = 0
     dead: bool = False
     record_redactions: list[list[RedactionCount]] = []  # per record, in the order of `records`
@@ -139,7 +149,7 @@ class SanitizedPage(msgspec.Struct, frozen=True, kw_only=True, tag="sanitized_pa
 class SegmentWritten(msgspec.Struct, frozen=True, kw_only=True, tag="segment_written"):
     """One durable archive object (or, for a dead page, none). Topic `archive.segments`, key export_id."""
 
-    export_id: str
+    export_id: ExportId
     page_index: int
     object_key: str | None
     sha256: str | None
@@ -163,7 +173,7 @@ class ExportStatus(msgspec.Struct, frozen=True, kw_only=True, tag="export_status
     """Latest state of an export as one stage sees it. Topic `exports.status` (compacted),
     key `export_id:stage`, so each stage's latest word per export survives compaction."""
 
-    export_id: str
+    export_id: ExportId
     stage: str
     state: ExportStage
     pages: int = 0
@@ -178,7 +188,7 @@ class PageProgress(msgspec.Struct, frozen=True, kw_only=True, tag="page_progress
     """A stage finished a page (in the same transaction as its output). Topic `exports.progress`, key
     export_id, so one partition holds an export's whole history: `export status --follow` reads it."""
 
-    export_id: str
+    export_id: ExportId
     stage: str
     page_index: int
     records: int | None
@@ -190,7 +200,7 @@ class PageProgress(msgspec.Struct, frozen=True, kw_only=True, tag="page_progress
 class FetchCheckpoint(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_checkpoint"):
     """Where the fetcher resumes an export. Topic `fetch.checkpoints` (compacted), key export_id."""
 
-    export_id: str
+    export_id: ExportId
     job_id: str
     next_page_index: int
     resume_token: str | None
@@ -201,12 +211,26 @@ class FetchCheckpoint(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_chec
     bytes: int = 0
     last_sha256: str | None = None
     mismatched_pages: list[int] = []  # passed on with the source's checksum, for the verifier to dead-letter
+    # The fingerprint of the request the export was started with (shared/export_requests.py): a resubmission
+    # resumes only if it asks for exactly the same. None: written before fingerprints were kept.
+    request_sha256: str | None = None
     v: int = SCHEMA_VERSION
+
+
+class Problem(msgspec.Struct, frozen=True):
+    """One thing wrong with an input: where (a field, or a path such as `$.items[3].id`) and what."""
+
+    field: str
+    problem: str
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True, tag="dead_letter"):
     """Input a stage could not process, with the reason and where it came from. Topic `dlq`.
-    It may hold raw (unsanitized) bytes: the DLQ is classed with the raw topics."""
+    It may hold raw (unsanitized) bytes: the DLQ is classed with the raw topics.
+
+    It references its input rather than copying it (shared/kafka/dead_letters.py): `value` is the input
+    message only when that is small, or the malformed record it is about (its first bytes, `truncated` when
+    cut); `size` and `sha256` always describe the whole of it, so a letter stays small whatever it is about."""
 
     stage: str
     reason: str
@@ -216,15 +240,20 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True, tag="dead_letter"):
     source_offset: int
     key: bytes | None
     value: bytes | None
-    export_id: str | None = None
+    export_id: ExportId | None = None
     trace_id: str | None = None
+    problems: list[Problem] = []
+    size: int = 0
+    sha256: str = ""
+    truncated: bool = False
+    record_index: int | None = None  # the malformed record's position in its page
     v: int = SCHEMA_VERSION
 
 
 class NotifierState(msgspec.Struct, frozen=True, kw_only=True, tag="notifier_state"):
     """The notifier's progress on one export, its changelog. Topic `notifier.state` (compacted)."""
 
-    export_id: str
+    export_id: ExportId
     archived_pages: list[tuple[int, int]] = []  # inclusive ranges of page indices
     dead_pages: list[int] = []
     total_pages: int | None = None
@@ -264,7 +293,7 @@ class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True, tag="delivery_o
     """What one delivery attempt came to. The notifier's delivery worker sends it to the notifier's own
     input (`archive.segments`, key export_id), so the state change goes through the transactional loop."""
 
-    export_id: str
+    export_id: ExportId
     msg_id: str
     url: str
     attempt: int
@@ -306,10 +335,15 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
-def decode(data: bytes, kind: Any) -> Any:
+def decode(data: bytes | None, kind: Any) -> Any:
     """Decode `data` as `kind` (a Struct or a union of them; annotate the result) and check the schema
     version. Raises msgspec.ValidationError / DecodeError on bad input."""
-    message = msgspec.msgpack.decode(data, type=kind)
+    if data is None:  # a tombstone: anyone may write one to any topic, and no message of ours is one
+        raise msgspec.DecodeError("no value (a tombstone)")
+    try:
+        message = msgspec.msgpack.decode(data, type=kind)
+    except RecursionError:  # msgspec recurses once per level of nesting
+        raise msgspec.DecodeError("nests too deep to decode") from None
     version = getattr(message, "v", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise msgspec.ValidationError(f"unsupported schema version {version} (this build reads {SCHEMA_VERSION})")

@@ -17,6 +17,7 @@ LATENCY = Histogram(PREFIX + "processing_seconds", "Time to process one message"
                     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 BATCH_COMMITS = Counter(PREFIX + "transactions_committed", "Kafka transactions committed", ["stage"])
 LAG = Gauge(PREFIX + "consumer_lag", "Messages behind the end of the partition", ["stage", "topic", "partition"])
+# entity_type: a built-in type, or CUSTOM for all the types export requests define (stages/sanitizer/stage.py).
 PII_ENTITIES = Counter(PREFIX + "pii_entities", "PII entities replaced", ["entity_type", "action"])
 WEBHOOK_ATTEMPTS = Counter(PREFIX + "webhook_attempts", "Webhook delivery attempts by outcome", ["outcome"])
 SOURCE_THROTTLED = Counter(PREFIX + "source_throttled", "429 answers from Cognigy")

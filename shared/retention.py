@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from shared.audit import STORAGE_FOLDER, AuditLog
+from shared.audit import AuditLog
 from shared.keystore import KeyStore
 from shared.manifest import read_manifest
 from shared.segments import legal_hold_key
-from shared.storage import ObjectMissing, ObjectStore, StorageError
+from shared.storage import ObjectMissing, ObjectStore, StorageError, export_folders
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,7 @@ async def expire_exports(store: ObjectStore, keys: KeyStore, audit: AuditLog, no
                          dry_run: bool = False) -> list[Expiry]:
     """Delete every complete export whose retention has run out and that has no legal hold."""
     results = []
-    for export_id in await store.folders():
-        if export_id == STORAGE_FOLDER:
-            continue
+    for export_id in await export_folders(store):
         try:
             manifest = await read_manifest(store, export_id)
         except ObjectMissing:

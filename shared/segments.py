@@ -60,6 +60,7 @@ class SegmentMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     source_partition: int
     source_offset: int
     key_id: str
+    key_check: str = ""  # the check value of the tokenization key (shared/key_check.py); "": archived before it
     encryption: SegmentEncryption | None = None
     subjects: str = ""  # the segment's subject index entries (subject_index.py); the manifest leaves them out
 

@@ -2,7 +2,8 @@
 
 Every setting `x` is read from `CA_X`; secrets may instead come from a mounted file named by `CA_X_FILE`.
 Defaults run the local demo (local Kafka, bundled simulator, local archive). Secrets have no default
-except where the demo needs one, and they never appear in `Settings.redacted()`.
+except where the demo needs one, and they never appear in `Settings.redacted()`; nor do the credentials a URL
+setting may carry (`https://user:pass@host/?token=...`): `redact_url` is what any log shows of a URL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -21,6 +23,10 @@ ENV_PREFIX = "CA_"
 SECRET_FIELDS = frozenset({"kafka_sasl_password", "cognigy_client_secret", "cognigy_api_key", "cognigy_password",
                            "tokenization_key", "webhook_secret", "s3_secret_access_key", "audit_hmac_key",
                            "archive_master_key"})
+# HMAC keys we ask users to generate (32 random bytes): RFC 2104 discourages keys shorter than the hash
+# output, 32 bytes for SHA-256, so a shorter one is refused rather than silently weakening the MAC.
+MIN_KEY_BYTES = {"tokenization_key": 32, "audit_hmac_key": 32}
+HIDDEN = "***"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,6 +36,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     page_partitions: int = 4
     instance_id: str = ""
     transaction_timeout_ms: int = 20_000
+    # The largest message a stage sends (shared/kafka/clients.py): producers, consumer fetch sizes and the topics'
+    # max.message.bytes (`topics create`) follow it; a page over it is dead-lettered and its export partial.
+    kafka_max_message_bytes: int = 8 * 1024 * 1024
     shutdown_grace_seconds: float = 30.0
     # Kafka security, passed through to aiokafka: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL;
     # SASL mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; TLS files in PEM.
@@ -104,9 +113,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_retry_max_seconds: float = 36_000.0
     audit_log_path: str = "var/audit/audit.jsonl"
     audit_hmac_key: str = ""
-    # Operations: logs, and the /healthz, /readyz, /metrics server (0 = off, for several stages on one host)
+    # Operations: logs, and the /healthz, /readyz, /metrics server (0 = off, for several stages on one host),
+    # on this host only unless `health_host` says otherwise (a container's probes and scrapers come from outside
+    # it: 0.0.0.0 there, with the network policy limiting who may connect).
     log_level: str = "INFO"
     health_port: int = 0
+    health_host: str = "127.0.0.1"
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
@@ -147,8 +159,39 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ConfigError(f"required setting(s) not set: {names} (or the matching *_FILE)")
 
     def redacted(self) -> dict[str, Any]:
+        """Every setting, fit for a log: secrets hidden, and every URL (whatever the setting) redacted."""
         values = msgspec.structs.asdict(self)
-        return {k: ("***" if k in SECRET_FIELDS and v else v) for k, v in values.items()}
+        return {k: HIDDEN if k in SECRET_FIELDS and v else redact_urls(v) if isinstance(v, str) else v
+                for k, v in values.items()}
+
+
+def redact_url(url: str) -> str:
+    """`url` as a log may show it: the userinfo, each query value and the fragment (any may hold a token)
+    become ***; scheme, host, port and path stay, to tell endpoints apart. Not a URL: returned as it is."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return HIDDEN  # cannot tell which part is secret
+    if not parts.scheme or not parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    shown = f"{parts.scheme}://{HIDDEN + '@' if '@' in parts.netloc else ''}{host}{parts.path}"
+    if parts.query:
+        shown += "?" + "&".join(f"{item.partition('=')[0]}={HIDDEN}" if "=" in item else HIDDEN
+                                for item in parts.query.split("&"))
+    return shown + (f"#{HIDDEN}" if parts.fragment else "")
+
+
+def redact_urls(value: str) -> str:
+    """A setting's value with each URL in it redacted: a comma-separated list of URLs item by item, anything
+    else holding a URL as one (a comma in a query value must not let the rest of it through)."""
+    if "://" not in value:
+        return value
+    items = value.split(",")
+    if all("://" in item for item in items if item.strip()):
+        return ",".join(redact_url(item) if item.strip() else item for item in items)
+    return redact_url(value)
 
 
 def env_name(field: str) -> str:
@@ -176,10 +219,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         elif name in env:
             raw[field] = env[name]
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         # msgspec names the offending field as `$.field`; show the variable the user actually sets.
         text = str(exc)
         for field in Settings.__struct_fields__:
             text = text.replace(f"$.{field}", env_name(field))
         raise ConfigError(f"invalid setting: {text}") from None
+    check_keys(settings)
+    return settings
+
+
+def check_keys(settings: Settings) -> None:
+    """Refuse a key set too short to be safe (the message names the variable, never the value)."""
+    for field, minimum in MIN_KEY_BYTES.items():
+        size = len(getattr(settings, field).encode())
+        if 0 < size < minimum:
+            raise ConfigError(f"{env_name(field)} is {size} bytes long; a key needs at least {minimum} "
+                              "(generate one with: head -c 32 /dev/urandom | base64)")

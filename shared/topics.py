@@ -1,5 +1,10 @@
 """Every topic the pipeline uses, created explicitly by `cognigy-archiver topics create`; nothing relies on
-broker auto-create."""
+broker auto-create.
+
+Every topic takes messages up to the pipeline's limit (`max.message.bytes`, see shared/kafka/clients.py).
+`topics create` raises the limit of an existing topic that takes less (a topic made before the limit was
+raised, or with the broker's 1 MB default), and never lowers one.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ import logging
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from shared.kafka.clients import client_kwargs
+from shared.kafka.clients import client_kwargs, topic_max_message_bytes
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,8 +44,9 @@ class TopicSpec:
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     pages = settings.page_partitions
-    compacted = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
-    kept = {"cleanup.policy": "delete", "retention.ms": str(WEEK_MS)}
+    sized = {"max.message.bytes": str(topic_max_message_bytes(settings))}
+    compacted = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000", **sized}
+    kept = {"cleanup.policy": "delete", "retention.ms": str(WEEK_MS), **sized}
     return [
         TopicSpec(EXPORTS, 1, kept),
         # Page topics share one partition count so every stage keeps a page on the same partition number.
@@ -52,17 +59,26 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(FETCH_CHECKPOINTS, 1, compacted),
         # Co-partitioned with archive.segments: the state of an export lives on its input's partition.
         TopicSpec(NOTIFIER_STATE, pages, compacted),
-        TopicSpec(DLQ, 1, {"cleanup.policy": "delete", "retention.ms": str(4 * WEEK_MS)}),
+        TopicSpec(DLQ, 1, {"cleanup.policy": "delete", "retention.ms": str(4 * WEEK_MS), **sized}),
     ]
 
 
-async def create_topics(settings: Settings, replication_factor: int = 1) -> list[str]:
-    """Create missing topics; returns the names created. Existing topics are left as they are."""
+@dataclass(frozen=True)
+class TopicChanges:
+    created: list[str]
+    raised: dict[str, int]  # existing topics whose max.message.bytes was raised: name -> what it was
+
+
+async def create_topics(settings: Settings, replication_factor: int = 1) -> TopicChanges:
+    """Create missing topics and raise the message limit of existing ones that take less; every other setting
+    of an existing topic is left as it is."""
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     created: list[str] = []
     try:
         existing = set(await admin.list_topics())
+        raised = await _raise_message_limits(admin, settings, sorted(existing & {settings.topic(s.name)
+                                                                                 for s in topic_specs(settings)}))
         for spec in topic_specs(settings):
             name = settings.topic(spec.name)
             if name in existing:
@@ -77,7 +93,36 @@ async def create_topics(settings: Settings, replication_factor: int = 1) -> list
         await _wait_for_metadata(admin, [settings.topic(s.name) for s in topic_specs(settings)])
     finally:
         await admin.close()
-    return created
+    return TopicChanges(created, raised)
+
+
+DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs config_source: set on the topic itself
+
+
+async def _raise_message_limits(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> dict[str, int]:
+    if not names:
+        return {}
+    wanted = topic_max_message_bytes(settings)
+    [described] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in names])
+    raised: dict[str, int] = {}
+    for error_code, _, _, name, entries in described.resources:
+        if error_code:
+            raise for_code(error_code)(f"describing the configuration of {name}")
+        values = {entry[0]: entry[1] for entry in entries}
+        current = int(values["max.message.bytes"])
+        if current >= wanted:
+            continue
+        # AlterConfigs replaces every setting made on the topic (aiokafka has no incremental form): send
+        # those again unchanged, with the new limit.
+        kept = {entry[0]: entry[1] for entry in entries if entry[3] == DYNAMIC_TOPIC_CONFIG}
+        [response] = await admin.alter_configs([ConfigResource(
+            ConfigResourceType.TOPIC, name, {**kept, "max.message.bytes": str(wanted)})])
+        for code, message, _, _ in response.resources:
+            if code:
+                raise for_code(code)(f"raising max.message.bytes of {name}: {message}")
+        raised[name] = current
+        log.warning("raised max.message.bytes of %s from %d to %d", name, current, wanted)
+    return raised
 
 
 async def _wait_for_metadata(admin: AIOKafkaAdminClient, names: list[str]) -> None:

@@ -11,10 +11,11 @@ from typing import Any
 
 from aiokafka.structs import ConsumerRecord
 
+from shared.audit import AuditLog
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import Record
 from shared.keystore import KeyStore
-from shared.manifest import Manifest
+from shared.manifest import Manifest, ManifestSeal, manifest_record
 from shared.messages import (
     ExportOptions,
     NotifierState,
@@ -37,6 +38,7 @@ from stages.notifier.progress import apply
 from tests.kafka_io import topic_values
 
 TOPIC = "t.transcripts.sanitized"
+FIXTURE_AUDIT_KEY = b"archive-fixtures-audit-key-0123456789"  # seals manifests of exports archived without a log
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -60,17 +62,31 @@ def input_record(value: bytes, partition: int, offset: int, timestamp_ms: int = 
 async def archive_export(store: ObjectStore, export_id: str, pages: list[list[dict[str, Any]]], *,
                          fmt: OutputFormat = "jsonl", retention_days: int | None = None,
                          completed_at: datetime = datetime(2026, 10, 1, tzinfo=UTC),
-                         settings: Settings | None = None, keys: KeyStore | None = None) -> Manifest:
-    """The export as the archiver and notifier write it; with `keys`, encrypted."""
-    archiver = Archiver(settings or Settings(), store, keys)
+                         settings: Settings | None = None, keys: KeyStore | None = None,
+                         audit: AuditLog | None = None) -> Manifest:
+    """The export as the archiver and notifier write it; with `keys`, encrypted; with `audit`, its manifest
+    sealed with that log's key and recorded in it (else sealed with FIXTURE_AUDIT_KEY, recorded nowhere)."""
     options = ExportOptions(output_format=fmt, retention_days=retention_days)
+    return await archive_pages(store, [SanitizedPage(export_id=export_id, page_index=index, records=records,
+                                                     redactions=[], key_id="k1", options=options)
+                                       for index, records in enumerate(pages)],
+                               completed_at=completed_at, settings=settings, keys=keys, audit=audit)
+
+
+async def archive_pages(store: ObjectStore, pages: list[SanitizedPage], *,
+                        completed_at: datetime = datetime(2026, 10, 1, tzinfo=UTC), settings: Settings | None = None,
+                        keys: KeyStore | None = None, audit: AuditLog | None = None) -> Manifest:
+    """`archive_export` for pages as the sanitizer made them (one export's, all of them)."""
+    archiver = Archiver(settings or Settings(), store, keys)
+    export_id = pages[0].export_id
     state = NotifierState(export_id=export_id, total_pages=len(pages), started_at=completed_at)
-    for index, records in enumerate(pages):
-        page = SanitizedPage(export_id=export_id, page_index=index, records=records, redactions=[], key_id="k1",
-                             options=options)
-        event = await archiver.archive(input_record(b"", index % 2, 100 + index), page)
+    for page in pages:
+        event = await archiver.archive(input_record(b"", page.page_index % 2, 100 + page.page_index), page)
         state = apply(state, event, completed_at)
-    manifest, _ = await write_export_manifest(store, state, completed_at)
+    seal = ManifestSeal(audit.key if audit else FIXTURE_AUDIT_KEY)
+    manifest, data = await write_export_manifest(store, state, completed_at, seal)
+    if audit is not None:
+        await audit.append(f"archived:{export_id}", "export archived", export_id, manifest_record(data))
     return manifest
 
 

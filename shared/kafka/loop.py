@@ -2,10 +2,13 @@
 
 Each poll batch is one Kafka transaction: the outputs of every record and the input offsets commit
 together (`send_offsets_to_transaction`), and downstream readers use `read_committed`, so a crash at any
-moment leaves either all of a batch's effects or none. A record the processor cannot handle goes to the
-DLQ with the reason; a `RetryableError` (storage or endpoint down) aborts the batch and retries it from
-the same offsets after a pause, so nothing is lost. SIGTERM finishes the batch in flight, commits and
-stops (a static member: the group keeps its partitions for it until its session times out).
+moment leaves either all of a batch's effects or none. Every send is awaited before the commit, so a
+message the broker refuses aborts the transaction rather than being committed past. A record the
+processor cannot handle goes to the DLQ with the reason, and so does one whose output would be over the
+message limit (never sent, so never refused and retried); a `RetryableError` (storage or endpoint down)
+aborts the batch and retries it from the same offsets after a pause, so nothing is lost. SIGTERM
+finishes the batch in flight, commits and stops (a static member: the group keeps its partitions for it
+until its session times out).
 """
 
 from __future__ import annotations
@@ -18,14 +21,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeAlias
 
-from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
 from opentelemetry import trace
 
 from shared import metrics
+from shared.errors import ArchiverError
 from shared.health import HEALTH
-from shared.kafka.clients import group_consumer, transactional_producer
-from shared.messages import DeadLetter, encode
+from shared.kafka.clients import (
+    TransactionalProducer,
+    broker_refused,
+    group_consumer,
+    message_limit,
+    message_size,
+)
+from shared.kafka.dead_letters import letter, problems_of, reason_for
+from shared.messages import Problem, encode
 from shared.settings import Settings
 from shared.telemetry import current_trace_id, extract_context, inject_headers, tracer
 from shared.topics import DLQ
@@ -50,9 +61,30 @@ class RetryableError(Exception):
     """A transient failure: the batch is aborted and retried from the same offsets."""
 
 
-class PoisonError(Exception):
-    """Input that will never process: it goes to the DLQ with this message as the reason.
-    The message must not contain PII."""
+class PoisonError(ArchiverError):
+    """Input that will never process: it goes to the DLQ with this message as the reason (and the problems
+    of the error it was raised from). The message must not contain PII."""
+
+    code = "poison"
+
+
+class MessageTooLarge(PoisonError):
+    """An output over the message limit: it is never sent."""
+
+
+SIZE_REFUSALS = (MessageSizeTooLargeError, RecordListTooLargeError)
+
+
+class MessageRefused(Exception):
+    """The broker refused outputs of a transaction, which was aborted: (output, error) for each."""
+
+    def __init__(self, refusals: list[tuple[Output, BaseException]]) -> None:
+        super().__init__(", ".join(sorted({type(error).__name__ for _, error in refusals})))
+        self.refusals = refusals
+
+    @property
+    def too_large(self) -> list[Output]:
+        return [out for out, error in self.refusals if isinstance(error, SIZE_REFUSALS)]
 
 
 class Processor(Protocol):
@@ -64,25 +96,64 @@ AssignHook = Callable[[Any, set[TopicPartition]], Awaitable[None]]
 
 
 def dead_letter(settings: Settings, stage: str, record: Record, reason: str, error_type: str,
-                export_id: str | None = None) -> Output:
+                export_id: str | None = None, *, problems: Sequence[Problem] = (), content: bytes | None = None,
+                record_index: int | None = None) -> Output:
+    """The DLQ message for `record` (see shared/kafka/dead_letters.py: it references, not copies, its input)."""
     metrics.DLQ.labels(stage).inc()
-    letter = DeadLetter(
-        stage=stage, reason=reason, error_type=error_type, source_topic=record.topic,
-        source_partition=record.partition, source_offset=record.offset, key=record.key,
-        value=record.value, export_id=export_id, trace_id=current_trace_id(),
-    )
-    return Output(settings.topic(DLQ), encode(letter), key=record.key)
+    dead = letter(stage, record, reason, error_type, export_id=export_id, trace_id=current_trace_id(),
+                  problems=problems, content=content, record_index=record_index)
+    return Output(settings.topic(DLQ), encode(dead), key=dead.key)
 
 
-async def send_transaction(producer: AIOKafkaProducer, outputs: Sequence[Output],
+def poison_letter(settings: Settings, stage: str, record: Record, exc: BaseException,
+                  export_id: str | None = None) -> Output:
+    """Log, count and mark the current span for a record that goes to the DLQ because of `exc`; its letter."""
+    reason = reason_for(exc)
+    span = trace.get_current_span()
+    span.set_status(trace.Status(trace.StatusCode.ERROR))
+    span.set_attribute("error.type", type(exc).__name__)
+    metrics.ERRORS.labels(stage, type(exc).__name__).inc()
+    # Only the reason is logged: an unexpected error's text may quote record content.
+    log.warning("%s: %s offset %d partition %d to DLQ: %s", stage, record.topic, record.offset, record.partition,
+                reason)
+    return dead_letter(settings, stage, record, reason, type(exc).__name__, export_id, problems=problems_of(exc))
+
+
+def check_sizes(settings: Settings, outputs: Sequence[Output]) -> None:
+    """Raise MessageTooLarge for the first output over the limit of its topic (with its trace context)."""
+    for out in outputs:
+        traced = with_trace_context(out)
+        size, limit = message_size(traced.key, traced.value, traced.headers), message_limit(settings, out.topic)
+        if size > limit:
+            learned = limit < settings.kafka_max_message_bytes
+            why = (f"and the topic refused one of {limit + 1:,}" if learned
+                   else f"over the {limit:,}-byte limit (CA_KAFKA_MAX_MESSAGE_BYTES)")
+            raise MessageTooLarge(f"its message for {out.topic} would be {size:,} bytes, {why}")
+
+
+async def send_transaction(producer: TransactionalProducer, outputs: Sequence[Output],
                            offsets: dict[TopicPartition, int] | None = None, group_id: str | None = None) -> None:
-    """Send outputs (and, if given, input offsets) atomically in one transaction."""
-    async with producer.transaction():
-        for out in outputs:
-            await producer.send(out.topic, out.value, key=out.key, partition=out.partition,
-                                headers=with_trace_context(out).headers)
-        if offsets:
-            await producer.send_offsets_to_transaction(offsets, group_id)
+    """Send outputs (and, if given, input offsets) atomically in one transaction.
+
+    Every send is awaited before the commit: a refused one raises MessageRefused and aborts the transaction
+    (unawaited, the commit would go through without it). The producer is then replaced, and a size refusal
+    lowers the topic's limit for this process (clients.broker_refused), so the retry dead-letters that input."""
+    try:
+        async with producer.producer.transaction():
+            traced = [with_trace_context(out) for out in outputs]
+            sent = [await producer.producer.send(out.topic, out.value, key=out.key, partition=out.partition,
+                                                 headers=out.headers) for out in traced]
+            if offsets:
+                await producer.producer.send_offsets_to_transaction(offsets, group_id)
+            results = await asyncio.gather(*sent, return_exceptions=True)
+            refusals = [(out, r) for out, r in zip(traced, results, strict=True) if isinstance(r, BaseException)]
+            if refusals:
+                raise MessageRefused(refusals)
+    except MessageRefused as exc:
+        for out in exc.too_large:
+            broker_refused(producer.settings, out.topic, message_size(out.key, out.value, out.headers))
+        await producer.replace()
+        raise
 
 
 def with_trace_context(out: Output) -> Output:
@@ -136,7 +207,7 @@ class StageLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         lock = asyncio.Lock()
-        producer = transactional_producer(self.settings, self.stage)
+        producer = TransactionalProducer(self.settings, self.stage)
         consumer = group_consumer(self.settings, self.stage, **self.consumer_options)
         listener = _WaitForBatch(lock, self.on_assign)
         listener.consumer = consumer
@@ -156,9 +227,11 @@ class StageLoop:
                 async with lock:
                     try:
                         await self._process_batch(producer, batches)
+                        HEALTH.batch_committed()
                         self.batches_committed += 1
                         metrics.BATCH_COMMITS.labels(self.stage).inc()
                     except RetryableError as exc:
+                        HEALTH.batch_failed({tp: records[0].offset for tp, records in batches.items()}, str(exc))
                         metrics.ERRORS.labels(self.stage, "retryable").inc()
                         log.warning("%s: batch aborted, retrying in %.1fs: %s", self.stage,
                                     self.retry_pause_seconds, exc)
@@ -190,7 +263,7 @@ class StageLoop:
         result: dict[TopicPartition, list[Record]] = poll.result()
         return result
 
-    async def _process_batch(self, producer: AIOKafkaProducer,
+    async def _process_batch(self, producer: TransactionalProducer,
                              batches: dict[TopicPartition, list[Record]]) -> None:
         outputs: list[Output] = []
         for records in batches.values():
@@ -199,8 +272,8 @@ class StageLoop:
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
         try:
             await send_transaction(producer, outputs, offsets, self.settings.group_id(self.stage))
-        except KafkaError as exc:
-            raise RetryableError(f"transaction failed: {type(exc).__name__}") from exc
+        except (KafkaError, MessageRefused) as exc:
+            raise RetryableError(f"transaction failed: {type(exc).__name__} {exc}") from exc
 
     async def _process_one(self, record: Record) -> list[Output]:
         ctx = extract_context(record.headers)
@@ -215,23 +288,18 @@ class StageLoop:
         metrics.MESSAGES.labels(self.stage).inc()
         metrics.MESSAGE_BYTES.labels(self.stage).inc(len(record.value or b""))
         with tracer().start_as_current_span(f"process {record.topic}", context=ctx,
-                                            kind=trace.SpanKind.CONSUMER, attributes=attributes) as span, \
+                                            kind=trace.SpanKind.CONSUMER, attributes=attributes), \
                 metrics.LATENCY.labels(self.stage).time():
             try:
-                return [with_trace_context(out) for out in await self.processor.process(record)]
+                outputs = [with_trace_context(out) for out in await self.processor.process(record)]
+                check_sizes(self.settings, outputs)
+                return outputs
             except RetryableError:
                 raise
             except Exception as exc:  # anything else is poison: never a crash loop, never a silent drop
-                reason = str(exc) if isinstance(exc, PoisonError) else f"unexpected {type(exc).__name__}"
-                span.set_status(trace.Status(trace.StatusCode.ERROR))
-                span.set_attribute("error.type", type(exc).__name__)
-                metrics.ERRORS.labels(self.stage, type(exc).__name__).inc()
-                # The exception text is not logged for unexpected errors: it may quote record content.
-                log.warning("%s: %s offset %d partition %d to DLQ: %s", self.stage, record.topic,
-                            record.offset, record.partition, reason)
-                return [dead_letter(self.settings, self.stage, record, reason, type(exc).__name__)]
+                return [poison_letter(self.settings, self.stage, record, exc)]
 
-    async def _shutdown(self, consumer: Any, producer: AIOKafkaProducer) -> None:
+    async def _shutdown(self, consumer: Any, producer: TransactionalProducer) -> None:
         grace = self.settings.shutdown_grace_seconds
         try:
             await asyncio.wait_for(consumer.stop(), grace / 2)

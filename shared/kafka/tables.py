@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+import msgspec
 from aiokafka import TopicPartition
 
 from shared.kafka.clients import reader
 from shared.kafka.loop import Record
 from shared.messages import decode
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 async def read_topic(settings: Settings, topic: str, partitions: Iterable[int] | None = None) -> AsyncIterator[Record]:
@@ -43,13 +47,19 @@ async def read_topic(settings: Settings, topic: str, partitions: Iterable[int] |
 
 async def read_table(settings: Settings, topic: str, kind: Any,
                      partitions: Iterable[int] | None = None) -> dict[bytes, Any]:
-    """The latest value per key of a compacted topic, decoded as `kind`; tombstones delete."""
+    """The latest value per key of a compacted topic, decoded as `kind`; tombstones delete. An entry that
+    does not decode (forged, or written by a build with other rules) is logged and skipped: one bad entry
+    must not keep the stage that reads the table from starting."""
     table: dict[bytes, Any] = {}
     async for record in read_topic(settings, topic, partitions):
         if record.key is None:
             continue
         if record.value is None:
             table.pop(record.key, None)
-        else:
+            continue
+        try:
             table[record.key] = decode(record.value, kind)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.warning("%s partition %d offset %d skipped: not a table entry (%s)", topic, record.partition,
+                        record.offset, type(exc).__name__)
     return table

@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 
 from shared.errors import ConfigError
 from shared.settings import Settings
-from shared.storage.base import ObjectMissing, ObjectStore, StorageError
+from shared.storage.base import InvalidObjectKey, ObjectMissing, ObjectStore, StorageError, export_folders
 from shared.storage.filesystem import FilesystemStore
 
-__all__ = ["FilesystemStore", "ObjectMissing", "ObjectStore", "StorageError", "connect_s3", "open_store",
-           "split_s3_url"]
+__all__ = ["FilesystemStore", "InvalidObjectKey", "ObjectMissing", "ObjectStore", "StorageError", "connect_s3",
+           "export_folders", "open_store", "split_s3_url"]
 
 
 @asynccontextmanager

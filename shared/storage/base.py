@@ -7,10 +7,11 @@ object is durable; an object is either whole or absent, never partly written.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import re
 from typing import Protocol
 
 from shared.errors import ArchiverError
+from shared.messages import EXPORT_ID_PATTERN
 
 
 class StorageError(ArchiverError):
@@ -21,6 +22,12 @@ class StorageError(ArchiverError):
 
 class ObjectMissing(StorageError):
     code = "object_missing"
+
+
+class InvalidObjectKey(ArchiverError):
+    """A key no store accepts, whatever its state: not a StorageError, so nothing retries it."""
+
+    code = "invalid_object_key"
 
 
 class ObjectStore(Protocol):
@@ -55,7 +62,18 @@ class ObjectStore(Protocol):
 
 
 def check_key(key: str) -> str:
-    parts = PurePosixPath(key).parts
-    if not parts or key.startswith("/") or ".." in parts or "\\" in key:
-        raise StorageError(f"invalid object key {key!r}")
+    """`key` if it names an object inside the store: '/'-separated parts, none empty, '.' or '..' (which a
+    path resolves to another place: the store's root, or outside it), no backslash or NUL. Object ids are
+    validated where they enter (shared/messages.py); this is the store's own line of defence."""
+    if any(part in ("", ".", "..") for part in key.split("/")) or "\\" in key or "\0" in key:
+        raise InvalidObjectKey(f"invalid object key {key!r}")
     return key
+
+
+_EXPORT_ID = re.compile(EXPORT_ID_PATTERN)
+
+
+async def export_folders(store: ObjectStore) -> list[str]:
+    """The top-level folders that can be exports, sorted: every other name (the audit copies' `@audit`, a
+    folder someone else put there) is left out, so a walk over exports never trips on it."""
+    return [name for name in await store.folders() if _EXPORT_ID.match(name)]

@@ -4,7 +4,8 @@ A segment is one sanitized page, keyed by (export, topic, partition, offset): bo
 never the clock, so a replay after a crash rebuilds the same bytes under the same key and overwrites it.
 The input offset commits (in the same transaction as the segment event) only after the dictionary copy,
 the object and its metadata are durable (fsync + rename, or a completed PUT). A storage failure aborts the
-batch and retries it; nothing is skipped.
+batch and retries it; nothing is skipped. A key no store takes (shared/storage/base.py check_key) is not a
+storage failure: that page is dead-lettered with the reason, and the others go on.
 
 With CA_ARCHIVE_ENCRYPTION=aes-256-gcm each segment is sealed under its export's data key (made by the
 first archiver that needs it, see shared/keystore.py); sealing is deterministic too. The metadata carries
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from shared.audit import AuditLog
 from shared.encryption import DecryptionFailed
-from shared.kafka.loop import Output, Record, RetryableError, StageLoop
+from shared.kafka.loop import Output, PoisonError, Record, RetryableError, StageLoop
 from shared.kafka.page_processor import PageProcessor
 from shared.keystore import DataKeyMissing, KeyStore, open_key_store
 from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
@@ -39,7 +40,7 @@ from shared.segments import (
     write_meta,
 )
 from shared.settings import Settings
-from shared.storage import FilesystemStore, ObjectStore, StorageError, open_store
+from shared.storage import FilesystemStore, InvalidObjectKey, ObjectStore, StorageError, open_store
 from shared.subject_index import segment_entries
 from shared.telemetry import tracer
 from shared.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
@@ -64,22 +65,32 @@ class Archiver(PageProcessor):
         # archive.segments is keyed by export: the one notifier partition that counts it gets everything.
         return Output(self.out_topic, record.value, key=total.export_id.encode())
 
+    def page_output(self, record: Record, message: SegmentWritten) -> Output:
+        return Output(self.out_topic, encode(message), key=message.export_id.encode())
+
+    def dead_page(self, record: Record, page: SanitizedPage) -> SegmentWritten:
+        return SegmentWritten(export_id=page.export_id, page_index=page.page_index, object_key=None, sha256=None,
+                              bytes=0, records=0, redactions=[], dead=True, options=page.options,
+                              source_topic=record.topic, source_partition=record.partition,
+                              source_offset=record.offset)
+
     async def handle_page(self, record: Record, page: SanitizedPage) -> list[Output]:
         try:
             event = await self.archive(record, page)
+        except InvalidObjectKey as exc:  # the page names no place in the archive: no retry can store it
+            raise PoisonError(exc.message) from None
         except (StorageError, DataKeyMissing, DecryptionFailed) as exc:
             # A key that cannot be read or unwrapped is the deployment's problem, not the page's: the batch
-            # waits (retried) until it is fixed, rather than dead-lettering every page of the export.
+            # waits (retried) until it is fixed, rather than dead-lettering every page of the export. /healthz
+            # says so once it has waited too long (shared/health.py).
             raise RetryableError(exc.message) from exc
-        return [Output(self.out_topic, encode(event), key=page.export_id.encode())]
+        return [self.page_output(record, event)]
 
     async def archive(self, record: Record, page: SanitizedPage) -> SegmentWritten:
+        if page.dead:
+            return self.dead_page(record, page)
         coordinates = {"source_topic": record.topic, "source_partition": record.partition,
                        "source_offset": record.offset}
-        if page.dead:
-            return SegmentWritten(export_id=page.export_id, page_index=page.page_index, object_key=None,
-                                  sha256=None, bytes=0, records=0, redactions=[], dead=True, options=page.options,
-                                  **coordinates)
         fmt = page.options.output_format
         key = segment_key(page.export_id, record.topic, record.partition, record.offset, fmt)
         with tracer().start_as_current_span("storage write") as span:
@@ -91,6 +102,7 @@ class Archiver(PageProcessor):
                                  "storage.encrypted": encryption is not None})
             meta = SegmentMeta(key=key, sha256=digest, bytes=len(data), records=len(page.records), format=fmt,
                                dictionary_id=used_dictionary, page_index=page.page_index, key_id=page.key_id,
+                               key_check=page.key_check,
                                encryption=encryption, subjects=segment_entries(page.records), **coordinates)
             if used_dictionary:
                 await self._store_dictionary(page.export_id)

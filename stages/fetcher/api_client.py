@@ -35,6 +35,7 @@ from shared.settings import SECRET_FIELDS, Settings
 from stages.fetcher.auth import Authenticator, Credentials, Surface, authenticator
 from stages.fetcher.errors import AuthenticationFailed, PermissionDenied, QuotaExceeded, TransientSourceError
 from stages.fetcher.rate_limit import TokenBucket
+from stages.fetcher.responses import json_body
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ class _ServerSaysOrJitter(wait_random_exponential):
 def describe(response: httpx.Response) -> str:
     """The server's reason: a 7807 `detail` (with its trace id), an OAuth2 `error_description`, or the text."""
     try:
-        body: Any = response.json()
+        body = json_body(response)
     except ValueError:
         return response.text[:500] or response.reason_phrase
     if not isinstance(body, dict):

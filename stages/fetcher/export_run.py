@@ -12,6 +12,7 @@ from typing import Protocol
 import msgspec
 from opentelemetry import trace
 
+from shared.export_requests import request_fingerprint
 from shared.messages import ExportRequest, FetchCheckpoint
 from shared.telemetry import tracer
 from stages.fetcher.errors import QuotaExceeded
@@ -40,7 +41,8 @@ async def run_export(source: Source, request: ExportRequest, checkpoint: FetchCh
     if checkpoint is None:
         job_id = await source.prepare(request)
         checkpoint = FetchCheckpoint(export_id=request.export_id, job_id=job_id, next_page_index=0, resume_token=None,
-                                     records=0, started_at=datetime.now(UTC), source=request.source)
+                                     records=0, started_at=datetime.now(UTC), source=request.source,
+                                     request_sha256=request_fingerprint(request))
         await sink.job_created(checkpoint)
     if not await _wait_until_ready(source, checkpoint, sink, stop, poll_interval):
         return checkpoint

@@ -9,6 +9,8 @@ from typing import Any
 
 import msgspec
 
+from shared.nesting import TooDeeplyNested, decode_json, json_array, shallow
+
 
 @dataclass(frozen=True)
 class FetchedPage:
@@ -35,26 +37,37 @@ def local_page(records: list[dict[str, Any]], resume_token: str | None) -> Fetch
     return FetchedPage(body, hashlib.sha256(body).hexdigest(), len(records), resume_token)
 
 
-class _Items(msgspec.Struct):
-    items: list[msgspec.Raw] = []
-
-
-class _Session(msgspec.Struct):
-    sessionId: str | None = None
-
-
 CONTEXT_RECORDS_PER_SESSION = 3  # a question and the bot turns around it
+
+
+def source_record(raw: bytes) -> dict[str, Any]:
+    """A record as the source sent it. One nested deeper than MAX_DEPTH keeps its objects and arrays as
+    the text they came as (msgspec.Raw, encoded back byte for byte), for the verifier to refuse: the
+    fetcher reads only its top-level fields. msgspec.DecodeError if it is not a JSON object."""
+    try:
+        record = decode_json(raw)
+    except TooDeeplyNested:
+        record = shallow(raw)
+    if not isinstance(record, dict):
+        raise msgspec.ValidationError("a record must be a JSON object")
+    return record
+
+
+def session_of(raw: bytes) -> str | None:
+    """The record's session id; None if it has none (or not as a string). msgspec.DecodeError if it is not
+    a JSON object."""
+    session = source_record(raw).get("sessionId")
+    return session if isinstance(session, str) else None
 
 
 def carried_context(previous: bytes, body: bytes) -> bytes:
     """The last records of `previous` of each session that goes on in `body`, as a page body; b"" when no
     session crosses the break or either page does not parse (the verifier judges pages, not this)."""
     try:
-        before = msgspec.json.decode(previous, type=_Items).items
-        after = msgspec.json.decode(body, type=_Items).items
-        sessions_before = [msgspec.json.decode(item, type=_Session).sessionId for item in before]
-        going_on = {msgspec.json.decode(item, type=_Session).sessionId for item in after}
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        before = json_array(previous, "items")
+        sessions_before = [session_of(item) for item in before]
+        going_on = {session_of(item) for item in json_array(body, "items")}
+    except msgspec.DecodeError:
         return b""
     kept: list[int] = []
     for session in going_on - {None}:
@@ -62,14 +75,14 @@ def carried_context(previous: bytes, body: bytes) -> bytes:
         kept += positions[-CONTEXT_RECORDS_PER_SESSION:]
     if not kept:
         return b""
-    return msgspec.json.encode({"items": [before[i] for i in sorted(kept)]})
+    return msgspec.json.encode({"items": [msgspec.Raw(before[i]) for i in sorted(kept)]})
 
 
 def count_items(body: bytes) -> int:
     """Records in a page, for progress only; a page that does not parse counts 0 and the verifier sends
     it to the DLQ with the reason."""
     try:
-        return len(msgspec.json.decode(body, type=_Items).items)
+        return len(json_array(body, "items"))
     except msgspec.DecodeError:
         return 0
 

@@ -5,7 +5,9 @@ Each page is published in one transaction with the checkpoint that says where to
 resume token, pages, records and bytes so far, the last checksum), so after a crash the fetcher resumes
 there: completed pages are neither fetched nor published again. The request's offset is committed with
 the final transaction (the page count), so an unfinished export is picked up again on restart; a failed
-one can be resumed by submitting it again under the same export id.
+one can be resumed by submitting it again under the same export id, but only the same request (its
+fingerprint is in the checkpoint): one with another source, selection or options fails with a message
+to use a new export id, so an export's pages are never fetched under two sets of rules.
 """
 
 from __future__ import annotations
@@ -15,17 +17,26 @@ import logging
 from datetime import UTC, datetime
 
 import msgspec
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from shared import metrics
 from shared.errors import ArchiverError
-from shared.export_requests import validate_export_request
+from shared.export_requests import request_fingerprint, validate_export_request
 from shared.health import HEALTH
-from shared.kafka.clients import group_consumer, transactional_producer
-from shared.kafka.loop import Output, Record, dead_letter, send_transaction
+from shared.kafka.clients import TransactionalProducer, group_consumer
+from shared.kafka.dead_letters import problems_of
+from shared.kafka.loop import (
+    MessageRefused,
+    MessageTooLarge,
+    Output,
+    Record,
+    check_sizes,
+    dead_letter,
+    send_transaction,
+)
 from shared.kafka.tables import read_table
 from shared.messages import ExportRequest, ExportStatus, ExportTotal, FetchCheckpoint, RawPage, decode, encode, page_key
-from shared.settings import Settings
+from shared.settings import Settings, redact_url
 from shared.topics import EXPORTS, EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
 from stages.fetcher.api_client import ApiClient
 from stages.fetcher.export_run import run_export
@@ -36,6 +47,12 @@ log = logging.getLogger(__name__)
 STAGE = "fetcher"
 
 
+class ResubmittedWithChanges(ArchiverError):
+    """A request under the id of an export started with another source, selection or options."""
+
+    code = "resubmitted_with_changes"
+
+
 def status_output(settings: Settings, status: ExportStatus) -> Output:
     return Output(settings.topic(EXPORTS_STATUS), encode(status), key=f"{status.export_id}:{status.stage}".encode())
 
@@ -44,7 +61,7 @@ class Fetcher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.api = ApiClient(settings)  # one per process: one token bucket for the tenant
-        self.producer: AIOKafkaProducer = transactional_producer(settings, STAGE)
+        self.producer = TransactionalProducer(settings, STAGE)
         self.checkpoints: dict[str, FetchCheckpoint] = {}
         self.group = settings.group_id(STAGE)
 
@@ -61,7 +78,7 @@ class Fetcher:
                                       max_poll_interval_ms=24 * 3600 * 1000, max_poll_records=1)
             await consumer.start()
             log.info("fetcher ready: %d checkpoints, Cognigy at %s", len(self.checkpoints),
-                     self.settings.cognigy_base_url)
+                     redact_url(self.settings.cognigy_base_url))
             try:
                 while not stop.is_set():
                     batch = await consumer.getmany(timeout_ms=500, max_records=1)
@@ -94,7 +111,7 @@ class Fetcher:
         except (msgspec.DecodeError, msgspec.ValidationError, ArchiverError) as exc:
             reason = exc.message if isinstance(exc, ArchiverError) else f"bad export request: {exc}"
             log.warning("export request at offset %d rejected: %s", record.offset, reason)
-            outputs = [dead_letter(self.settings, STAGE, record, reason, type(exc).__name__)]
+            outputs = [dead_letter(self.settings, STAGE, record, reason, type(exc).__name__, problems=problems_of(exc))]
             await send_transaction(self.producer, outputs, self._done_offsets(record), self.group)
             return
         try:
@@ -107,6 +124,18 @@ class Fetcher:
     async def export(self, request: ExportRequest, record: Record, stop: asyncio.Event) -> None:
         export_id = request.export_id
         cp = self.checkpoints.get(export_id)
+        if cp is not None and cp.request_sha256 not in (None, request_fingerprint(request)):
+            # Resuming would fetch the rest under other rules or another selection than the pages already
+            # passed on (and the manifest names the first page's): refused, never mixed.
+            refusal = (f"export {export_id} was started with another source, selection or options; submit the "
+                       "changed request under a new export id")
+            if not cp.done:
+                raise ResubmittedWithChanges(refusal)
+            # Done: its status stays what it is; the request is dead-lettered with the reason.
+            log.warning("%s; the request is dead-lettered", refusal, extra={"export_id": export_id})
+            letter = dead_letter(self.settings, STAGE, record, refusal, ResubmittedWithChanges.__name__, export_id)
+            await send_transaction(self.producer, [letter], self._done_offsets(record), self.group)
+            return
         if cp is not None and cp.done:
             log.info("export %s already fetched; skipping the repeated request", export_id)
             await send_transaction(self.producer, [], self._done_offsets(record), self.group)
@@ -137,7 +166,9 @@ class Fetcher:
 
 
 class _KafkaSink:
-    """Pages and checkpoints into Kafka, one transaction per page."""
+    """Pages and checkpoints into Kafka, one transaction per page. A page over the message limit goes
+    without its body, `refused` with the reason, for the verifier to dead-letter: the export completes as
+    partial, and the checkpoint moves on."""
 
     def __init__(self, fetcher: Fetcher, request: ExportRequest) -> None:
         self.fetcher = fetcher
@@ -162,11 +193,28 @@ class _KafkaSink:
                       fetched_at=datetime.now(UTC), options=self.request.options,
                       context=carried_context(self.previous_body, page.body) if self.previous_body else b"")
         self.previous_body = page.body
-        out = Output(f.settings.topic(PAGES_RAW), encode(raw), key=page_key(self.request.export_id, index))
-        await send_transaction(f.producer, [out, f.checkpoint_message(checkpoint)])
+        try:
+            await send_transaction(f.producer, [self._raw_output(raw), f.checkpoint_message(checkpoint)])
+        except MessageRefused as exc:
+            if not exc.too_large:
+                raise
+            # pages.raw takes less than the limit says (its limit is known now): the page goes refused.
+            await send_transaction(f.producer, [self._raw_output(raw), f.checkpoint_message(checkpoint)])
         metrics.PAGES.labels(STAGE).inc()
         metrics.RECORDS.labels(STAGE).inc(page.records)
         HEALTH.polled(HEALTH.assigned)  # paging through a long export is progress too
+
+    def _raw_output(self, raw: RawPage) -> Output:
+        topic, key = self.fetcher.settings.topic(PAGES_RAW), page_key(raw.export_id, raw.page_index)
+        out = Output(topic, encode(raw), key=key)
+        try:
+            check_sizes(self.fetcher.settings, [out])
+        except MessageTooLarge as exc:
+            reason = (f"page {raw.page_index} ({len(raw.body):,} bytes, source sha256 {raw.source_sha256}) was not "
+                      f"published: {exc.message}")
+            log.warning("export %s: %s", raw.export_id, reason, extra={"export_id": raw.export_id})
+            return Output(topic, encode(msgspec.structs.replace(raw, body=b"", context=b"", refused=reason)), key=key)
+        return out
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:

@@ -4,19 +4,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import msgspec
 
-from shared.errors import ArchiverError
+from shared.errors import ArchiverError, SourceError
 from shared.messages import ExportRequest, FetchCheckpoint
-from shared.settings import Settings
+from shared.nesting import json_array
+from shared.settings import Settings, redact_url
 from stages.fetcher.api_client import ApiClient
 from stages.fetcher.export_run import run_export
-from stages.fetcher.pages import FetchedPage
+from stages.fetcher.pages import FetchedPage, session_of
 from stages.fetcher.sources import ExportJobSource, open_source
 from stages.fetcher.sources.rest import ordered_map
 
@@ -82,8 +85,8 @@ async def fetch_to_directory(settings: Settings, request: ExportRequest, out: Pa
     returned (errors are raised after it is written)."""
     api = ApiClient(settings)
     sink = DirectorySink(out)
-    summary = FetchSummary(export_id=request.export_id, source=request.source, base_url=settings.cognigy_base_url,
-                           ok=False, started_at=datetime.now(UTC))
+    summary = FetchSummary(export_id=request.export_id, source=request.source,
+                           base_url=redact_url(settings.cognigy_base_url), ok=False, started_at=datetime.now(UTC))
     started = time.monotonic()
     try:
         source = open_source(request.source, api, settings)
@@ -106,16 +109,35 @@ async def _transcripts(source: ExportJobSource, job_id: str, out: Path, concurre
     """Every session in the fetched pages, as the job's per-session transcript."""
     sessions: dict[str, None] = {}
     for page in sorted((out / "pages").glob("*.json")):
-        for record in msgspec.json.decode(page.read_bytes())["items"]:
-            sessions[record["sessionId"]] = None
+        # A page or record that does not parse names no session (judging it is the verifier's work).
+        with contextlib.suppress(msgspec.DecodeError):
+            for item in json_array(page.read_bytes(), "items"):
+                with contextlib.suppress(msgspec.DecodeError):
+                    if (session := session_of(item)) is not None:
+                        sessions[session] = None
     directory = out / "transcripts"
     directory.mkdir(exist_ok=True)
     ids = list(sessions)
+    names = [transcript_name(session) for session in ids]  # all checked before any is fetched
     written = 0
     async for body in ordered_map(ids, lambda session: source.transcript(job_id, session), concurrency):
-        write_verified(directory, f"{ids[written]}.json", body, hashlib.sha256(body).hexdigest())
+        write_verified(directory, names[written], body, hashlib.sha256(body).hexdigest())
         written += 1
     return written
+
+
+MAX_NAME = 255 - len(".sha256")  # a file name's limit on common file systems, with the checksum file's suffix
+
+
+def transcript_name(session_id: str) -> str:
+    """The transcript's file name: the session id (which the source chose) percent-encoded, so that it is
+    one name inside the directory (no '/', no leading '.'), and the same id always gives the same name."""
+    name = quote(session_id, safe="") + ".json"
+    if name.startswith("."):
+        name = "%2E" + name[1:]
+    if len(name) > MAX_NAME:
+        raise SourceError(f"a session id of {len(session_id)} characters is too long to name its transcript file")
+    return name
 
 
 def _fill(summary: FetchSummary, checkpoint: FetchCheckpoint | None, api: ApiClient, seconds: float) -> None:

@@ -1,5 +1,6 @@
 """The notifier's delivery worker: sends due webhook deliveries in the background, so the notifier's loop
-never waits on an endpoint, and a slow or dead endpoint delays nothing but its own deliveries.
+never waits on an endpoint, and a slow or dead endpoint delays nothing but its own deliveries: each endpoint
+has its own PER_ENDPOINT slots (a slow one holds only those, each for at most its attempt deadline).
 
 What is due comes from the notifier's state (restored from its changelog after a restart). The worker
 never writes that state itself: it reports each attempt as a DeliveryOutcome to the notifier's own input
@@ -14,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import msgspec
@@ -26,7 +28,7 @@ from stages.notifier.webhooks import Endpoint, RetryPolicy, attempt, shown_url
 log = logging.getLogger(__name__)
 SendOutcome = Callable[[DeliveryOutcome], Awaitable[None]]
 Key = tuple[str, str]  # (msg_id, url)
-MAX_CONCURRENT = 16
+PER_ENDPOINT = 4  # attempts in flight to one endpoint
 IDLE_SECONDS = 1.0
 OUTCOME_RETRY_SECONDS = 5.0
 
@@ -44,7 +46,7 @@ class DeliveryWorker:
         self.finished: set[Key] = set()  # delivered or given up here; the state may not say so yet
         self.tasks: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
-        self.slots = asyncio.Semaphore(MAX_CONCURRENT)
+        self.slots = {url: asyncio.Semaphore(PER_ENDPOINT) for url in self.endpoints}
 
     def schedule(self, export_id: str, deliveries: Iterable[WebhookDelivery]) -> None:
         """Take the state's word on these deliveries, unless this worker is ahead of it: the state learns
@@ -90,7 +92,7 @@ class DeliveryWorker:
 
     async def _deliver(self, key: Key, export_id: str, delivery: WebhookDelivery) -> None:
         try:
-            async with self.slots:
+            async with self._slot(delivery.url):
                 outcome = await self._attempt(export_id, delivery)
             try:
                 await self.send_outcome(outcome)
@@ -103,6 +105,11 @@ class DeliveryWorker:
         finally:
             self.in_flight.discard(key)
             self.wake.set()
+
+    def _slot(self, url: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        # An endpoint no longer configured gets no request (the attempt gives it up), so it needs no slot.
+        slot = self.slots.get(url)
+        return slot if slot is not None else contextlib.nullcontext()
 
     async def _attempt(self, export_id: str, delivery: WebhookDelivery) -> DeliveryOutcome:
         now = datetime.now(UTC)

@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from shared.manifest import DictionaryRef, EncryptionRef, IndexRef, Manifest, offset_ranges, write_manifest
+from shared.manifest import (
+    DictionaryRef,
+    EncryptionRef,
+    IndexRef,
+    Manifest,
+    ManifestSeal,
+    offset_ranges,
+    write_manifest,
+)
 from shared.messages import NotifierState
 from shared.segments import SegmentMeta, dictionary_key, read_metas, sha256_hex, subjects_key
 from shared.storage import ObjectStore
@@ -16,9 +24,9 @@ from stages.notifier.page_ranges import has_page
 
 
 async def write_export_manifest(store: ObjectStore, state: NotifierState, completed_at: datetime,
-                                ) -> tuple[Manifest, bytes]:
-    """Write the manifest of a counted-complete export; returns it and its exact bytes. `completed_at`
-    comes from the input, so a replay writes the same bytes."""
+                                seal: ManifestSeal) -> tuple[Manifest, bytes]:
+    """Write the manifest of a counted-complete export, sealed; returns it and its exact bytes.
+    `completed_at` comes from the input, so a replay writes the same bytes."""
     by_page: dict[int, SegmentMeta] = {}
     for meta in await read_metas(store, state.export_id):
         # A page archived twice (only possible if it was published twice upstream) keeps its first copy.
@@ -47,7 +55,7 @@ async def write_export_manifest(store: ObjectStore, state: NotifierState, comple
         expires_at=completed_at + timedelta(days=retention) if retention else None,
         started_at=state.started_at, completed_at=completed_at, encryption=encryption_ref(segments),
         subject_index=index)
-    return manifest, await write_manifest(store, manifest)
+    return manifest, await write_manifest(store, manifest, seal)
 
 
 async def write_index(store: ObjectStore, key: str, data: bytes) -> IndexRef:

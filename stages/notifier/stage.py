@@ -1,6 +1,8 @@
 """The notifier stage: counts archived pages per export and, once every page is accounted for, writes the
 manifest, appends to the audit log and queues the `archival.completed` webhook: exactly once per export.
 It also enforces each export's storage quota, and queues `export.status` events (started, partial, failed).
+An export's total counts only if the fetcher's own checkpoint agrees with it (fetcher_counts.py); any other
+total is dead-lettered with the reason, and the export stays open.
 
 Its per-export progress lives in the compacted `notifier.state` topic, written in the same transaction
 as the input offsets and co-partitioned with `archive.segments`; on every partition assignment the
@@ -33,7 +35,7 @@ from shared.kafka.clients import plain_producer
 from shared.kafka.loop import Output, PoisonError, Record, RetryableError, StageLoop
 from shared.kafka.tables import read_topic
 from shared.keystore import KeyStore, open_key_store
-from shared.manifest import ExportFailure
+from shared.manifest import ExportFailure, ManifestSeal, manifest_record
 from shared.messages import (
     ChangelogWatermark,
     DeliveryOutcome,
@@ -52,6 +54,7 @@ from shared.settings import Settings
 from shared.storage import ObjectStore, StorageError, open_store
 from shared.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_STATE
 from stages.notifier.deliveries import DeliveryWorker
+from stages.notifier.fetcher_counts import FetcherCounts
 from stages.notifier.manifests import write_export_manifest
 from stages.notifier.page_ranges import count_pages
 from stages.notifier.progress import QuotaExceeded, apply, is_complete, quota_breach
@@ -75,8 +78,10 @@ ChangelogEntry = NotifierState | ChangelogWatermark | EndpointDisabled
 
 class Notifier:
     def __init__(self, settings: Settings, store: ObjectStore, keys: KeyStore, audit: AuditLog,
-                 worker: DeliveryWorker, events: tuple[str, ...] = (COMPLETED_EVENT, STATUS_EVENT)) -> None:
+                 worker: DeliveryWorker, counts: FetcherCounts,
+                 events: tuple[str, ...] = (COMPLETED_EVENT, STATUS_EVENT)) -> None:
         self.settings = settings
+        self.counts = counts
         self.store = store
         self.keys = keys
         self.audit = audit
@@ -168,6 +173,8 @@ class Notifier:
         return Output(self.changelog, encode(state), key=state.export_id.encode(), partition=record.partition)
 
     async def _apply_progress(self, record: Record, message: SegmentWritten | ExportTotal) -> list[Output]:
+        if isinstance(message, ExportTotal):
+            await self.counts.check(message)  # a total the fetcher did not count is dead-lettered
         at = _record_time(record)
         state = self.states.get(message.export_id)
         outputs: list[Output] = []
@@ -238,7 +245,8 @@ class Notifier:
 
     async def _finalize(self, state: NotifierState, completed_at: datetime) -> tuple[NotifierState, list[Output]]:
         export_id = state.export_id
-        manifest, manifest_bytes = await write_export_manifest(self.store, state, completed_at)
+        manifest, manifest_bytes = await write_export_manifest(self.store, state, completed_at,
+                                                               ManifestSeal(self.audit.key))
         duration = (completed_at - state.started_at).total_seconds() if state.started_at else 0.0
         location = self.store.location(manifest_key(export_id))
         data = {
@@ -250,10 +258,12 @@ class Notifier:
             "rejected_records": state.rejected_records, "manifest": location,
             "manifest_sha256": sha256_hex(manifest_bytes), "expires_at": _iso(manifest.expires_at),
         }
-        await self.audit.append(webhook_id(export_id, COMPLETED_EVENT), "export archived", export_id, {
+        archived = webhook_id(export_id, COMPLETED_EVENT)
+        await self.audit.append(archived, "export archived", export_id, {
             "partial": manifest.partial, "records": state.records, "pages": state.total_pages, "bytes": state.bytes,
-            "manifest_sha256": data["manifest_sha256"], "redactions": state.redactions,
-            "expires_at": data["expires_at"]})
+            **manifest_record(manifest_bytes), "redactions": state.redactions, "expires_at": data["expires_at"]})
+        # The log's head as of this entry, in the receivers' hands: a copy of it no one here can roll back.
+        data["audit_head"] = msgspec.to_builtins(self.audit.positions[archived])
         deliveries = self._deliveries(export_id, "completed", completed_at, data)
         if manifest.partial:
             deliveries += self._deliveries(export_id, "partial", completed_at, {
@@ -325,13 +335,16 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         audit = AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
         await audit.catch_up_storage()
         await producer.start()
+        counts = FetcherCounts(settings)
         worker = DeliveryWorker(targets, RetryPolicy.from_settings(settings), http, send_outcome)
         deliveries = asyncio.create_task(worker.run(stop))
         try:
-            notifier = Notifier(settings, store, keys, audit, worker, events)
+            await counts.start()
+            notifier = Notifier(settings, store, keys, audit, worker, counts, events)
             await StageLoop(settings, STAGE, ARCHIVE_SEGMENTS, notifier, on_assign=notifier.restore).run(stop)
         finally:
             stop.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await deliveries
+            await counts.stop()
             await producer.stop()

@@ -6,12 +6,20 @@ receivers reject old ones) with every secret of its endpoint: during a rotation,
 one `v1,...` per secret, and a receiver that knows either accepts it. Failed attempts back off
 exponentially with jitter, honour Retry-After, and stop after `webhook_max_attempts`; 410 Gone disables the
 endpoint; 3xx is a failure (no redirects are followed).
+
+An endpoint cannot hold an attempt open: each has one deadline, connect to last byte (`webhook_timeout_seconds`;
+httpx's timeouts are per read, so a server sending a byte every few seconds would never trip them), and at most
+MAX_ANSWER_BYTES of the answer are read (only its status and Retry-After count; the rest is not read at all).
+Endpoint URLs are checked at start: https, or http to this host only (the demo's and the tests' receivers).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import email.utils
 import hashlib
+import ipaddress
 import json
 import random
 from dataclasses import dataclass
@@ -25,12 +33,14 @@ from standardwebhooks import Webhook
 from shared import metrics
 from shared.errors import ConfigError
 from shared.messages import DeliveryOutcome, DeliveryState, WebhookDelivery
-from shared.settings import Settings
+from shared.settings import Settings, redact_url
 
 COMPLETED_EVENT = "archival.completed"
 STATUS_EVENT = "export.status"
 EVENT_TYPES = (COMPLETED_EVENT, STATUS_EVENT)
 BACKOFF_FACTOR = 5  # with the 5 s default: 5 s, 25 s, 2 min, 10 min, 52 min, 4.3 h, then the 10 h cap
+MAX_ANSWER_BYTES = 64 * 1024
+MIN_SECRET_BYTES = 24  # the Standard Webhooks spec: secrets of 24 to 64 random bytes
 
 
 def webhook_id(export_id: str, event: str) -> str:
@@ -42,9 +52,8 @@ def endpoint_id(url: str) -> str:
 
 
 def shown_url(url: str) -> str:
-    """The URL without query or credentials (either may hold a token), for logs and the audit log."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    """An endpoint as logs and the audit log show it: redacted like every URL setting."""
+    return redact_url(url)
 
 
 @dataclass(frozen=True)
@@ -66,13 +75,50 @@ def endpoints(settings: Settings) -> list[Endpoint]:
                           "give one secret per endpoint, in the same order")
     out = []
     for number, (url, secrets) in enumerate(zip(urls, entries, strict=True), start=1):
+        check_url(number, url)
         if not secrets or len(secrets) > 2:
             raise ConfigError(f"CA_WEBHOOK_SECRET entry {number}: give one secret, or two during a rotation")
-        try:
-            out.append(Endpoint(url, tuple(Webhook(s) for s in secrets)))
-        except Exception:  # the library's message may quote the secret: name the entry only
-            raise ConfigError(f"CA_WEBHOOK_SECRET entry {number}: not a valid whsec_... secret") from None
+        out.append(Endpoint(url, tuple(_signer(number, s) for s in secrets)))
     return out
+
+
+def check_url(number: int, url: str) -> None:
+    """An endpoint the notifier can and may post to: https, or plain http to this host (nothing leaves it)."""
+    where = f"CA_WEBHOOK_URLS entry {number} ({redact_url(url)})"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigError(f"{where}: not a valid URL") from None
+    if not host:
+        raise ConfigError(f"{where}: no host; give an https:// URL")
+    if parts.scheme == "https" or (parts.scheme == "http" and _loopback(host)):
+        return
+    raise ConfigError(f"{where}: give an https:// URL (plain http only to 127.0.0.1, ::1 or localhost)")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _signer(number: int, secret: str) -> Webhook:
+    # The library's messages may quote the secret: errors name the entry only.
+    problem = f"CA_WEBHOOK_SECRET entry {number}: not a valid whsec_... secret"
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_") + "==")
+        signer = Webhook(secret)
+    except Exception:
+        raise ConfigError(problem) from None
+    if len(key) < MIN_SECRET_BYTES:
+        raise ConfigError(f"CA_WEBHOOK_SECRET entry {number}: {len(key)} bytes long; a secret needs at least "
+                          f"{MIN_SECRET_BYTES} (whsec_ and the base64 of 32 random bytes)")
+    return signer
 
 
 def subscribed_events(settings: Settings) -> tuple[str, ...]:
@@ -93,11 +139,12 @@ class RetryPolicy:
     max_attempts: int
     base_seconds: float
     max_seconds: float
+    attempt_seconds: float  # one attempt's deadline, connect to last byte
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetryPolicy:
         return cls(settings.webhook_max_attempts, settings.webhook_retry_base_seconds,
-                   settings.webhook_retry_max_seconds)
+                   settings.webhook_retry_max_seconds, settings.webhook_timeout_seconds)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait after failed attempt number `attempt`."""
@@ -118,10 +165,10 @@ async def attempt(http: httpx.AsyncClient, endpoint: Endpoint, export_id: str, d
     status: int | None = None
     retry_after = None
     try:
-        response = await http.post(endpoint.url, content=body, headers=headers)
-        status = response.status_code
-        detail = f"HTTP {status}"
-        retry_after = _retry_after(response.headers.get("retry-after"), now)
+        async with asyncio.timeout(policy.attempt_seconds):
+            status, detail, retry_after = await _post(http, endpoint.url, body, headers, now)
+    except TimeoutError:
+        detail = f"no whole answer within {policy.attempt_seconds:g}s"
     except httpx.HTTPError as exc:
         detail = type(exc).__name__
     state: DeliveryState = "pending"
@@ -139,6 +186,21 @@ async def attempt(http: httpx.AsyncClient, endpoint: Endpoint, export_id: str, d
     return DeliveryOutcome(export_id=export_id, msg_id=delivery.msg_id, url=delivery.url, attempt=number,
                            state=state, status=status, detail=detail, next_attempt_at=next_at,
                            disable_endpoint=status == 410)
+
+
+async def _post(http: httpx.AsyncClient, url: str, body: str, headers: dict[str, str], now: datetime,
+                ) -> tuple[int, str, float | None]:
+    """Status, detail and Retry-After of one POST, reading no more than MAX_ANSWER_BYTES of the answer (raw:
+    a compressed answer is not inflated). Leaving the stream unread closes its connection."""
+    async with http.stream("POST", url, content=body, headers=headers) as response:
+        detail = f"HTTP {response.status_code}"
+        read = 0
+        async for chunk in response.aiter_raw():
+            read += len(chunk)
+            if read > MAX_ANSWER_BYTES:
+                detail += f" (answer over {MAX_ANSWER_BYTES // 1024} KiB: the rest not read)"
+                break
+        return response.status_code, detail, _retry_after(response.headers.get("retry-after"), now)
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:

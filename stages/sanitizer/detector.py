@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import msgspec
 
 from shared.messages import PiiRule
+from shared.user_patterns import MATCH_SECONDS
 from stages.sanitizer.actions import resolve_overlaps
 from stages.sanitizer.hotwords import enhance
 from stages.sanitizer.ner import Entities, NerRunner
@@ -48,11 +49,13 @@ class DetectionOptions(msgspec.Struct, frozen=True):
 
     `phone_regions`: where numbers without a country code are read, in order; `allow_list`: words and
     phrases that are never PII, whatever finds them (the company's and its products' names, which NER takes
-    for people or places), compared in lower case; `bare_answers`: see `recognizers.answer`."""
+    for people or places), compared in lower case; `bare_answers`: see `recognizers.answer`;
+    `pattern_seconds`: the time limit of a rule's pattern on one text (see `shared.user_patterns`)."""
 
     phone_regions: tuple[str, ...] = DEFAULT_REGIONS
     allow_list: tuple[str, ...] = ()
     bare_answers: bool = True
+    pattern_seconds: float = MATCH_SECONDS
 
 
 DEFAULT_OPTIONS = DetectionOptions()
@@ -87,12 +90,14 @@ class TextDetector:
         key = tuple(rules)
         policy = self._policies.get(key)
         if policy is None:
-            policy = self._policies[key] = build_policy(key, self._options.phone_regions, self._options.bare_answers)
+            policy = self._policies[key] = build_policy(key, self._options.phone_regions, self._options.bare_answers,
+                                                        self._options.pattern_seconds)
         return policy
 
     def detect(self, items: Sequence[TextItem], rules: Sequence[PiiRule]) -> list[list[Detection]]:
         """For each item, its detections: non-overlapping, sorted by start, at least MIN_SCORE, none allowed,
-        none shorter than its rule's min_length or touching a redacted span."""
+        none shorter than its rule's min_length or touching a redacted span. Raises ValidationFailed if a
+        rule cannot be applied, PatternTimeout if a rule's pattern runs over its time limit."""
         rules = tuple(rules)
         policy = self.policy(rules)
         new = [item for item in dict.fromkeys(items) if (item, rules) not in self._cache]

@@ -6,6 +6,9 @@ arrive as objects or as JSON strings. Dict keys inside them are scanned too when
 rather than names (a space, '@', '+' or a leading digit: `{"jane@example.com": true}`); a key that is an
 identifier (`firstName`, `order_id`, `field-2`) is a name. Not scanned: ids, timestamps, flow and node
 names, and the other fields of a record, which the platform writes, not the people in the conversation.
+
+The walkers recurse once per level: a record must pass `check_nesting` (at most MAX_DEPTH levels,
+shared/nesting.py, JSON text in its data fields included) before they see it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+
+from shared.nesting import check_depth, decode_json
 
 
 class KeyOf(msgspec.Struct, frozen=True):
@@ -69,11 +74,21 @@ def with_texts(record: Mapping[str, Any], texts: Mapping[Path, str]) -> dict[str
     return copy
 
 
+def check_nesting(record: Mapping[str, Any]) -> None:
+    """TooDeeplyNested if the record, or the JSON text of one of its data fields, nests deeper than
+    MAX_DEPTH: the walkers below recurse once per level. The verifier holds records to the limit; JSON text
+    inside a field only the sanitizer reads, and a page may come from elsewhere than the verifier."""
+    check_depth(record)
+    for name in DATA_FIELDS:
+        _parsed(record.get(name))
+
+
 def _parsed(value: Any) -> Any:
-    """A JSON-string object or array as its value; anything else (plain text included) as it is."""
+    """A JSON-string object or array as its value; anything else (plain text included) as it is.
+    TooDeeplyNested if it is JSON text nested deeper than MAX_DEPTH."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
-            return msgspec.json.decode(value)
+            return decode_json(value.encode())
         except msgspec.DecodeError:
             return value
     return value

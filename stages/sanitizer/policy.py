@@ -9,6 +9,7 @@
   trailing letters and digits stay visible (4 shows the last four digits of a card).
 - `pattern`: a regular expression that finds more of the rule's type; with a type that is not built in,
   it defines a custom type (its name becomes part of tokens, so upper-case letters, digits and `_`).
+  It is checked, and runs with a time limit per text (see `shared.user_patterns`).
 - `ner_labels`: spaCy NER labels whose entities are of the rule's type: a custom type (e.g. "EVENT_NAME"
   from ["EVENT"]) or other labels for a built-in NER type (LOCATION from ["GPE"] only).
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 from shared.errors import ValidationFailed
 from shared.messages import PiiAction, PiiRule
+from shared.user_patterns import MATCH_SECONDS, UserPattern, pattern_problem
 from stages.sanitizer.recognizers.answer import AnswerRecognizer
 from stages.sanitizer.recognizers.base import Detection, Recognizer
 from stages.sanitizer.recognizers.phone import DEFAULT_REGIONS
@@ -34,8 +36,6 @@ from stages.sanitizer.recognizers.registry import (
 
 ALL = "ALL"
 _TYPE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
-# The pattern runs over every text of an export; a long one is more likely a mistake than a need.
-MAX_PATTERN_CHARS = 500
 DEFAULT_RULES = (PiiRule(entity_type=ALL, action="tokenize"),)
 
 
@@ -67,9 +67,10 @@ class Policy:
 
 
 def build_policy(rules: Sequence[PiiRule], phone_regions: Sequence[str] = DEFAULT_REGIONS,
-                 bare_answers: bool = True) -> Policy:
-    """`bare_answers`: see `recognizers.answer`. Raises ValidationFailed, naming each bad rule, if a rule
-    cannot be applied."""
+                 bare_answers: bool = True, pattern_seconds: float = MATCH_SECONDS) -> Policy:
+    """`bare_answers`: see `recognizers.answer`; `pattern_seconds`: the time limit of each rule's pattern on
+    one text (over it, detection raises PatternTimeout). Raises ValidationFailed, naming each bad rule, if a
+    rule cannot be applied."""
     given = bool(rules)
     rules = tuple(rules) or DEFAULT_RULES
     _check(rules)
@@ -81,7 +82,8 @@ def build_policy(rules: Sequence[PiiRule], phone_regions: Sequence[str] = DEFAUL
         for entity_type in ENTITY_TYPES:
             if entity_type not in OPT_IN_TYPES:
                 governing.setdefault(entity_type, catch_all)
-    patterns = [(rule.entity_type, re.compile(rule.pattern)) for rule in rules if rule.pattern]
+    patterns = [(rule.entity_type, UserPattern(rule.pattern, f"pii_rules[{index}].pattern", pattern_seconds))
+                for index, rule in enumerate(rules) if rule.pattern]
     ner_labels = {rule.entity_type: rule.ner_labels for rule in rules if rule.ner_labels}
     return Policy(
         rules={name: rules[index] for name, index in governing.items()},
@@ -97,7 +99,7 @@ def _check(rules: Sequence[PiiRule]) -> None:
         for part, problem in _problems(rule):
             problems.append({"field": f"pii_rules[{index}].{part}", "problem": problem})
     if problems:
-        raise ValidationFailed(problems)
+        raise ValidationFailed(problems, "PII rules")
 
 
 def _problems(rule: PiiRule) -> list[tuple[str, str]]:
@@ -126,16 +128,7 @@ def _problems(rule: PiiRule) -> list[tuple[str, str]]:
         problems.append(("ner_labels", f"unknown label(s) {', '.join(unknown)} (known: {known})"))
     elif rule.ner_labels and rule.entity_type in ENTITY_TYPES and rule.entity_type not in DEFAULT_NER_LABELS:
         problems.append(("ner_labels", f"{rule.entity_type} is not found by NER; use a custom type name"))
-    if rule.pattern is not None:
-        problems += _pattern_problems(rule.pattern)
+    pattern = None if rule.pattern is None else pattern_problem(rule.pattern)
+    if pattern is not None:
+        problems.append(("pattern", pattern))
     return problems
-
-
-def _pattern_problems(pattern: str) -> list[tuple[str, str]]:
-    if len(pattern) > MAX_PATTERN_CHARS:
-        return [("pattern", f"over {MAX_PATTERN_CHARS} characters")]
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return [("pattern", f"invalid regular expression: {exc}")]
-    return []

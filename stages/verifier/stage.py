@@ -1,8 +1,11 @@
 """The verifier stage: `pages.raw` -> `pages.verified`, in Kafka transactions.
 
-A page whose SHA-256 differs from the source's, or whose body does not parse, goes to the DLQ and travels
-on as a dead page (no records) so the export completes as partial instead of waiting forever. A single
-malformed record goes to the DLQ alone; the rest of its page goes on.
+A page whose SHA-256 differs from the source's, whose body does not parse, that the fetcher could not
+publish (over the message limit), or whose verified form would be over the limit goes to the DLQ and
+travels on as a dead page (no records) so the export completes as partial instead of waiting forever. A
+single malformed record (one nested deeper than MAX_DEPTH, shared/nesting.py, too) goes to the DLQ alone,
+with its own bytes (not the page's); the rest of its page goes on. Past MAX_RECORD_LETTERS in one page, the
+rest are named in one letter, so a page of thousands of bad records cannot flood the DLQ.
 """
 
 from __future__ import annotations
@@ -13,14 +16,25 @@ from typing import Any
 
 import msgspec
 
-from shared.kafka.loop import Output, Record, StageLoop, dead_letter
+from shared.kafka.dead_letters import problems_of
+from shared.kafka.loop import MessageTooLarge, Output, PoisonError, Record, StageLoop, dead_letter
 from shared.kafka.page_processor import PageProcessor
-from shared.messages import PageMessage, RawPage, VerifiedPage, encode
+from shared.messages import PageMessage, RawPage, VerifiedPage
+from shared.nesting import TooDeeplyNested, decode_json, json_array
 from shared.settings import Settings
 from shared.telemetry import tracer
 from shared.topics import PAGES_RAW, PAGES_VERIFIED
 
 STAGE = "verifier"
+MAX_RECORD_LETTERS = 100
+
+
+class ChecksumMismatch(PoisonError):
+    pass
+
+
+class MalformedPage(PoisonError):
+    pass
 
 
 class RecordShape(msgspec.Struct):
@@ -31,12 +45,7 @@ class RecordShape(msgspec.Struct):
     timestamp: str
 
 
-class _Page(msgspec.Struct):
-    items: list[msgspec.Raw]
-
-
 _shape = msgspec.json.Decoder(RecordShape)
-_page = msgspec.json.Decoder(_Page)
 
 
 class Verifier(PageProcessor):
@@ -50,42 +59,51 @@ class Verifier(PageProcessor):
     async def handle_page(self, record: Record, page: RawPage) -> list[Output]:
         return self.verify(record, page)
 
+    def dead_page(self, record: Record, page: RawPage) -> VerifiedPage:
+        return VerifiedPage(export_id=page.export_id, page_index=page.page_index, records=[],
+                            sha256=page.source_sha256, options=page.options, dead=True)
+
     def verify(self, record: Record, page: RawPage) -> list[Output]:
-        outputs: list[Output] = []
-
-        def forward(verified: VerifiedPage) -> list[Output]:
-            out = Output(self.out_topic, encode(verified), key=record.key, partition=record.partition)
-            return [*outputs, out]
-
-        def dead(reason: str, error_type: str) -> list[Output]:
-            outputs.append(dead_letter(self.settings, STAGE, record, reason, error_type, page.export_id))
-            return forward(VerifiedPage(export_id=page.export_id, page_index=page.page_index, records=[],
-                                        sha256=digest, options=page.options, dead=True))
-
+        if page.refused:
+            raise MessageTooLarge(page.refused)
         with tracer().start_as_current_span("checksum") as span:
             digest = hashlib.sha256(page.body).hexdigest()
             span.set_attributes({"checksum.algorithm": "sha256", "checksum.match": digest == page.source_sha256})
         if digest != page.source_sha256:
-            return dead(f"checksum mismatch: source said {page.source_sha256}, body hashes to {digest}",
-                        "ChecksumMismatch")
+            raise ChecksumMismatch(f"checksum mismatch: source said {page.source_sha256}, body hashes to {digest}")
         try:
-            items = _page.decode(page.body).items
-        except msgspec.DecodeError as exc:
-            return dead(f"page body is not an export page: {exc}", "MalformedPage")
+            items = json_array(page.body, "items")
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise MalformedPage(f"page body is not an export page: {exc}") from exc
         records: list[dict[str, Any]] = []
+        rejected: list[tuple[int, Exception, bytes]] = []
         for position, raw in enumerate(items):
             try:
+                parsed = decode_json(raw)  # its depth first: nothing downstream walks a record deeper than MAX_DEPTH
                 _shape.decode(raw)
-                parsed = msgspec.json.decode(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                reason = f"record {position} of page {page.page_index}: {exc}"
-                outputs.append(dead_letter(self.settings, STAGE, record, reason, "MalformedRecord", page.export_id))
-                continue
-            records.append(parsed)
+                records.append(parsed)
+            except (msgspec.DecodeError, msgspec.ValidationError, TooDeeplyNested) as exc:
+                rejected.append((position, exc, raw))
         verified = VerifiedPage(export_id=page.export_id, page_index=page.page_index, records=records,
-                                sha256=digest, options=page.options, rejected_records=len(items) - len(records),
+                                sha256=digest, options=page.options, rejected_records=len(rejected),
                                 context=_context_records(page.context))
-        return forward(verified)
+        return [*self._record_letters(record, page, rejected), self.page_output(record, verified)]
+
+    def _record_letters(self, record: Record, page: RawPage,
+                        rejected: list[tuple[int, Exception, bytes]]) -> list[Output]:
+        letters = [dead_letter(self.settings, STAGE, record, f"record {position} of page {page.page_index}: {exc}",
+                               "MalformedRecord", page.export_id, problems=problems_of(exc), content=bytes(raw),
+                               record_index=position)
+                   for position, exc, raw in rejected[:MAX_RECORD_LETTERS]]
+        rest = rejected[MAX_RECORD_LETTERS:]
+        if rest:
+            # The page itself is the reference (its topic, partition and offset): the records are not copied.
+            problems = [p for _, exc, _ in rest[:10] for p in problems_of(exc)]
+            reason = (f"{len(rest)} more malformed records in page {page.page_index}, records {rest[0][0]} to "
+                      f"{rest[-1][0]}: not dead-lettered one by one")
+            letters.append(dead_letter(self.settings, STAGE, record, reason, "MalformedRecords", page.export_id,
+                                       problems=problems))
+        return letters
 
 
 def _context_records(context: bytes) -> list[dict[str, Any]]:
@@ -94,15 +112,16 @@ def _context_records(context: bytes) -> list[dict[str, Any]]:
     if not context:
         return []
     try:
-        items = _page.decode(context).items
-    except msgspec.DecodeError:
+        items = json_array(context, "items")
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return []
     records = []
     for raw in items:
         try:
+            parsed = decode_json(raw)
             _shape.decode(raw)
-            records.append(msgspec.json.decode(raw))
-        except (msgspec.DecodeError, msgspec.ValidationError):
+            records.append(parsed)
+        except (msgspec.DecodeError, msgspec.ValidationError, TooDeeplyNested):
             continue
     return records
 

@@ -72,7 +72,7 @@ async def test_an_interrupted_erase_is_finished_by_the_next_run(tmp_path: Path, 
         await archive_export(FilesystemStore(tmp_path / name), "exp", pages(), settings=SETTINGS, keys=keys)
     clean = await erase(tmp_path, "clean")
 
-    async def crash(store: FilesystemStore, manifest: Manifest) -> Any:
+    async def crash(store: FilesystemStore, manifest: Manifest, *_: Any) -> Any:
         if step == "write_manifest" or manifest.erasures:  # the sweep before the search still runs
             raise Crash(step)
         return []

@@ -6,12 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.archive_reader import read_export_records, verify_export
+from shared.audit import AuditLog
 from shared.segments import failure_key
 from shared.storage import FilesystemStore
 from tests.archive_fixtures import archive_export, cli, conversation_records
 from tests.s3_server import connect, s3_bucket, s3_endpoint, s3_env  # noqa: F401
 
 PAGES = [conversation_records(60)[i:i + 20] for i in range(0, 60, 20)]
+AUDIT_KEY = b"segments-verify-audit-key-0123456789ab"
+
+
+def audit_env(tmp_path: Path) -> dict[str, str]:
+    """`archive verify` checks each manifest with the audit key and the log that recorded it."""
+    return {"CA_AUDIT_HMAC_KEY": AUDIT_KEY.decode(), "CA_AUDIT_LOG_PATH": str(tmp_path / "audit.jsonl")}
 
 
 async def test_an_intact_export_verifies_and_reads_back(tmp_path: Path) -> None:
@@ -59,21 +66,23 @@ async def test_a_failed_export_says_why_it_has_no_manifest(tmp_path: Path) -> No
 
 
 async def test_the_command_exits_non_zero_on_a_difference(tmp_path: Path) -> None:
-    store = FilesystemStore(tmp_path)
-    manifest = await archive_export(store, "exp-cli", PAGES)
-    env = {"CA_ARCHIVE_DIR": str(tmp_path)}
+    store = FilesystemStore(tmp_path / "archive")
+    manifest = await archive_export(store, "exp-cli", PAGES, audit=AuditLog(tmp_path / "audit.jsonl", AUDIT_KEY, store))
+    env = {"CA_ARCHIVE_DIR": str(tmp_path / "archive"), **audit_env(tmp_path)}
     ok = cli("archive", "verify", "exp-cli", env=env)
-    assert ok.returncode == 0 and ok.stdout.strip() == "exp-cli: OK, 3 segments, 60 records match the manifest"
-    (tmp_path / manifest.segments[2].key).unlink()
+    assert ok.returncode == 0 and ok.stdout.splitlines()[0] == "exp-cli: OK, 3 segments, 60 records match the manifest"
+    (tmp_path / "archive" / manifest.segments[2].key).unlink()
     bad = cli("archive", "verify", "exp-cli", env=env)
     assert bad.returncode == 1 and "missing from the archive" in bad.stderr and "Traceback" not in bad.stderr
 
 
-async def test_the_command_verifies_an_archive_on_s3(s3_endpoint: str, s3_bucket: str) -> None:  # noqa: F811
+async def test_the_command_verifies_an_archive_on_s3(s3_endpoint: str, s3_bucket: str,  # noqa: F811
+                                                     tmp_path: Path) -> None:
     store = await connect(s3_endpoint, s3_bucket)
     try:
-        manifest = await archive_export(store, "exp-s3", PAGES)
-        env = s3_env(s3_endpoint, s3_bucket)
+        manifest = await archive_export(store, "exp-s3", PAGES,
+                                        audit=AuditLog(tmp_path / "audit.jsonl", AUDIT_KEY, store))
+        env = {**s3_env(s3_endpoint, s3_bucket), **audit_env(tmp_path)}
         assert cli("archive", "verify", "exp-s3", env=env).returncode == 0
         data = bytearray(await store.get(manifest.segments[0].key))
         data[-1] ^= 0x01

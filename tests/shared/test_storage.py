@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.storage import FilesystemStore, ObjectMissing, ObjectStore, StorageError
+from shared.storage import FilesystemStore, InvalidObjectKey, ObjectMissing, ObjectStore, StorageError, export_folders
 from tests.s3_server import SECRET_KEY, FaultyProxy, connect, s3_bucket, s3_endpoint, s3_proxy  # noqa: F401
 
 
@@ -35,6 +35,13 @@ async def test_objects_round_trip_and_list_sorted(store: ObjectStore) -> None:
     assert await store.keys("e1/segments") == ["e1/segments/a.zst", "e1/segments/b.zst"]
     assert await store.folders() == ["e1", "e2"]
     assert await store.exists("e1/manifest.json") and not await store.exists("e1/nothing")
+
+
+async def test_walks_over_exports_see_only_folders_named_as_exports(store: ObjectStore) -> None:
+    # Expiry and subject search walk every folder: one named by someone else must not stop them.
+    for folder in ("e1", "@audit", "not an export", "x" * 65, "e2"):
+        await store.put(f"{folder}/manifest.json", b"{}")
+    assert await export_folders(store) == ["e1", "e2"]
 
 
 async def test_a_rewrite_replaces_the_object_whole(store: ObjectStore) -> None:
@@ -65,7 +72,7 @@ async def test_missing_objects_and_bad_keys_are_named(store: ObjectStore) -> Non
     with pytest.raises(ObjectMissing, match="e/none"):
         await store.get("e/none")
     for bad in ("/abs", "a/../b", ""):
-        with pytest.raises(StorageError, match="invalid object key"):
+        with pytest.raises(InvalidObjectKey, match="invalid object key"):
             await store.put(bad, b"x")
 
 

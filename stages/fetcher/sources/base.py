@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import quote
 
+from shared.errors import SourceError
 from shared.messages import ExportRequest
 from stages.fetcher.pages import Pages
 
@@ -38,3 +40,11 @@ class ClientSidePaging:
 
     async def progress(self, job_id: str) -> JobProgress:
         return JobProgress(ready=True, percent=100)
+
+
+def url_segment(value: str, what: str) -> str:
+    """`value` (an id from a request or from the source) as one URL path segment: percent-encoded, so a '/'
+    cannot start another, and never '.' or '..', which the client would resolve to another path."""
+    if value in ("", ".", ".."):
+        raise SourceError(f"{what} {value!r} cannot name a URL path segment")
+    return quote(value, safe="")

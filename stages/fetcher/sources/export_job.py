@@ -13,7 +13,7 @@ from stages.fetcher.api_client import ApiClient, Download
 from stages.fetcher.errors import ExportJobFailed
 from stages.fetcher.pages import FetchedPage, Pages, count_items
 from stages.fetcher.responses import json_object
-from stages.fetcher.sources.base import JobProgress
+from stages.fetcher.sources.base import JobProgress, url_segment
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class ExportJobSource:
         return str(job_id)
 
     async def progress(self, job_id: str) -> JobProgress:
-        body = json_object(await self.api.request("GET", f"{self.jobs_url}/{job_id}", surface="export_job"))
+        body = json_object(await self.api.request("GET", self._job_url(job_id), surface="export_job"))
         status = body.get("status")
         if status == "FAILED":
             reason = body.get("errorMessage") or "no reason given"
@@ -65,7 +65,7 @@ class ExportJobSource:
     async def _verified_page(self, job_id: str, token: str | None) -> FetchedPage:
         headers = {"X-Resume-Token": token} if token else {}
         for attempt in range(1 + REDOWNLOADS):
-            download = await self.api.download(f"{self.jobs_url}/{job_id}/data", surface="export_job",
+            download = await self.api.download(f"{self._job_url(job_id)}/data", surface="export_job",
                                                headers=headers)
             claimed, actual = _claimed_sha256(download), hashlib.sha256(download.body).hexdigest()
             next_token = download.headers.get("X-Next-Page-Token")
@@ -80,9 +80,13 @@ class ExportJobSource:
         return FetchedPage(download.body, claimed, count_items(download.body), next_token, verified=False,
                            problem=problem)
 
+    def _job_url(self, job_id: str) -> str:
+        return f"{self.jobs_url}/{url_segment(job_id, 'job id')}"  # the id is the server's: it may be anything
+
     async def transcript(self, job_id: str, session_id: str) -> bytes:
         """One session's transcript from the job, verified against its checksum."""
-        download = await self.api.download(f"{self.jobs_url}/{job_id}/transcripts/{session_id}", surface="export_job")
+        url = f"{self._job_url(job_id)}/transcripts/{url_segment(session_id, 'session id')}"
+        download = await self.api.download(url, surface="export_job")
         if _claimed_sha256(download) != hashlib.sha256(download.body).hexdigest():
             raise SourceError(f"transcript of session {session_id} does not match its X-Content-Sha256")
         return download.body

@@ -20,9 +20,10 @@ import msgspec
 
 from shared.errors import SourceError
 from shared.messages import ExportRequest
+from shared.nesting import json_array
 from shared.settings import Settings
 from stages.fetcher.api_client import ApiClient
-from stages.fetcher.pages import Pages, local_page, with_record_id
+from stages.fetcher.pages import Pages, local_page, source_record, with_record_id
 from stages.fetcher.sources.base import ClientSidePaging
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,6 @@ class Cursor(msgspec.Struct):
 
     def token(self) -> str:
         return msgspec.json.encode(self).decode()
-
-
-class _Envelope(msgspec.Struct):
-    value: list[dict[str, Any]]
 
 
 class ODataSource(ClientSidePaging):
@@ -98,9 +95,9 @@ class ODataSource(ClientSidePaging):
                 return []  # the server's way of saying "past the newest record"
             response = await self.api.request("GET", self.url, surface="odata", params=params)
         try:
-            rows = msgspec.json.decode(response.content, type=_Envelope).value
+            rows = [source_record(raw) for raw in json_array(response.content, "value")]
         except msgspec.DecodeError as exc:
-            raise SourceError(f"OData answered something that is not a `value` list: {exc}") from None
+            raise SourceError(f"OData answered something that is not a `value` list of objects: {exc}") from None
         return [with_record_id(row, fallback="") for row in rows]
 
     async def _count(self, request: ExportRequest, cursor: Cursor) -> int:

@@ -16,25 +16,21 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import msgspec
 
 from shared.errors import SourceError
 from shared.messages import ExportRequest
+from shared.nesting import json_array
 from shared.settings import Settings
 from stages.fetcher.api_client import ApiClient
-from stages.fetcher.pages import Pages, local_page, with_record_id
-from stages.fetcher.sources.base import ClientSidePaging
+from stages.fetcher.pages import Pages, local_page, source_record, with_record_id
+from stages.fetcher.sources.base import ClientSidePaging, url_segment
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class _Conversation(msgspec.Struct):
-    items: list[dict[str, Any]]
 
 
 class RestSource(ClientSidePaging):
@@ -52,15 +48,15 @@ class RestSource(ClientSidePaging):
             yield local_page(records, str(position) if position < len(sessions) else None)
 
     async def _session(self, session_id: str, request: ExportRequest) -> list[dict[str, Any]]:
-        response = await self.api.request("GET", self.url + quote(session_id, safe=""), surface="rest",
+        response = await self.api.request("GET", self.url + url_segment(session_id, "session id"), surface="rest",
                                           passthrough=frozenset({404}))
         if response.status_code == 404:
             log.warning("session %s: Cognigy has no such conversation (expired or never existed)", session_id)
             return []
         try:
-            items = msgspec.json.decode(response.content, type=_Conversation).items
+            items = [source_record(raw) for raw in json_array(response.content, "items")]
         except msgspec.DecodeError as exc:
-            raise SourceError(f"conversation {session_id}: not an `items` list: {exc}") from None
+            raise SourceError(f"conversation {session_id}: not an `items` list of objects: {exc}") from None
         records = [with_record_id(item, fallback=_derived_id(item)) for item in items]
         window = request.window
         if window is None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 
+from shared.user_patterns import UserPattern
 from stages.sanitizer.recognizers.account_number import AccountNumberRecognizer
 from stages.sanitizer.recognizers.base import Recognizer
 from stages.sanitizer.recognizers.city import CityRecognizer
@@ -68,7 +68,7 @@ models' ORG guesses are noisy (Presidio leaves ORGANIZATION out by default for t
 
 def build_recognizers(
     entity_types: Sequence[str],
-    patterns: Sequence[tuple[str, re.Pattern[str]]] = (),
+    patterns: Sequence[tuple[str, UserPattern]] = (),
     ner_labels: Mapping[str, Sequence[str]] | None = None,
     phone_regions: Sequence[str] = DEFAULT_REGIONS,
 ) -> list[Recognizer]:

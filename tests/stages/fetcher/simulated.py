@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import msgspec
-from aiohttp import web
 
 from shared.messages import ExportOptions, ExportRequest, FetchCheckpoint, PiiRule, SessionRange, SourceName, TimeWindow
 from shared.settings import Settings, load_settings
@@ -22,6 +21,7 @@ from stages.fetcher.api_client import ApiClient, FetchStats
 from stages.fetcher.export_run import run_export
 from stages.fetcher.pages import FetchedPage
 from stages.fetcher.sources import open_source
+from tests.http_servers import serving
 
 CONVERSATIONS = 30
 PAGE_SIZE = 20
@@ -61,14 +61,8 @@ def sim_config(**fields: Any) -> SimulatorConfig:
 @asynccontextmanager
 async def running_sim(config: SimulatorConfig) -> AsyncIterator[Sim]:
     app = build_app(config)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield Sim(f"http://127.0.0.1:{runner.addresses[0][1]}", app[STATE])
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield Sim(url, app[STATE])
 
 
 def export_request(source: SourceName = "export_job", *, window: tuple[datetime, datetime] | None = None,

@@ -14,7 +14,7 @@ from shared.audit import AuditLog, verify_against_storage, verify_log
 from shared.storage import FilesystemStore
 from tests.archive_fixtures import cli
 
-KEY = b"audit-test-key-0123456789abcdef"
+KEY = b"audit-test-key-0123456789abcdef0123"
 
 
 async def write_log(tmp_path: Path, entries: int = 4) -> tuple[Path, FilesystemStore]:

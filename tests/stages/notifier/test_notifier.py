@@ -8,20 +8,21 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from shared.archive_reader import verify_export
 from shared.kafka.clients import plain_producer
-from shared.messages import ExportOptions, ExportStatus, ExportTotal, encode
+from shared.messages import ExportOptions, ExportStatus, ExportTotal, FetchCheckpoint, encode
 from shared.segments import failure_key
 from shared.settings import Settings
 from shared.storage import FilesystemStore
-from shared.topics import EXPORTS_STATUS, TRANSCRIPTS_SANITIZED
+from shared.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, TRANSCRIPTS_SANITIZED
 from stages.archiver import stage as archiver
 from stages.notifier import stage as notifier
 from tests.archive_fixtures import produce_pages, sanitized_pages, segment_events
@@ -39,10 +40,10 @@ def configured(settings: Settings, *hooks: Receiver, events: str = "") -> Settin
 
 
 @asynccontextmanager
-async def running(settings: Settings, *stages: Callable[[Settings, asyncio.Event], object],
+async def running(settings: Settings, *stages: Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]],
                   ) -> AsyncIterator[None]:
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(stage(settings, stop)) for stage in stages]  # type: ignore[arg-type]
+    tasks = [asyncio.create_task(stage(settings, stop)) for stage in stages]
     try:
         yield
     finally:
@@ -50,17 +51,30 @@ async def running(settings: Settings, *stages: Callable[[Settings, asyncio.Event
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
 
 
-async def submit(settings: Settings, export_id: str, pages: int, options: ExportOptions | None = None,
-                 per_page: int = 10) -> None:
-    await produce_pages(settings, sanitized_pages(export_id, pages, per_page, options))
-    total = ExportTotal(export_id=export_id, total_pages=pages, total_records=pages * per_page,
-                        started_at=datetime.now(UTC))
+async def send(settings: Settings, topic: str, message: msgspec.Struct, key: str) -> None:
     producer = plain_producer(settings)
     await producer.start()
     try:
-        await producer.send_and_wait(settings.topic(TRANSCRIPTS_SANITIZED), encode(total), key=export_id.encode())
+        await producer.send_and_wait(settings.topic(topic), encode(message), key=key.encode())
     finally:
         await producer.stop()
+
+
+def fetcher_checkpoint(export_id: str, pages: int, records: int, started_at: datetime,
+                       done: bool = True) -> FetchCheckpoint:
+    return FetchCheckpoint(export_id=export_id, job_id="job", next_page_index=pages, resume_token=None,
+                           records=records, started_at=started_at, done=done)
+
+
+async def submit(settings: Settings, export_id: str, pages: int, options: ExportOptions | None = None,
+                 per_page: int = 10) -> None:
+    """What the fetcher would do: the pages, its done checkpoint, then the total that agrees with it."""
+    await produce_pages(settings, sanitized_pages(export_id, pages, per_page, options))
+    started_at = datetime.now(UTC)
+    await send(settings, FETCH_CHECKPOINTS, fetcher_checkpoint(export_id, pages, pages * per_page, started_at),
+               export_id)
+    total = ExportTotal(export_id=export_id, total_pages=pages, total_records=pages * per_page, started_at=started_at)
+    await send(settings, TRANSCRIPTS_SANITIZED, total, export_id)
 
 
 async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:

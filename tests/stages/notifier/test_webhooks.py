@@ -19,7 +19,7 @@ from stages.notifier.deliveries import DeliveryWorker
 from stages.notifier.webhooks import Endpoint, RetryPolicy, endpoints, event_body, webhook_id
 from tests.stages.notifier.webhook_receivers import Receiver, new_secret, start
 
-FAST = RetryPolicy(max_attempts=5, base_seconds=0.05, max_seconds=2.0)
+FAST = RetryPolicy(max_attempts=5, base_seconds=0.05, max_seconds=2.0, attempt_seconds=15.0)
 
 
 def delivery(url: str, export_id: str = "exp-1") -> WebhookDelivery:
@@ -132,7 +132,8 @@ async def test_410_disables_the_endpoint_for_every_later_delivery(receivers: lis
 
 async def test_redirects_are_not_followed_and_attempts_run_out(receivers: list[Receiver]) -> None:
     receiver = await start(receivers, script=[302])
-    worker = Worker([endpoint(receiver)], RetryPolicy(max_attempts=3, base_seconds=0.02, max_seconds=1))
+    policy = RetryPolicy(max_attempts=3, base_seconds=0.02, max_seconds=1, attempt_seconds=5)
+    worker = Worker([endpoint(receiver)], policy)
     try:
         worker.worker.schedule("exp-1", [delivery(receiver.url)])
         await worker.until(lambda: any(o.state == "abandoned" for o in worker.outcomes))
@@ -160,11 +161,11 @@ async def test_a_dead_endpoint_delays_nothing_but_itself(receivers: list[Receive
 
 def test_each_endpoint_needs_its_own_valid_secret() -> None:
     secret = new_secret()
-    two = Settings(webhook_urls="http://a/hook,http://b/hook", webhook_secret=f"{secret},{new_secret()} {secret}")
+    two = Settings(webhook_urls="https://a/hook,https://b/hook", webhook_secret=f"{secret},{new_secret()} {secret}")
     assert [len(e.signers) for e in endpoints(two)] == [1, 2]
     with pytest.raises(ConfigError, match="1 entries for 2 CA_WEBHOOK_URLS") as error:
-        endpoints(Settings(webhook_urls="http://a/hook,http://b/hook", webhook_secret=secret))
+        endpoints(Settings(webhook_urls="https://a/hook,https://b/hook", webhook_secret=secret))
     assert secret not in str(error.value)
     with pytest.raises(ConfigError, match="entry 1: not a valid whsec_") as error:
-        endpoints(Settings(webhook_urls="http://a/hook", webhook_secret="whsec_%%%not-base64"))
+        endpoints(Settings(webhook_urls="https://a/hook", webhook_secret="whsec_%%%not-base64"))
     assert "%%%" not in str(error.value)

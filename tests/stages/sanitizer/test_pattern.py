@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from shared.user_patterns import UserPattern
 from stages.sanitizer.recognizers.base import TextContext
 from stages.sanitizer.recognizers.pattern import PatternRecognizer
 
 NO_CONTEXT = TextContext()
-ORDER = PatternRecognizer("ORDER_ID", re.compile(r"\s?ORD-\d{5}\s?|x*"))
+ORDER = PatternRecognizer("ORDER_ID", UserPattern(r"\s?ORD-\d{5}\s?|x*"))
 
 
 @pytest.mark.parametrize(

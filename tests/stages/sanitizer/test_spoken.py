@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from shared.user_patterns import UserPattern
 from stages.sanitizer.recognizers.base import Recognizer, TextContext
 from stages.sanitizer.recognizers.credit_card import CreditCardRecognizer
 from stages.sanitizer.recognizers.email import EmailRecognizer
@@ -222,7 +221,7 @@ def test_recognizers_find_spoken_cards_ibans_and_addresses() -> None:
     ],
 )
 def test_a_word_spelled_after_it_was_said_is_what_the_word_is(language: str, text: str, spelled: str) -> None:
-    surname = PatternRecognizer("PERSON", re.compile(r"(?<= )(?:mansour|wolter|ferri)\b"))
+    surname = PatternRecognizer("PERSON", UserPattern(r"(?<= )(?:mansour|wolter|ferri)\b"))
     found = spoken_detections(text, TextContext(language=language), [surname])
     assert [(text[d.start : d.end], d.entity_type) for d in found] == [(spelled, "PERSON")]
 
