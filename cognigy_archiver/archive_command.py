@@ -251,8 +251,8 @@ def audit_verify(
     if problems:
         typer.secho(f"{path}: {len(problems)} problem(s) in {entries} entries", fg="red", err=True)
         raise typer.Exit(1)
-    if storage:
-        typer.echo("  its head checkpoint and every manifest in the archive agree: nothing was cut off the end")
     typer.echo(f"{path}: OK, {entries} entries, chain and signatures intact" + (
         ", storage copy matches" if storage else ""))
+    if storage:
+        typer.echo("  its head checkpoint and every manifest in the archive agree: nothing was cut off the end")
 

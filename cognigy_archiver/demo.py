@@ -27,7 +27,7 @@ from shared.archive_reader import verify_export
 from shared.audit import verify_log
 from shared.keystore import open_key_store
 from shared.localkafka import LocalKafka, free_port
-from shared.manifest import read_manifest
+from shared.manifest import ManifestTrust, read_manifest
 from shared.settings import Settings, load_settings
 from shared.storage import FilesystemStore
 from shared.topics import create_topics
@@ -149,8 +149,9 @@ async def _follow(export_id: str, settings: Settings, procs: ProcessGroup, recei
     data = event["data"]
     archive = settings.archive_path
     store = FilesystemStore(archive)
+    trust = await ManifestTrust.load(settings.audit_hmac_key.encode(), Path(settings.audit_log_path), store)
     async with open_key_store(settings) as keys:
-        report = await verify_export(store, export_id, keys)
+        report = await verify_export(store, export_id, keys, trust)
     manifest = await read_manifest(store, export_id)
     audit_path = work_dir / "audit" / "audit.jsonl"
     chain_problems = verify_log(audit_path, (work_dir / "secrets" / "audit.key").read_bytes())
@@ -163,7 +164,8 @@ async def _follow(export_id: str, settings: Settings, procs: ProcessGroup, recei
     table.add_row("time to archive", f"{elapsed:.1f} s ({data['records'] / elapsed:,.0f} records/s end to end)")
     redactions = ", ".join(f"{k} {v}" for k, v in sorted(data["redactions"].items())) or "none"
     table.add_row("PII replaced", redactions)
-    checked = "decrypted, records counted" if report.plaintext_checked else "stored bytes only"
+    checked = ("sealed and audited, " if report.authenticated else "not authenticated, ") + (
+        "decrypted, records counted" if report.plaintext_checked else "stored bytes only")
     table.add_row("manifest check", f"[green]OK[/] ({checked})" if report.ok else
                   f"[red]{len(report.problems)} problems[/]")
     contact, found, seconds = await _find_a_contact(settings)
