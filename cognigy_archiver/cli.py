@@ -9,7 +9,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, cast, get_args
 
 import msgspec
 import typer
@@ -20,9 +20,10 @@ from cognigy_archiver.sanitize_command import register as register_sanitize_comm
 from cognigy_archiver.subject_command import subject_app
 from shared.errors import ArchiverError, ValidationFailed
 from shared.export_requests import PII_ACTIONS, new_export_id, validate_export_request
-from shared.messages import ExportOptions, ExportRequest, PiiRule, TimeWindow
+from shared.messages import ExportOptions, ExportRequest, PiiRule, SessionRange, SourceName, TimeWindow
 from shared.settings import Settings, load_settings
 
+SOURCES: tuple[str, ...] = get_args(SourceName)
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Export Cognigy.AI conversation logs through Kafka into a verified, PII-free archive.")
 kafka_app = typer.Typer(no_args_is_help=True, help="Start and stop a local Apache Kafka broker (from Maven jars).")
@@ -224,7 +225,8 @@ def parse_time(text: str, field: str) -> datetime:
 
 
 def build_request(start: str | None, end: str | None, session_ids: list[str], rules: list[str], output_format: str,
-                  max_storage_mb: int | None, retention_days: int | None, export_id: str | None) -> ExportRequest:
+                  max_storage_mb: int | None, retention_days: int | None, export_id: str | None, *,
+                  source: str = "export_job", session_range: tuple[str, str] | None = None) -> ExportRequest:
     window = None
     if start or end:
         if not (start and end):
@@ -232,12 +234,16 @@ def build_request(start: str | None, end: str | None, session_ids: list[str], ru
         window = TimeWindow(parse_time(start, "start"), parse_time(end, "end"))
     if output_format not in ("jsonl", "csv"):
         raise ValidationFailed([{"field": "format", "problem": f"{output_format!r}: use jsonl or csv"}])
+    if source not in SOURCES:
+        raise ValidationFailed([{"field": "source", "problem": f"{source!r}: use one of {', '.join(SOURCES)}"}])
     options = msgspec.convert({
         "pii_rules": [msgspec.to_builtins(parse_rule(r)) for r in (rules or ["ALL:tokenize"])],
         "output_format": output_format, "max_storage_mb": max_storage_mb, "retention_days": retention_days,
     }, ExportOptions)
+    # Built as is, not converted: validate_export_request names every problem (an export id too) at once.
     return ExportRequest(export_id=export_id or new_export_id(), window=window, session_ids=session_ids,
-                         options=options, requested_at=datetime.now(UTC))
+                         options=options, requested_at=datetime.now(UTC), source=cast(SourceName, source),
+                         session_range=None if session_range is None else SessionRange(*session_range))
 
 
 async def publish_request(settings: Settings, request: ExportRequest) -> None:
@@ -258,6 +264,11 @@ def export_submit(
     start: Annotated[str | None, typer.Option(help="window start, ISO-8601 (e.g. 2026-10-01T00:00:00Z)")] = None,
     end: Annotated[str | None, typer.Option(help="window end, ISO-8601, exclusive")] = None,
     session_id: Annotated[list[str] | None, typer.Option(help="export only these sessions (repeatable)")] = None,
+    session_range: Annotated[tuple[str, str] | None, typer.Option(
+        metavar="FIRST LAST", help="export the sessions with ids from FIRST to LAST (both included)")] = None,
+    source: Annotated[str, typer.Option(help="where the fetcher reads: export_job (Cognigy's export jobs), odata "
+                                        "(the OData analytics endpoint; needs a window) or rest (one conversation "
+                                        "per session id; needs --session-id)")] = "export_job",
     rule: Annotated[list[str] | None, typer.Option(help="PII rule TYPE:ACTION[:MIN_LENGTH] (repeatable); "
                                                   "default ALL:tokenize")] = None,
     output_format: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",
@@ -270,7 +281,7 @@ def export_submit(
     settings = settings_or_fail()
     try:
         request = build_request(start, end, session_id or [], rule or [], output_format, max_storage_mb,
-                                retention_days, export_id)
+                                retention_days, export_id, source=source, session_range=session_range)
         validate_export_request(request, settings)
     except ArchiverError as exc:
         fail(exc, as_json)

@@ -8,6 +8,7 @@ partition incrementally, plus the fetcher's checkpoint (pages fetched) and the l
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from rich.console import Group
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -44,6 +46,13 @@ class ExportView:
         if final is None:
             return "requested" if not self.fetched else "fetching"
         return final.state
+
+    @property
+    def failure(self) -> str | None:
+        """Why the export failed, in the words of the stage that failed it; None if it has not."""
+        failed = [s for s in (self.statuses.get("notifier"), self.statuses.get("fetcher"))
+                  if s is not None and s.state == "failed"]
+        return failure_reason(failed[0].detail) if failed else None
 
     @property
     def unknown(self) -> bool:
@@ -119,15 +128,28 @@ class ProgressDisplay:
             self.bars.update(self.tasks[name], completed=pages, total=view.total_pages,
                              records="" if records is None else f"{records:,} records")
         summary = Table.grid(padding=(0, 2))
+        problems = [f"dead pages {len(view.dead)}"] if view.dead else []
+        if view.failure is not None:
+            problems.insert(0, "[red]failed[/]")
         summary.add_row(f"export [bold]{view.export_id}[/]", f"state [bold]{view.state}[/]",
-                        f"dead pages {len(view.dead)}" if view.dead else "no errors")
+                        ", ".join(problems) or "no errors")
+        if view.failure is not None:
+            summary.add_row("[red]reason[/]", escape(view.failure), "")
         notifier = view.statuses.get("notifier")
-        if notifier is not None:
-            summary.add_row("manifest", f"[dim]{notifier.detail}[/]", "")
-        fetcher = view.statuses.get("fetcher")
-        if fetcher is not None and fetcher.state == "failed":
-            summary.add_row("[red]failed[/]", fetcher.detail, "")
+        if notifier is not None and notifier.state in ("completed", "partial"):
+            summary.add_row("manifest", f"[dim]{escape(notifier.detail)}[/]", "")
         return Group(summary, self.bars)
+
+
+def failure_reason(detail: str) -> str:
+    """A failed status's detail as a sentence: the notifier writes its error as JSON, the fetcher as text."""
+    try:
+        error = json.loads(detail)
+    except ValueError:
+        return detail or "no reason given"
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    return detail
 
 
 def status_rows(statuses: list[ExportStatus]) -> Table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
@@ -17,6 +17,8 @@ from shared.user_patterns import pattern_problem
 PII_ACTIONS = ("mask", "tokenize", "redact", "encrypt")
 OUTPUT_FORMATS = ("jsonl", "csv")
 MAX_SESSION_ID_LENGTH = 256
+# How far in the future a window's end may lie: the clocks of the submitter and this host may differ a little.
+FUTURE_END_TOLERANCE = timedelta(minutes=1)
 # A session id goes into URL paths (percent-encoded): '.' and '..' would name another path, control
 # characters have no business in an id.
 _SESSION_ID = re.compile(r"[^\x00-\x1f\x7f]+")
@@ -55,8 +57,13 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
             days = (window.end - window.start).total_seconds() / 86400
             if days > settings.max_window_days:
                 problem("window", f"{days:.0f} days is longer than the limit of {settings.max_window_days} days")
-            if window.start > datetime.now(UTC):
+            now = datetime.now(UTC)
+            if window.start > now:
                 problem("window", "start is in the future")
+            # The fetcher holds a window until its end is CA_COGNIGY_SETTLE_SECONDS past, taking no other
+            # export meanwhile: a window ending far ahead would stall every export behind it.
+            elif window.end > now + FUTURE_END_TOLERANCE:
+                problem("window", "end is in the future: submit the window once it has passed")
     if len(request.session_ids) > settings.max_session_ids:
         problem("session_ids", f"{len(request.session_ids)} ids; at most {settings.max_session_ids} per request")
     for i, session_id in enumerate(request.session_ids):

@@ -305,6 +305,20 @@ class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True, tag="delivery_o
     v: int = SCHEMA_VERSION
 
 
+class FetchFailed(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_failed"):
+    """The fetcher gave up on an export. Topic `archive.segments` (the notifier's input), key export_id, in the
+    transaction that marks the export failed on `exports.status` and commits its request: the notifier
+    announces it once. `attempt` is that request's place on `exports` (partition:offset), so each failed
+    attempt of a resubmitted export is announced once, and no attempt twice."""
+
+    export_id: ExportId
+    attempt: str
+    error: str  # the error's code (shared/errors.py)
+    reason: str
+    failed_at: datetime
+    v: int = SCHEMA_VERSION
+
+
 class EndpointDisabled(msgspec.Struct, frozen=True, kw_only=True, tag="endpoint_disabled"):
     """A webhook endpoint answered 410 Gone: nothing more is sent to it. Written to every partition of
     `notifier.state`, so whichever replica owns an export knows."""
@@ -326,7 +340,7 @@ class ChangelogWatermark(msgspec.Struct, frozen=True, kw_only=True, tag="changel
 PageMessage = RawPage | ExportTotal
 VerifiedMessage = VerifiedPage | ExportTotal
 SanitizedMessage = SanitizedPage | ExportTotal
-SegmentMessage = SegmentWritten | ExportTotal | DeliveryOutcome
+SegmentMessage = SegmentWritten | ExportTotal | DeliveryOutcome | FetchFailed
 
 _encoder = msgspec.msgpack.Encoder()
 

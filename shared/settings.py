@@ -57,6 +57,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cognigy_timeout_seconds: float = 30.0
     cognigy_auth: Literal["oauth2", "api_key", "password"] = "oauth2"
     cognigy_scope: str = ""  # OAuth2/login scopes to ask for, space-separated; empty = the client's default
+    cognigy_token_url: str = ""  # the OAuth2 token endpoint; empty = <cognigy_base_url>/auth/oauth2/token
     cognigy_api_key: str = ""
     cognigy_api_key_in: Literal["header", "query"] = "header"
     cognigy_username: str = ""
@@ -65,6 +66,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cognigy_odata_version: Literal["v2.3", "v2.4"] = "v2.4"
     cognigy_odata_top: int = 1000
     cognigy_page_records: int = 50  # records per page for the OData source (export jobs page server-side)
+    # How long Cognigy may take to make a record visible (its analytics are not real time): a window is read
+    # only once its end is this far in the past; an export whose window ends later waits until then.
+    cognigy_settle_seconds: float = 600.0
     cognigy_rate_limit_requests: int = 1000  # Cognigy's documented limit: 1,000 requests per 5 minutes
     cognigy_rate_limit_period_seconds: float = 300.0
     cognigy_max_concurrency: int = 4

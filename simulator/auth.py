@@ -106,6 +106,15 @@ async def login(request: web.Request) -> web.Response:
     return _granted(state, scopes if isinstance(scopes, list) else str(scopes).split(), state.config.client_scopes)
 
 
+def identity_provider(state: State, path: str) -> web.Application:
+    """The OAuth2 token endpoint alone, at `path` on a server of its own, issuing tokens the simulator's APIs
+    (sharing `state`) accept: a tenant whose token URL is not `<base>/auth/oauth2/token`."""
+    app = web.Application()
+    app[STATE] = state
+    app.router.add_post(path, issue_token)
+    return app
+
+
 def _granted(state: State, asked: list[str], allowed: list[str]) -> web.Response:
     refused = sorted(set(asked) - set(allowed))
     if refused:

@@ -33,6 +33,12 @@ class Faults(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     truncate_fraction: float = 0.5
     odata_past_end_500: bool = False  # a keyset query at or past the newest record answers 500 (as observed)
     odata_datetime_literals: Literal["both", "quoted", "bare"] = "both"
+    odata_max_top: int = 0  # OData answers at most this many rows whatever `$top` asks, and says nothing (0: no cap)
+    odata_page_rows: int = 0  # OData answers at most this many rows, with `@odata.nextLink` to the rest (0: off)
+    odata_only_version: Literal["", "v2.3", "v2.4"] = ""  # the other version's URLs answer 404 ("": both served)
+    late_records: int = 0  # the newest N records are invisible to every API...
+    late_seconds: float = 0.0  # ...until this long after the simulator started (analytics lag behind real time)
+    tied_records: int = 0  # this many records from the middle of the dataset share one timestamp (a bulk import)
     job_fails_with: str = ""  # export jobs end FAILED with this message
 
 
@@ -66,6 +72,9 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
         for name in ("conversations", "token_ttl_seconds", "job_ready_after_polls", "rate_limit_requests"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("odata_max_top", "odata_page_rows", "late_records", "late_seconds", "tied_records"):
+            if getattr(self.faults, name) < 0:
+                raise ValueError(f"faults.{name} must be >= 0, got {getattr(self.faults, name)}")
 
 
 def dataset_window(config: SimulatorConfig | None = None) -> tuple[datetime, datetime]:

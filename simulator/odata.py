@@ -1,5 +1,6 @@
 """OData v2.3/v2.4 `Conversations` over the dataset: `$filter` (eq ne gt ge lt le, and, or, parentheses;
-datetimes quoted or bare), `$orderby`, `$top`, `$skip`, `$select`, `$count=true` and `/$count`.
+datetimes quoted or bare), `$orderby`, `$top`, `$skip`, `$select`, `$count=true` and `/$count`; as faults, a
+silent cap on the rows of an answer, server-driven paging with `@odata.nextLink`, one version only.
 
 v2.4 records carry `id`, v2.3 records `_id` (cognigy-api.md section 2).
 """
@@ -11,16 +12,18 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
-from simulator.problems import INVALID_ARGUMENT, problem
+from simulator.problems import INVALID_ARGUMENT, RESOURCE_NOT_FOUND, problem
 from simulator.state import STATE, State
 
 Predicate = Callable[[dict[str, Any], datetime], bool]
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
 _TOKEN = re.compile(r"\s*(?:(\()|(\))|'((?:[^']|'')*)'|([^\s()']+))")
+_LITERAL_SAFE = "'(),:"  # left as they are in a query value, as OData clients write them
 _DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
 
 
@@ -122,7 +125,8 @@ def _scalar(value: str | Literal) -> Any:
 
 async def conversations(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    selected = _select(request, state, past_end_quirk=state.config.faults.odata_past_end_500)
+    faults = state.config.faults
+    selected = _select(request, state, past_end_quirk=faults.odata_past_end_500)
     if isinstance(selected, web.Response):
         return selected
     rows, total = selected
@@ -130,6 +134,11 @@ async def conversations(request: web.Request) -> web.Response:
     body: dict[str, Any] = {"@odata.context": f"{request.url.origin()}/{version}/$metadata#Conversations"}
     if request.query.get("$count") == "true":
         body["@odata.count"] = total
+    if faults.odata_max_top:
+        rows = rows[:faults.odata_max_top]  # and not a word about it, as servers with a page cap may do
+    if faults.odata_page_rows and len(rows) > faults.odata_page_rows:
+        rows = rows[:faults.odata_page_rows]
+        body["@odata.nextLink"] = _next_link(request, len(rows))
     body["value"] = rows
     return web.json_response(body)
 
@@ -141,8 +150,21 @@ async def count(request: web.Request) -> web.Response:
     return web.Response(text=str(selected[1]), content_type="text/plain")
 
 
+def _next_link(request: web.Request, served: int) -> str:
+    """The same query for the rows after the `served` ones: `$skip` moved on, `$top` what is left of it."""
+    query = dict(request.query)
+    query["$skip"] = str(int(query.get("$skip", "0")) + served)
+    if "$top" in query:
+        query["$top"] = str(int(query["$top"]) - served)
+    text = "&".join(f"{key}={quote(value, safe=_LITERAL_SAFE)}" for key, value in query.items())
+    return f"{request.url.origin()}{request.path}?{text}"
+
+
 def _select(request: web.Request, state: State, *,
             past_end_quirk: bool) -> tuple[list[dict[str, Any]], int] | web.Response:
+    only = state.config.faults.odata_only_version
+    if only and request.match_info["version"] != only:
+        return problem(404, RESOURCE_NOT_FOUND, f"this tenant serves OData {only} only", request.path)
     if "%24" in request.query_string.upper():
         return problem(400, INVALID_ARGUMENT, "query options must be spelled `$...`, not percent-encoded", request.path)
     query = request.query
@@ -154,9 +176,9 @@ def _select(request: web.Request, state: State, *,
         skip = int(query.get("$skip", "0"))
     except (FilterError, ValueError) as exc:
         return problem(400, INVALID_ARGUMENT, f"invalid query: {exc}", request.path)
-    pairs = list(zip(state.dataset.records, state.timestamps, strict=True))
-    matched = [(r, t) for r, t in pairs if predicate is None or predicate(r, t)]
-    newest = state.timestamps[-1] if state.timestamps else None
+    records, timestamps = state.visible()
+    matched = [(r, t) for r, t in zip(records, timestamps, strict=True) if predicate is None or predicate(r, t)]
+    newest = timestamps[-1] if timestamps else None
     floor = parser.timestamp_floor
     if past_end_quirk and newest is not None and floor is not None and floor >= newest:
         return problem(500, 1008, "internal error", request.path)  # what real tenants were seen to do

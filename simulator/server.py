@@ -108,7 +108,7 @@ async def _rate_limit(request: web.Request, handler: Handler) -> web.StreamRespo
     wait = state.limiter.retry_after(request.remote or "unknown")
     if wait is None:
         return await handler(request)
-    return throttled(request, wait, "seconds")
+    return throttled(request, wait, state.config.faults.retry_after)  # with or without Retry-After, as every 429
 
 
 # --- export jobs ---------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ async def _create_job(request: web.Request) -> web.Response:
     if violations:
         detail = "; ".join(violations)
         return problem(400, INVALID_ARGUMENT, detail, request.path, details={"problems": violations})
-    selection = select_records(state.dataset.records, state.timestamps, job_request)
+    selection = select_records(*state.visible(), job_request)
     size = sum(len(page) for page in encode_pages(selection, state.config.page_size))
     quota = job_request.max_storage_mb
     if quota is not None and size > quota * MEBIBYTE:

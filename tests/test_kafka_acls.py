@@ -12,6 +12,7 @@ enough) and the broker's authorization log must show every single grant in use (
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import time
@@ -200,6 +201,20 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
         assert [r async for r in read_topic(client, client.topic(EXPORTS_PROGRESS))]
         assert await read_table(client, client.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
 
+        # An export the fetcher gives up on: its failure goes straight to the notifier's input (FetchFailed).
+        port = int(pipeline.simulator_url.rsplit(":", 1)[1])
+        assert pipeline.procs.stop("simulator") == 0
+        pipeline.procs.start_simulator(port, "--faults", json.dumps({"job_fails_with": "index shard 3 unavailable"}))
+        failing = build_request(start.isoformat(), end.isoformat(), [], [], "jsonl", None, None, None)
+        await publish_request(client, failing)
+
+        async def fetch_failed() -> bool:
+            statuses = await read_table(client, client.topic(EXPORTS_STATUS), ExportStatus)
+            status = statuses.get(f"{failing.export_id}:fetcher".encode())
+            return status is not None and status.state == "failed"
+
+        await wait_for(fetch_failed, 60, "the fetcher to give up")  # the notifier's restart below shows it got it
+
         # Poison on every stage's input: each dead-letters it (its DLQ write is used too).
         producer = plain_producer(admin)
         await producer.start()
@@ -215,7 +230,7 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
 
         # The fetcher and the notifier read their tables back when they start: restart both, and wait for the
         # line each logs once it has.
-        for stage, done in (("fetcher", "fetcher ready: 1 checkpoints"), ("notifier", "restored 1 exports")):
+        for stage, done in (("fetcher", "fetcher ready: 2 checkpoints"), ("notifier", "restored 2 exports")):
             log = pipeline.procs.log_dir / f"{stage}.log"
             assert pipeline.procs.stop(stage) == 0
             pipeline.procs.start_stage(stage)

@@ -1,9 +1,10 @@
 """Every request the fetcher sends to Cognigy goes through here: paced by the tenant's token bucket,
 bounded in concurrency, authorized, retried, and turned into an error a user can act on.
 
-Retries (tenacity): 429 waits as long as `Retry-After` says (seconds or an HTTP date) and holds back every
-other request too; 408, 5xx and network errors back off exponentially with full jitter up to a cap. All
-within a budget of attempts and seconds. Everything else fails at once, with the server's own words.
+Retries (tenacity, policy in `retries`): a 429 is waited out within the retry budget (time), as long as
+`Retry-After` says (seconds or an HTTP date) or with a growing backoff, and holds back every other request
+too; 408, 5xx and network errors back off with full jitter, within a few attempts and the same budget.
+Everything else fails at once, with the server's own words.
 Credentials never reach a message: error text is scrubbed of every secret in play.
 """
 
@@ -20,14 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_before_delay,
-    wait_random_exponential,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from shared import metrics
 from shared.errors import SourceError
@@ -35,7 +29,8 @@ from shared.settings import SECRET_FIELDS, Settings
 from stages.fetcher.auth import Authenticator, Credentials, Surface, authenticator
 from stages.fetcher.errors import AuthenticationFailed, PermissionDenied, QuotaExceeded, TransientSourceError
 from stages.fetcher.rate_limit import TokenBucket
-from stages.fetcher.responses import json_body
+from stages.fetcher.responses import describe
+from stages.fetcher.retries import Patience, RetryPolicy, throttled
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +73,7 @@ class ApiClient:
         self.bucket = bucket or TokenBucket.for_limit(settings.cognigy_rate_limit_requests,
                                                       settings.cognigy_rate_limit_period_seconds)
         self.slots = asyncio.Semaphore(settings.cognigy_max_concurrency)
+        self.retry_policy = RetryPolicy.of(settings)
         self.stats = FetchStats()
         self._setting_secrets = [str(getattr(settings, name)) for name in SECRET_FIELDS]
 
@@ -128,11 +124,11 @@ class ApiClient:
                     body.extend(chunk)
             except httpx.TransportError as exc:
                 ranged = response.headers.get("Accept-Ranges") == "bytes"
+                whole = _range_total(response.headers.get("Content-Range")) or _length(response)
+                cut = f"GET {response.url.path}: {cut_off(len(body), whole)} ({type(exc).__name__})"
                 if not ranged:
                     body.clear()
-                raise TransientSourceError(f"GET {response.url.path}: body cut off after {len(body)} bytes "
-                                           f"({type(exc).__name__}){'; resuming from there' if ranged else ''}"
-                                           ) from None
+                raise TransientSourceError(f"{cut}{'; resuming from there' if ranged else ''}") from None
 
         def ranged_headers() -> dict[str, str]:
             return {**(headers or {}), **({"Range": f"bytes={len(body)}-"} if body else {})}
@@ -143,11 +139,10 @@ class ApiClient:
 
     async def _retrying(self, attempt: Callable[[], Awaitable[httpx.Response]], method: str,
                         url: str) -> httpx.Response:
-        settings = self.settings
+        patience = Patience(self.retry_policy)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(settings.cognigy_max_attempts)
-            | stop_before_delay(settings.cognigy_retry_budget_seconds),
-            wait=_ServerSaysOrJitter(multiplier=0.5, max=settings.cognigy_backoff_cap_seconds),
+            stop=patience.stop,
+            wait=patience.wait,
             retry=retry_if_exception_type((TransientSourceError, httpx.TransportError)),
             before_sleep=lambda state: self._before_retry(state, f"{method} {httpx.URL(url).path}"),
             reraise=True,
@@ -157,12 +152,11 @@ class ApiClient:
                 with step:
                     return await attempt()
         except TransientSourceError as exc:
-            raise SourceError(f"{exc.message}; gave up after {self.settings.cognigy_max_attempts} attempts or "
-                              f"{self.settings.cognigy_retry_budget_seconds:.0f} s", details=exc.details) from None
+            raise SourceError(f"{exc.message}; {patience.gave_up(exc)}", details=exc.details) from None
         except httpx.TransportError as exc:
             path = httpx.URL(url).path
             raise SourceError(f"{method} {path}: cannot reach Cognigy ({type(exc).__name__}: "
-                              f"{self.redact(str(exc))})") from None
+                              f"{self.redact(str(exc))}); {patience.gave_up(exc)}") from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _before_retry(self, state: RetryCallState, what: str) -> None:
@@ -170,7 +164,7 @@ class ApiClient:
         wait = state.next_action.sleep if state.next_action else 0.0
         exc = state.outcome.exception() if state.outcome else None
         metrics.SOURCE_RETRIES.labels(str(exc.status) if isinstance(exc, TransientSourceError) else "network").inc()
-        if isinstance(exc, TransientSourceError) and exc.status == 429:
+        if throttled(exc):
             self.bucket.pause(wait)  # the whole tenant is over its limit, not just this request
         reason = exc.message if isinstance(exc, TransientSourceError) else f"{what}: {type(exc).__name__}"
         log.warning("%s; retry %d in %.1f s", self.redact(reason), state.attempt_number, wait)
@@ -234,28 +228,6 @@ class ApiClient:
         raise SourceError(f"{what} failed ({status}): {detail}", details={"status": status})
 
 
-class _ServerSaysOrJitter(wait_random_exponential):
-    """Full-jitter exponential backoff, unless the server said how long to wait."""
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(exc, TransientSourceError) and exc.retry_after is not None:
-            return exc.retry_after
-        return float(super().__call__(retry_state))
-
-
-def describe(response: httpx.Response) -> str:
-    """The server's reason: a 7807 `detail` (with its trace id), an OAuth2 `error_description`, or the text."""
-    try:
-        body = json_body(response)
-    except ValueError:
-        return response.text[:500] or response.reason_phrase
-    if not isinstance(body, dict):
-        return str(body)[:500]
-    reason = str(body.get("detail") or body.get("error_description") or body.get("error") or body)[:500]
-    return f"{reason} (traceId {body['traceId']})" if body.get("traceId") else reason
-
-
 def with_query(url: str, params: dict[str, str]) -> str:
     """The query written out by hand: httpx would encode OData's `$filter` as `%24filter`, which OData
     servers reject, and would drop a query already in the URL."""
@@ -282,6 +254,19 @@ def retry_after(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, until - now)
+
+
+def cut_off(arrived: int, expected: int | None) -> str:
+    """What arrived of a body whose connection dropped mid-transfer."""
+    if not arrived:
+        return "body cut off before any of it arrived"
+    of = f" of {expected}" if expected else ""
+    return f"body cut off after {arrived}{of} bytes"
+
+
+def _length(response: httpx.Response) -> int | None:
+    length = response.headers.get("Content-Length", "")
+    return int(length) if length.isdigit() else None
 
 
 def _range_total(content_range: str | None) -> int | None:

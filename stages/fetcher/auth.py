@@ -14,15 +14,17 @@ import httpx
 
 from shared import metrics
 from shared.errors import ConfigError
-from shared.settings import Settings
+from shared.settings import Settings, redact_url
 from stages.fetcher.errors import AuthenticationFailed, PermissionDenied
-from stages.fetcher.responses import json_object
+from stages.fetcher.responses import describe, json_object
 
 # Which API a request goes to: each takes credentials its own way. "token" requests carry none.
 Surface = Literal["token", "export_job", "rest", "odata"]
 TOKEN_PATH = "/auth/oauth2/token"
 LOGIN_PATH = "/api/v1/auth/login"
 REFRESH_MARGIN_SECONDS = 60.0
+# What a token endpoint may answer instead of a token: each is named in the error (404/405: nothing there).
+REFUSALS = frozenset({400, 401, 403, 404, 405})
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,11 @@ class ApiKeyAuth(Authenticator):
 class BearerTokenAuth(Authenticator):
     """A cached bearer token, renewed ahead of expiry; one renewal at a time however many requests wait."""
 
-    def __init__(self, settings: Settings, transport: TokenTransport, secret: str) -> None:
+    url_setting: str  # the setting that says where tokens come from, named when nothing answers there
+
+    def __init__(self, settings: Settings, transport: TokenTransport, secret: str, url: str) -> None:
         self.secret = secret  # what the token is obtained with
-        self.base_url = settings.cognigy_base_url.rstrip("/")
+        self.url = url
         self.scope = settings.cognigy_scope
         self.transport = transport
         self._token: str | None = None
@@ -110,7 +114,7 @@ class BearerTokenAuth(Authenticator):
         response = await self._request_token()
         body = json_object(response)
         if response.status_code != 200 or "access_token" not in body:
-            self._refuse(response.status_code, body)
+            self._refuse(response, body)
         expires_in = float(body.get("expires_in") or 3600)
         self._token = str(body["access_token"])
         self._type = str(body.get("token_type") or "Bearer").capitalize()
@@ -119,8 +123,11 @@ class BearerTokenAuth(Authenticator):
         self._generation += 1
         metrics.TOKEN_REFRESHES.inc()
 
-    def _refuse(self, status: int, body: dict[str, Any]) -> None:
-        reason = str(body.get("error_description") or body.get("detail") or body.get("error") or "no reason given")
+    def _refuse(self, response: httpx.Response, body: dict[str, Any]) -> None:
+        status, reason = response.status_code, describe(response) or "no reason given"
+        if status in (404, 405):
+            raise ConfigError(f"no token endpoint at {redact_url(self.url)} ({status}): {reason}; check "
+                              f"{self.url_setting}")
         if body.get("error") == "invalid_scope" or status == 403:
             raise PermissionDenied(f"Cognigy refused the scope {self.scope or '(default)'!r} ({status}): {reason}; "
                                    "grant it to the client or change CA_COGNIGY_SCOPE")
@@ -131,33 +138,35 @@ class BearerTokenAuth(Authenticator):
 class OAuth2ClientCredentials(BearerTokenAuth):
     method = "oauth2"
     hint = "CA_COGNIGY_CLIENT_ID and CA_COGNIGY_CLIENT_SECRET"
+    url_setting = "CA_COGNIGY_TOKEN_URL"
 
     def __init__(self, settings: Settings, transport: TokenTransport) -> None:
         settings.require("cognigy_client_id", "cognigy_client_secret")
-        super().__init__(settings, transport, settings.cognigy_client_secret)
+        url = settings.cognigy_token_url or settings.cognigy_base_url.rstrip("/") + TOKEN_PATH
+        super().__init__(settings, transport, settings.cognigy_client_secret, url)
         self.client_id = settings.cognigy_client_id
 
     async def _request_token(self) -> httpx.Response:
         form = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.secret}
         if self.scope:
             form["scope"] = self.scope
-        return await self.transport.request("POST", self.base_url + TOKEN_PATH, surface="token", data=form,
-                                            passthrough=frozenset({400, 401, 403}))
+        return await self.transport.request("POST", self.url, surface="token", data=form, passthrough=REFUSALS)
 
 
 class PasswordLogin(BearerTokenAuth):
     method = "password"
     hint = "CA_COGNIGY_USERNAME and CA_COGNIGY_PASSWORD"
+    url_setting = "CA_COGNIGY_BASE_URL"
 
     def __init__(self, settings: Settings, transport: TokenTransport) -> None:
         settings.require("cognigy_username", "cognigy_password")
-        super().__init__(settings, transport, settings.cognigy_password)
+        super().__init__(settings, transport, settings.cognigy_password,
+                         settings.cognigy_base_url.rstrip("/") + LOGIN_PATH)
         self.username = settings.cognigy_username
 
     async def _request_token(self) -> httpx.Response:
         body = {"username": self.username, "password": self.secret, "scope": self.scope.split()}
-        return await self.transport.request("POST", self.base_url + LOGIN_PATH, surface="token", json=body,
-                                            passthrough=frozenset({400, 401, 403}))
+        return await self.transport.request("POST", self.url, surface="token", json=body, passthrough=REFUSALS)
 
 
 def authenticator(settings: Settings, transport: TokenTransport) -> Authenticator:

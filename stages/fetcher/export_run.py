@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import msgspec
 from opentelemetry import trace
 
 from shared.export_requests import request_fingerprint
+from shared.health import HEALTH
 from shared.messages import ExportRequest, FetchCheckpoint
 from shared.telemetry import tracer
 from stages.fetcher.errors import QuotaExceeded
@@ -21,6 +22,7 @@ from stages.fetcher.sources import Source
 
 log = logging.getLogger(__name__)
 MEBIBYTE = 1024 * 1024
+HEALTH_BEAT_SECONDS = 10.0  # well within shared.health's STALL_SECONDS
 
 
 class PageSink(Protocol):
@@ -36,13 +38,14 @@ class PageSink(Protocol):
 
 
 async def run_export(source: Source, request: ExportRequest, checkpoint: FetchCheckpoint | None, sink: PageSink,
-                     stop: asyncio.Event, poll_interval: float) -> FetchCheckpoint:
-    """Fetch until the last page (the returned checkpoint is `done`) or until `stop` is set."""
+                     stop: asyncio.Event, poll_interval: float, *, settle_seconds: float) -> FetchCheckpoint:
+    """Fetch until the last page (the returned checkpoint is `done`) or until `stop` is set. A new export
+    whose time window has not settled (its end `settle_seconds` in the past) waits for it first, before
+    anything is asked of the source: stopped then, it returns a checkpoint at page 0 that was never recorded."""
     if checkpoint is None:
-        job_id = await source.prepare(request)
-        checkpoint = FetchCheckpoint(export_id=request.export_id, job_id=job_id, next_page_index=0, resume_token=None,
-                                     records=0, started_at=datetime.now(UTC), source=request.source,
-                                     request_sha256=request_fingerprint(request))
+        if not await _settled(request, settle_seconds, stop):
+            return _first_checkpoint(request, job_id="")
+        checkpoint = _first_checkpoint(request, job_id=await source.prepare(request))
         await sink.job_created(checkpoint)
     if not await _wait_until_ready(source, checkpoint, sink, stop, poll_interval):
         return checkpoint
@@ -71,6 +74,31 @@ async def run_export(source: Source, request: ExportRequest, checkpoint: FetchCh
             if checkpoint.done:
                 break
     return checkpoint
+
+
+def _first_checkpoint(request: ExportRequest, job_id: str) -> FetchCheckpoint:
+    return FetchCheckpoint(export_id=request.export_id, job_id=job_id, next_page_index=0, resume_token=None,
+                           records=0, started_at=datetime.now(UTC), source=request.source,
+                           request_sha256=request_fingerprint(request))
+
+
+async def _settled(request: ExportRequest, settle_seconds: float, stop: asyncio.Event) -> bool:
+    """Wait until the window's end is `settle_seconds` in the past, so records Cognigy makes visible late are
+    there when it is read (a window ending in the future waits the same way); False if `stop` came first."""
+    if request.window is None:
+        return True
+    readable_at = request.window.end + timedelta(seconds=settle_seconds)
+    if readable_at > datetime.now(UTC):
+        log.info("export %s: its window ends at %s; reading it from %s, once CA_COGNIGY_SETTLE_SECONDS=%g have "
+                 "passed", request.export_id, request.window.end.isoformat(), readable_at.isoformat(), settle_seconds,
+                 extra={"export_id": request.export_id})
+    while (left := (readable_at - datetime.now(UTC)).total_seconds()) > 0:
+        HEALTH.polled(HEALTH.assigned)  # waiting for a window to settle is progress: no probe may restart it
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), min(left, HEALTH_BEAT_SECONDS))
+        if stop.is_set():
+            return False
+    return True
 
 
 async def _wait_until_ready(source: Source, checkpoint: FetchCheckpoint, sink: PageSink, stop: asyncio.Event,

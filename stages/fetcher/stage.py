@@ -8,6 +8,9 @@ the final transaction (the page count), so an unfinished export is picked up aga
 one can be resumed by submitting it again under the same export id, but only the same request (its
 fingerprint is in the checkpoint): one with another source, selection or options fails with a message
 to use a new export id, so an export's pages are never fetched under two sets of rules.
+
+An export that fails is marked failed on `exports.status` and, in the same transaction, a FetchFailed goes
+straight to the notifier's input (`archive.segments`, under the export's key), which announces it.
 """
 
 from __future__ import annotations
@@ -35,9 +38,19 @@ from shared.kafka.loop import (
     send_transaction,
 )
 from shared.kafka.tables import read_table
-from shared.messages import ExportRequest, ExportStatus, ExportTotal, FetchCheckpoint, RawPage, decode, encode, page_key
+from shared.messages import (
+    ExportRequest,
+    ExportStatus,
+    ExportTotal,
+    FetchCheckpoint,
+    FetchFailed,
+    RawPage,
+    decode,
+    encode,
+    page_key,
+)
 from shared.settings import Settings, redact_url
-from shared.topics import EXPORTS, EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
+from shared.topics import ARCHIVE_SEGMENTS, EXPORTS, EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
 from stages.fetcher.api_client import ApiClient
 from stages.fetcher.export_run import run_export
 from stages.fetcher.pages import FetchedPage, carried_context
@@ -119,7 +132,14 @@ class Fetcher:
         except ArchiverError as exc:
             log.error("export %s failed: %s", request.export_id, exc.message, extra={"export_id": request.export_id})
             failed = self.status_message(request.export_id, "failed", detail=exc.message)
-            await send_transaction(self.producer, [failed], self._done_offsets(record), self.group)
+            await send_transaction(self.producer, [failed, self._failure_notice(record, request, exc)],
+                                   self._done_offsets(record), self.group)
+
+    def _failure_notice(self, record: Record, request: ExportRequest, exc: ArchiverError) -> Output:
+        """For the notifier, on its own input, to announce (webhook, audit log) in its transactional loop."""
+        notice = FetchFailed(export_id=request.export_id, attempt=f"{record.partition}:{record.offset}",
+                             error=exc.code, reason=exc.message, failed_at=datetime.now(UTC))
+        return Output(self.settings.topic(ARCHIVE_SEGMENTS), encode(notice), key=request.export_id.encode())
 
     async def export(self, request: ExportRequest, record: Record, stop: asyncio.Event) -> None:
         export_id = request.export_id
@@ -145,7 +165,8 @@ class Fetcher:
                      extra={"export_id": export_id})
         source = open_source(request.source, self.api, self.settings)
         cp = await run_export(source, request, cp, _KafkaSink(self, request), stop,
-                              self.settings.cognigy_poll_interval_seconds)
+                              self.settings.cognigy_poll_interval_seconds,
+                              settle_seconds=self.settings.cognigy_settle_seconds)
         if not cp.done:
             return  # stopping: the request's offset stays uncommitted, so a restart resumes the export
         total = ExportTotal(export_id=export_id, total_pages=cp.next_page_index, total_records=cp.records,

@@ -19,7 +19,7 @@ from shared.nesting import json_array
 from shared.settings import Settings, redact_url
 from stages.fetcher.api_client import ApiClient
 from stages.fetcher.export_run import run_export
-from stages.fetcher.pages import FetchedPage, session_of
+from stages.fetcher.pages import FetchedPage, session_of, source_record
 from stages.fetcher.sources import ExportJobSource, open_source
 from stages.fetcher.sources.rest import ordered_map
 
@@ -66,12 +66,34 @@ class DirectorySink:
 
     async def page(self, index: int, page: FetchedPage, checkpoint: FetchCheckpoint) -> None:
         name = f"{index:08d}.json"
-        if page.verified:
-            write_verified(self.out / "pages", name, page.body, page.sha256)
+        if not page.verified:
+            self._dead_letter(index, page.body, page.problem)  # the export completes as partial
+        elif unreadable := page_shape_problem(page.body):
+            # No verifier downstream to dead-letter it: the run stops here rather than report records it never read.
+            self._dead_letter(index, page.body, unreadable)
+            raise SourceError(f"page {index}: {unreadable} (kept in {self.out / 'dlq' / name})")
         else:
-            (self.out / "dlq" / name).write_bytes(page.body)
-            (self.out / "dlq" / f"{index:08d}.reason.txt").write_text(page.problem + "\n")
+            write_verified(self.out / "pages", name, page.body, page.sha256)
         self.checkpoint = checkpoint
+
+    def _dead_letter(self, index: int, body: bytes, reason: str) -> None:
+        (self.out / "dlq" / f"{index:08d}.json").write_bytes(body)
+        (self.out / "dlq" / f"{index:08d}.reason.txt").write_text(reason + "\n")
+
+
+def page_shape_problem(body: bytes) -> str:
+    """Why a page body cannot be read as the export-job API's page, `{"items": [record, ...]}` with each
+    record a JSON object; "" if it can."""
+    try:
+        items = json_array(body, "items")
+    except msgspec.DecodeError as exc:
+        return f"cannot read the body ({exc}); expected a JSON object with an `items` array of records"
+    for position, item in enumerate(items):
+        try:
+            source_record(item)
+        except msgspec.DecodeError as exc:
+            return f"cannot read record {position} of `items`: {exc}"
+    return ""
 
 
 def write_verified(directory: Path, name: str, body: bytes, sha256: str) -> None:
@@ -91,7 +113,8 @@ async def fetch_to_directory(settings: Settings, request: ExportRequest, out: Pa
     try:
         source = open_source(request.source, api, settings)
         checkpoint = await run_export(source, request, None, sink, asyncio.Event(),
-                                      settings.cognigy_poll_interval_seconds)
+                                      settings.cognigy_poll_interval_seconds,
+                                      settle_seconds=settings.cognigy_settle_seconds)
         if transcripts and isinstance(source, ExportJobSource):
             summary.transcripts = await _transcripts(source, checkpoint.job_id, out, settings.cognigy_max_concurrency)
         summary.ok = True

@@ -1,6 +1,8 @@
 """The notifier stage: counts archived pages per export and, once every page is accounted for, writes the
 manifest, appends to the audit log and queues the `archival.completed` webhook: exactly once per export.
 It also enforces each export's storage quota, and queues `export.status` events (started, partial, failed).
+A fetch the fetcher gave up on reaches it as a FetchFailed on its input, sent by the fetcher with the failed
+status: announced once per failed attempt (webhook and audit entry), the export left open for a resubmission.
 An export's total counts only if the fetcher's own checkpoint agrees with it (fetcher_counts.py); any other
 total is dead-lettered with the reason, and the export stays open.
 
@@ -42,6 +44,7 @@ from shared.messages import (
     EndpointDisabled,
     ExportStatus,
     ExportTotal,
+    FetchFailed,
     NotifierState,
     SegmentMessage,
     SegmentWritten,
@@ -157,6 +160,8 @@ class Notifier:
         try:
             if isinstance(message, DeliveryOutcome):
                 outputs = await self._apply_outcome(record, message)
+            elif isinstance(message, FetchFailed):
+                outputs = await self._announce_fetch_failure(record, message)
             else:
                 outputs = await self._apply_progress(record, message)
         except StorageError as exc:
@@ -228,13 +233,14 @@ class Notifier:
                 for p in range(self.settings.page_partitions)]
 
     def _deliveries(self, export_id: str, status: str, at: datetime, data: dict[str, Any] | None = None,
-                    ) -> list[WebhookDelivery]:
+                    occasion: str = "") -> list[WebhookDelivery]:
         """One delivery per endpoint of the event: `archival.completed` for status "completed", else an
-        `export.status` transition."""
+        `export.status` transition; `occasion` tells apart transitions that can happen more than once (the
+        webhook id is made of the export, the event and it)."""
         event_type = COMPLETED_EVENT if status == "completed" else STATUS_EVENT
         if event_type not in self.events:
             return []
-        name = event_type if status == "completed" else f"{event_type}:{status}"
+        name = event_type if status == "completed" else f"{event_type}:{status}{occasion}"
         msg_id = webhook_id(export_id, name)
         payload = data if status == "completed" else {"export_id": export_id, "state": status, **(data or {})}
         body = event_body(event_type, at, payload or {})
@@ -292,6 +298,24 @@ class Notifier:
                               detail=msgspec.json.encode(error.to_dict()).decode(), updated_at=at)
         state = msgspec.structs.replace(state, failed=True, deliveries=[*state.deliveries, *deliveries])
         return state, [self._status_output(status)]
+
+    async def _announce_fetch_failure(self, record: Record, failure: FetchFailed) -> list[Output]:
+        """The fetcher gave up: say so (webhook, audit log). Nothing archived so far is deleted and the export
+        stays open, because resubmitting it resumes the fetch where it stopped; the fetcher's own status
+        already says failed, so none is written here."""
+        export_id = failure.export_id
+        state = self.states.get(export_id) or NotifierState(export_id=export_id)
+        if state.failed or state.notified:
+            return []  # it has ended already; this attempt changed nothing
+        error = {"error": failure.error, "message": failure.reason}
+        deliveries = self._deliveries(export_id, "failed", failure.failed_at, {"stage": "fetcher", "error": error},
+                                      occasion=f":fetch:{failure.attempt}")
+        if {d.msg_id for d in deliveries} & {d.msg_id for d in state.deliveries}:
+            return []  # a repeated notice of an attempt already announced
+        await self.audit.append(f"fetch-failed:{export_id}:{failure.attempt}", "export fetch failed", export_id,
+                                {**error, "request": failure.attempt})
+        log.warning("export %s: the fetcher gave up: %s", export_id, failure.reason, extra={"export_id": export_id})
+        return [self._save(record, msgspec.structs.replace(state, deliveries=[*state.deliveries, *deliveries]))]
 
     async def _purge(self, export_id: str) -> None:
         keys = [k for k in await self.store.keys(export_id) if k != failure_key(export_id)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from shared.messages import ExportRequest, decode
@@ -39,6 +40,16 @@ def test_the_same_error_reads_plainly_without_json() -> None:
         "  - window: 400 days is longer than the limit of 365 days",
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_a_window_ending_in_the_future_is_refused_rather_than_held() -> None:
+    # The fetcher would hold it until it has passed and settled, and every export behind it would wait.
+    end = datetime.now(UTC) + timedelta(days=1)
+    result = cli("export", "submit", "--start", (end - timedelta(days=2)).isoformat(), "--end", end.isoformat(),
+                 "--json")
+    assert result.returncode == 2
+    assert json.loads(result.stderr)["details"]["problems"] == [
+        {"field": "window", "problem": "end is in the future: submit the window once it has passed"}]
 
 
 def test_a_bad_rule_and_a_bad_setting_are_named() -> None:

@@ -50,9 +50,9 @@ async def test_the_last_entries_removed_from_both_copies(tmp_path: Path) -> None
     store = FilesystemStore(tmp_path / "archive")
     await history(tmp_path, store)
     env = {"CA_ARCHIVE_DIR": str(tmp_path / "archive")}
-    assert audit_verify(tmp_path, env) == (0, "  its head checkpoint and every manifest in the archive agree: nothing "
-                                              f"was cut off the end\n{tmp_path / 'audit.jsonl'}: OK, 5 entries, chain "
-                                              "and signatures intact, storage copy matches\n")
+    assert audit_verify(tmp_path, env) == (0, f"{tmp_path / 'audit.jsonl'}: OK, 5 entries, chain and signatures "
+                                              "intact, storage copy matches\n  its head checkpoint and every manifest "
+                                              "in the archive agree: nothing was cut off the end\n")
     await truncate_both(tmp_path, store, keep=3)
     code, output = audit_verify(tmp_path, env)
     assert code == 1  # verified OK before

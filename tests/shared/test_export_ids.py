@@ -21,6 +21,7 @@ from shared.messages import (
     ExportStatus,
     ExportTotal,
     FetchCheckpoint,
+    FetchFailed,
     NotifierState,
     PageProgress,
     PiiRule,
@@ -54,6 +55,7 @@ SAMPLES: list[msgspec.Struct] = [
     DeadLetter(stage="verifier", reason="r", error_type="E", source_topic="t", source_partition=0, source_offset=0,
                key=None, value=None, export_id="exp-1"),
     NotifierState(export_id="exp-1"),
+    FetchFailed(export_id="exp-1", attempt="0:7", error="source_error", reason="r", failed_at=NOW),
     DeliveryOutcome(export_id="exp-1", msg_id="m", url="https://example.com", attempt=1, state="delivered",
                     status=200, detail="", next_attempt_at=NOW),
 ]

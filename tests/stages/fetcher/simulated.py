@@ -110,7 +110,7 @@ async def fetch_all(settings: Settings, request: ExportRequest, checkpoint: Fetc
     sink = ListSink()
     try:
         await run_export(open_source(request.source, api, settings), request, checkpoint, sink, asyncio.Event(),
-                         settings.cognigy_poll_interval_seconds)
+                         settings.cognigy_poll_interval_seconds, settle_seconds=settings.cognigy_settle_seconds)
     finally:
         await api.close()
     return Fetched(sink.pages, sink.checkpoints, sink.percents, api.stats)

@@ -9,8 +9,10 @@ import asyncio
 import pytest
 
 from shared.errors import ConfigError
+from simulator.auth import identity_provider
 from stages.fetcher.api_client import ApiClient
 from stages.fetcher.errors import AuthenticationFailed, PermissionDenied
+from tests.http_servers import serving
 from tests.stages.fetcher.simulated import Sim, export_request, fetch_all, running_sim, sim_config
 
 TOKEN = "POST /auth/oauth2/token"
@@ -110,3 +112,14 @@ async def test_username_and_password_login_returns_a_bearer_token(sim: Sim) -> N
 def test_missing_credentials_are_named_before_anything_is_sent(sim: Sim) -> None:
     with pytest.raises(ConfigError, match="CA_COGNIGY_API_KEY"):
         ApiClient(sim.settings(COGNIGY_AUTH="api_key"))
+
+
+async def test_tokens_come_from_the_token_url_setting(sim: Sim) -> None:
+    # The token endpoint on a server of its own, at a path of its own; the APIs accept what it issues.
+    async with serving(identity_provider(sim.state, "/tenant/oauth2/token")) as idp:
+        fetched = await fetch_all(sim.settings(COGNIGY_TOKEN_URL=f"{idp}/tenant/oauth2/token"), export_request())
+        assert fetched.pages and len(sim.issued_tokens()) == 1
+        assert TOKEN not in (await sim.stats())["requests"]  # the default <base>/auth/oauth2/token was not asked
+        with pytest.raises(ConfigError, match=rf"no token endpoint at {idp}/nowhere \(404\): 404: Not Found; check "
+                                              "CA_COGNIGY_TOKEN_URL"):
+            await fetch_all(sim.settings(COGNIGY_TOKEN_URL=f"{idp}/nowhere"), export_request())

@@ -107,6 +107,7 @@ async def canned() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/new/v2.0/conversations/s1", serve(rest))
     app.router.add_get("/v2.4/Conversations", serve(odata))
+    app.router.add_get("/v2.4/Conversations/$count", serve(b"1"))  # from m2's timestamp on: m2, so that was all
     async with serving(app) as url:
         yield url
 

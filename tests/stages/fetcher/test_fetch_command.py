@@ -70,7 +70,7 @@ def test_refused_credentials_exit_non_zero_with_one_clear_line(simulator: str, t
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "error: Cognigy refused the oauth2 credentials (401): client authentication failed: unknown client_id or "
-        "wrong client_secret; check CA_COGNIGY_CLIENT_ID and CA_COGNIGY_CLIENT_SECRET")
+        "wrong client_secret (error invalid_client); check CA_COGNIGY_CLIENT_ID and CA_COGNIGY_CLIENT_SECRET")
     assert "Traceback" not in result.stderr and "wrong-secret-value" not in result.stderr
     assert json.loads((tmp_path / "summary.json").read_text())["error"].startswith("Cognigy refused")
 

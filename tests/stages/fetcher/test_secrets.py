@@ -16,7 +16,9 @@ from simulator.config import DEMO_API_KEY
 from stages.fetcher import export_run
 from tests.stages.fetcher.simulated import Sim, export_request, fetch_all, running_sim, sim_config
 
-FAULTS = {"token_lifetime_seconds": 0.2, "throttle_every": 6, "retry_after": "none", "error_every": 9,
+# Tokens expire during the export, so it refreshes them; a lifetime much under a second made a refreshed token
+# expire again before its first use on a loaded machine (a 401 after the refresh, which ends the export).
+FAULTS = {"token_lifetime_seconds": 1.0, "throttle_every": 6, "retry_after": "none", "error_every": 9,
           "truncate_pages": [1], "flaky_checksum_pages": [2], "flaky_times": 1}
 AUTH = {
     "oauth2": {},

@@ -1,0 +1,87 @@
+"""A fetch that gives up is announced: the real pipeline (five stage processes, the simulator, the broker), an
+export job the simulator fails, a signed-webhook receiver. The `export.status` failed event carries the reason,
+the audit log has one entry per failed attempt (across a SIGKILLed notifier too), and `export status` says why."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cognigy_archiver.cli import publish_request
+from cognigy_archiver.processes import child_env
+from shared.audit import authentic_entries
+from shared.settings import Settings
+from tests.e2e_harness import Pipeline, start_pipeline
+
+pytestmark = pytest.mark.timeout(300)
+REASON = "index shard 3 unavailable"
+
+
+def failure_events(pipeline: Pipeline, export_id: str) -> list[dict[str, Any]]:
+    return [e for e in pipeline.receiver.unique_events.values()
+            if e["type"] == "export.status" and e["data"]["export_id"] == export_id and e["data"]["state"] == "failed"]
+
+
+def audit_failures(pipeline: Pipeline, export_id: str) -> list[dict[str, Any]]:
+    path = Path(pipeline.settings.audit_log_path)
+    lines = path.read_bytes().splitlines() if path.exists() else []
+    return [e for e in authentic_entries(lines, pipeline.settings.audit_hmac_key.encode())
+            if e["action"] == "export fetch failed" and e["export_id"] == export_id]
+
+
+def log_count(pipeline: Pipeline, stage: str, text: str) -> int:
+    return (pipeline.procs.log_dir / f"{stage}.log").read_text(errors="replace").count(text)
+
+
+async def export_status(pipeline: Pipeline, export_id: str) -> subprocess.CompletedProcess[str]:
+    env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": pipeline.settings.kafka_bootstrap_servers,
+                     "CA_TOPIC_PREFIX": pipeline.settings.topic_prefix, "COLUMNS": "200"})
+    command = [sys.executable, "-m", "cognigy_archiver.cli", "export", "status", export_id]
+    return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=60)
+
+
+async def test_a_fetch_that_gives_up_is_announced_once_per_attempt_with_its_reason(
+        settings: Settings, tmp_path: Path) -> None:
+    pipeline = await start_pipeline(settings, tmp_path, "--conversations", "30",
+                                    "--faults", json.dumps({"job_fails_with": REASON}),
+                                    extra_env={"CA_WEBHOOK_EVENTS": "archival.completed,export.status"})
+    try:
+        request = await pipeline.submit()
+        export_id = request.export_id
+        await pipeline.wait_until(lambda: bool(failure_events(pipeline, export_id)), 90, "the failed webhook")
+        [event] = failure_events(pipeline, export_id)
+        assert event["data"]["stage"] == "fetcher" and event["data"]["error"]["error"] == "export_job_failed"
+        assert REASON in event["data"]["error"]["message"]
+        [entry] = audit_failures(pipeline, export_id)
+        assert entry["data"]["message"] == event["data"]["error"]["message"]
+
+        # A crash of the notifier after it announced: restored from its changelog, it announces nothing again.
+        pipeline.procs.kill("notifier")
+        pipeline.procs.start_stage("notifier")
+        await pipeline.wait_until(lambda: log_count(pipeline, "notifier", "restored 1 exports") >= 1, 60,
+                                  "the notifier to restore the failed export")
+        await asyncio.sleep(2)
+        assert len(failure_events(pipeline, export_id)) == 1 and len(audit_failures(pipeline, export_id)) == 1
+
+        # Submitted again (it would resume), it fails again: a second attempt, announced once under its own id.
+        await publish_request(pipeline.settings, request)
+        await pipeline.wait_until(lambda: len(failure_events(pipeline, export_id)) == 2, 90, "the second failure")
+        await asyncio.sleep(2)
+        entries = audit_failures(pipeline, export_id)
+        assert len(entries) == 2 and entries[0]["data"]["request"] != entries[1]["data"]["request"]
+        assert len(failure_events(pipeline, export_id)) == 2
+
+        result = await export_status(pipeline, export_id)
+        assert result.returncode == 1, result.stderr
+        assert "state failed" in result.stdout and "no errors" not in result.stdout
+        assert REASON in " ".join(result.stdout.split()), result.stdout
+    finally:
+        codes = pipeline.procs.stop_all()
+        await pipeline.receiver.stop()
+    assert {n: c for n, c in codes.items() if c != 0} == {}, pipeline.tail_logs()
