@@ -106,6 +106,9 @@ async def _wait_until_ready(source: Source, checkpoint: FetchCheckpoint, sink: P
     percent = -1
     while not stop.is_set():
         progress = await source.progress(checkpoint.job_id)
+        # Cognigy answered: a job of a big tenant can run for many minutes, and no probe may restart the
+        # fetcher for waiting on it (the restarted one would wait on the same job again).
+        HEALTH.polled(HEALTH.assigned)
         if progress.percent != percent:
             percent = progress.percent
             await sink.job_progress(checkpoint, percent)
