@@ -63,9 +63,14 @@ class RetryableError(Exception):
 
 class PoisonError(ArchiverError):
     """Input that will never process: it goes to the DLQ with this message as the reason (and the problems
-    of the error it was raised from). The message must not contain PII."""
+    of the error it was raised from), and `export_id` when the input named a valid one. The message must not
+    contain PII."""
 
     code = "poison"
+
+    def __init__(self, message: str, *, export_id: str | None = None) -> None:
+        super().__init__(message)
+        self.export_id = export_id
 
 
 class MessageTooLarge(PoisonError):
@@ -116,6 +121,7 @@ def poison_letter(settings: Settings, stage: str, record: Record, exc: BaseExcep
     # Only the reason is logged: an unexpected error's text may quote record content.
     log.warning("%s: %s offset %d partition %d to DLQ: %s", stage, record.topic, record.offset, record.partition,
                 reason)
+    export_id = export_id or (exc.export_id if isinstance(exc, PoisonError) else None)
     return dead_letter(settings, stage, record, reason, type(exc).__name__, export_id, problems=problems_of(exc))
 
 

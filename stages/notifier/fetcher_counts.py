@@ -49,7 +49,7 @@ class FetcherCounts:
             await self._catch_up()  # the fetcher's word may be newer than what was read so far
         problem = disagreement(self.checkpoints.get(total.export_id), total)
         if problem is not None:
-            raise PoisonError(problem)
+            raise PoisonError(problem, export_id=total.export_id)
 
     async def _catch_up(self) -> None:
         """Read the table up to its current end (read_committed: its last stable offsets)."""

@@ -80,6 +80,8 @@ async def test_a_total_the_fetcher_did_not_count_completes_nothing(topics: Setti
             "counted 6 pages and 60 records, started 2026-05-01T00:00:00+00:00") in reasons
     assert any("started 2026-05-02" in r for r in reasons)
     assert [(d.source_topic, d.error_type) for d in letters] == [(settings.topic(ARCHIVE_SEGMENTS), "PoisonError")] * 5
+    # Each letter names its export, but for the total that did not decode (it has no export id to trust).
+    assert sorted(d.export_id or "" for d in letters) == ["", "exp-run", "exp-run", "exp-run", "ghost"]
     for export_id in ("ghost", "negative"):
         assert not await store.exists(manifest_key(export_id))
     [event] = receiver.accepted()
