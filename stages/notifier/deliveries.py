@@ -22,8 +22,9 @@ import msgspec
 from aiokafka.errors import KafkaError
 
 from shared.messages import DeliveryOutcome, WebhookDelivery
+from shared.settings import redact_url
 from shared.telemetry import tracer
-from stages.notifier.webhooks import Endpoint, RetryPolicy, attempt, shown_url
+from stages.notifier.webhooks import Endpoint, RetryPolicy, attempt
 
 log = logging.getLogger(__name__)
 SendOutcome = Callable[[DeliveryOutcome], Awaitable[None]]
@@ -124,7 +125,7 @@ class DeliveryWorker:
             span.set_attributes({"webhook.event": delivery.event_type, "webhook.attempt": outcome.attempt,
                                  "webhook.state": outcome.state})
         log.info("webhook %s %s to %s: attempt %d, %s", delivery.event_type, outcome.state,
-                 shown_url(delivery.url), outcome.attempt, outcome.detail, extra={"export_id": export_id})
+                 redact_url(delivery.url), outcome.attempt, outcome.detail, extra={"export_id": export_id})
         if outcome.disable_endpoint:
             self.disabled.add(delivery.url)
         return outcome

@@ -53,7 +53,7 @@ from shared.messages import (
     encode,
 )
 from shared.segments import failure_key, manifest_key, sha256_hex
-from shared.settings import Settings
+from shared.settings import Settings, redact_url
 from shared.storage import ObjectStore, StorageError, open_store
 from shared.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_STATE
 from stages.notifier.deliveries import DeliveryWorker
@@ -68,7 +68,6 @@ from stages.notifier.webhooks import (
     endpoint_id,
     endpoints,
     event_body,
-    shown_url,
     subscribed_events,
     webhook_id,
 )
@@ -218,7 +217,7 @@ class Notifier:
         if delivery.state != "pending":
             action = "webhook delivered" if delivery.state == "delivered" else "webhook abandoned"
             await self.audit.append(f"{delivery.msg_id}:{endpoint_id(delivery.url)}", action, state.export_id, {
-                "event": delivery.event_type, "webhook_id": delivery.msg_id, "endpoint": shown_url(delivery.url),
+                "event": delivery.event_type, "webhook_id": delivery.msg_id, "endpoint": redact_url(delivery.url),
                 "attempts": delivery.attempts, "status": delivery.last_status, "detail": delivery.detail})
         if outcome.disable_endpoint:
             outputs.extend(await self._disable(outcome.url, _record_time(record)))
@@ -227,7 +226,7 @@ class Notifier:
     async def _disable(self, url: str, at: datetime) -> list[Output]:
         self.worker.disabled.add(url)
         await self.audit.append(f"disabled:{endpoint_id(url)}", "webhook endpoint disabled", "", {
-            "endpoint": shown_url(url), "reason": "it answered 410 Gone"})
+            "endpoint": redact_url(url), "reason": "it answered 410 Gone"})
         marker = encode(EndpointDisabled(url=url, at=at))
         return [Output(self.changelog, marker, key=b"\x00disabled:" + endpoint_id(url).encode(), partition=p)
                 for p in range(self.settings.page_partitions)]

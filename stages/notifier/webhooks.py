@@ -51,11 +51,6 @@ def endpoint_id(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def shown_url(url: str) -> str:
-    """An endpoint as logs and the audit log show it: redacted like every URL setting."""
-    return redact_url(url)
-
-
 @dataclass(frozen=True)
 class Endpoint:
     url: str
