@@ -19,8 +19,8 @@ from cognigy_archiver.fetch_command import fetch
 from cognigy_archiver.sanitize_command import register as register_sanitize_commands
 from cognigy_archiver.subject_command import subject_app
 from shared.errors import ArchiverError, ValidationFailed
-from shared.export_requests import PII_ACTIONS, new_export_id, validate_export_request
-from shared.messages import ExportOptions, ExportRequest, PiiRule, SessionRange, SourceName, TimeWindow
+from shared.export_requests import new_export_id, parse_rule, validate_export_request
+from shared.messages import ExportOptions, ExportRequest, SessionRange, SourceName, TimeWindow
 from shared.settings import Settings, load_settings
 
 SOURCES: tuple[str, ...] = get_args(SourceName)
@@ -201,19 +201,6 @@ def topics_describe() -> None:
 
     settings = settings_or_fail()
     Console().print(run_async(topic_report(settings), settings))
-
-
-def parse_rule(text: str) -> PiiRule:
-    """`TYPE:ACTION[:MIN_LENGTH]`, e.g. `EMAIL_ADDRESS:tokenize` or `ALL:mask`."""
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or parts[1] not in PII_ACTIONS:
-        raise ValidationFailed([{"field": "rule", "problem": f"{text!r}: use TYPE:ACTION[:MIN_LENGTH] with ACTION "
-                                 f"one of {', '.join(PII_ACTIONS)}"}])
-    try:
-        min_length = int(parts[2]) if len(parts) == 3 else 0
-    except ValueError:
-        raise ValidationFailed([{"field": "rule", "problem": f"{text!r}: MIN_LENGTH must be a number"}]) from None
-    return msgspec.convert({"entity_type": parts[0].upper(), "action": parts[1], "min_length": min_length}, PiiRule)
 
 
 def parse_time(text: str, field: str) -> datetime:

@@ -19,7 +19,7 @@ from cognigy_archiver.cli import build_request, publish_request
 from cognigy_archiver.metrics_plot import MetricsSampler
 from cognigy_archiver.processes import ProcessGroup, child_env
 from cognigy_archiver.progress import ProgressDisplay, ProgressReader
-from cognigy_archiver.stages import STAGES
+from cognigy_archiver.stages import PIPELINE_STAGES
 from cognigy_archiver.subject_identifiers import SubjectRequest, probes
 from cognigy_archiver.subject_search import find_subject
 from cognigy_archiver.webhook_receiver import WebhookReceiver
@@ -88,7 +88,7 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float, plot: Pat
     sim_port = free_port()
     env["CA_COGNIGY_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
     settings = load_settings(env)
-    ports = {stage: free_port() for stage in STAGES} if plot else {}
+    ports = {stage: free_port() for stage in PIPELINE_STAGES} if plot else {}
     procs = ProcessGroup(env, work_dir / "logs", {s: {"CA_HEALTH_PORT": str(p)} for s, p in ports.items()})
     sampler = MetricsSampler(ports)
     sampling = asyncio.Event()
@@ -98,9 +98,9 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float, plot: Pat
         console.print(f"  topics         {settings.topic_prefix}* created")
         procs.start_simulator(sim_port, "--conversations", str(conversations), "--page-delay", str(page_delay))
         console.print(f"  simulator      {env['CA_COGNIGY_BASE_URL']} (seeded synthetic Cognigy tenant)")
-        for stage in STAGES:
+        for stage in PIPELINE_STAGES:
             procs.start_stage(stage)
-        console.print(f"  stages         {', '.join(STAGES)} (one process each; logs in {procs.log_dir}/)")
+        console.print(f"  stages         {', '.join(PIPELINE_STAGES)} (one process each; logs in {procs.log_dir}/)")
         start, end = dataset_window()
         request = build_request(start.isoformat(), end.isoformat(), [], [], "jsonl", None, None, None)
         await publish_request(settings, request)

@@ -165,7 +165,7 @@ def _key(settings: Settings, key_file: Path | None) -> bytes:
 
 
 def _rules(compact: list[str], rules_file: Path | None) -> list[PiiRule]:
-    from cognigy_archiver.cli import parse_rule
+    from shared.export_requests import parse_rule
 
     rules = [parse_rule(text) for text in compact]
     if rules_file is not None:

@@ -15,7 +15,9 @@ from shared.telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
 StageMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
-STAGES = ("fetcher", "verifier", "sanitizer", "archiver", "notifier")
+# The pipeline: every export passes these. The scheduler (continuous archiving) submits exports to it.
+PIPELINE_STAGES = ("fetcher", "verifier", "sanitizer", "archiver", "notifier")
+STAGES = (*PIPELINE_STAGES, "scheduler")
 
 
 def stage_main(name: str) -> StageMain:
@@ -35,6 +37,9 @@ def stage_main(name: str) -> StageMain:
     if name == "notifier":
         from stages.notifier.stage import run as notifier
         return notifier
+    if name == "scheduler":
+        from stages.scheduler.stage import run as scheduler
+        return scheduler
     raise ValueError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from shared.errors import ValidationFailed
-from shared.messages import EXPORT_ID_PATTERN, ExportRequest, encode
+from shared.messages import EXPORT_ID_PATTERN, ExportRequest, PiiRule, encode
 from shared.settings import Settings
 from shared.user_patterns import pattern_problem
 
@@ -87,6 +87,19 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
         problem("retention_days", "must be a positive number of days")
     if problems:
         raise ValidationFailed(problems)
+
+
+def parse_rule(text: str) -> PiiRule:
+    """`TYPE:ACTION[:MIN_LENGTH]`, e.g. `EMAIL_ADDRESS:tokenize` or `ALL:mask`."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or parts[1] not in PII_ACTIONS:
+        raise ValidationFailed([{"field": "rule", "problem": f"{text!r}: use TYPE:ACTION[:MIN_LENGTH] with ACTION "
+                                 f"one of {', '.join(PII_ACTIONS)}"}])
+    try:
+        min_length = int(parts[2]) if len(parts) == 3 else 0
+    except ValueError:
+        raise ValidationFailed([{"field": "rule", "problem": f"{text!r}: MIN_LENGTH must be a number"}]) from None
+    return msgspec.convert({"entity_type": parts[0].upper(), "action": parts[1], "min_length": min_length}, PiiRule)
 
 
 def valid_session_id(session_id: str) -> bool:

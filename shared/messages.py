@@ -63,6 +63,16 @@ class ExportOptions(msgspec.Struct, frozen=True, kw_only=True):
     retention_days: int | None = None
 
 
+class Deduplication(msgspec.Struct, frozen=True, kw_only=True):
+    """A scheduled window's request: its window starts `overlap` before the window proper, re-reading what earlier
+    windows of the schedule `scope` read, to catch records Cognigy made visible late. The fetcher passes on only
+    records whose ids it has not fetched for `scope` before, and remembers, for the windows after, the ids of
+    records with a timestamp at or after `remember_from` (where the next window's read starts)."""
+
+    scope: str
+    remember_from: datetime
+
+
 class ExportRequest(msgspec.Struct, frozen=True, kw_only=True, tag="export_request"):
     """What a user asks to export. Topic `exports`, key export_id."""
 
@@ -73,6 +83,7 @@ class ExportRequest(msgspec.Struct, frozen=True, kw_only=True, tag="export_reque
     requested_at: datetime | None = None
     source: SourceName = "export_job"
     session_range: SessionRange | None = None
+    deduplication: Deduplication | None = None  # set by the scheduler (stages/scheduler)
     v: int = SCHEMA_VERSION
 
 
@@ -91,6 +102,10 @@ class RawPage(msgspec.Struct, frozen=True, kw_only=True, tag="raw_page"):
     # Why the fetcher could not publish the body (then b"", with no context), e.g. a page over the message
     # limit: the verifier dead-letters the page with this reason and it travels on as dead.
     refused: str = ""
+    # Ids of records in the body an earlier window of the same schedule already fetched (ExportRequest.
+    # deduplication): the body stays as the source sent it, so its checksum still proves it; the verifier
+    # drops these records.
+    duplicate_ids: list[str] = []
     v: int = SCHEMA_VERSION
 
 
@@ -181,6 +196,9 @@ class ExportStatus(msgspec.Struct, frozen=True, kw_only=True, tag="export_status
     total_pages: int | None = None
     detail: str = ""
     updated_at: datetime
+    # The fetcher's statuses: the `requested_at` of the request they answer, so whoever resubmits an export
+    # (the scheduler) tells the answer to its resubmission from the one to the attempt before.
+    requested_at: datetime | None = None
     v: int = SCHEMA_VERSION
 
 
@@ -214,6 +232,20 @@ class FetchCheckpoint(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_chec
     # The fingerprint of the request the export was started with (shared/export_requests.py): a resubmission
     # resumes only if it asks for exactly the same. None: written before fingerprints were kept.
     request_sha256: str | None = None
+    duplicates: Count = 0  # records skipped as fetched by an earlier window of the schedule (not in `records`)
+    v: int = SCHEMA_VERSION
+
+
+class FetchedIds(msgspec.Struct, frozen=True, kw_only=True, tag="fetched_ids"):
+    """Ids of records a scheduled export's page passed on that the schedule's next windows re-read (timestamps at
+    or after the request's `remember_from`). Topic `fetch.checkpoints`, key `ids:<export_id>:<page_index>`,
+    in the page's transaction; tombstoned once no later window of `scope` reads back as far as `newest`."""
+
+    scope: str
+    export_id: ExportId
+    page_index: Count
+    ids: list[str]
+    newest: datetime  # the latest timestamp among them
     v: int = SCHEMA_VERSION
 
 
@@ -334,6 +366,57 @@ class ChangelogWatermark(msgspec.Struct, frozen=True, kw_only=True, tag="changel
     transaction's commit markers can land just after the commit returns."""
 
     next_offset: int
+    v: int = SCHEMA_VERSION
+
+
+ScheduleName = Annotated[str, msgspec.Meta(pattern=r"\A[a-z0-9][a-z0-9-]{0,23}\Z")]
+
+
+class ScheduledWindow(msgspec.Struct, frozen=True, kw_only=True):
+    """One window of a schedule, submitted as export `export_id`: records from `start` (inclusive) to `end`
+    (exclusive) are its own; its request reads from `read_from` (`start` less the overlap)."""
+
+    export_id: ExportId
+    start: datetime
+    end: datetime
+    read_from: datetime
+    submitted_at: datetime  # the request's requested_at: the fetcher's statuses name it
+    attempts: Count = 1
+    archived: str = ""  # the notifier's word once it has one: completed, partial or failed
+
+
+class ScheduleState(msgspec.Struct, frozen=True, kw_only=True, tag="schedule_state"):
+    """A schedule: consecutive windows from `since` (to `until`; None: for ever), each submitted once the one
+    before is fetched. Topic `scheduler.state` (compacted), key `name`, written in the transaction that submits
+    a window, so a restarted scheduler neither skips nor repeats one."""
+
+    name: ScheduleName
+    since: datetime
+    until: datetime | None = None
+    window_seconds: float
+    overlap_seconds: float
+    source: SourceName = "export_job"
+    options: ExportOptions
+    watermark: datetime  # every window ending at or before it is fetched; the next starts here
+    current: ScheduledWindow | None = None  # submitted, not yet fetched
+    unarchived: list[ScheduledWindow] = []  # fetched, not yet completed by the notifier (or failed there)
+    failures: Count = 0  # of `current`, in a row
+    retry_at: datetime | None = None  # `current` failed: resubmitted then
+    last_error: str = ""
+    updated_at: datetime
+    v: int = SCHEMA_VERSION
+
+
+class ScheduleRequest(msgspec.Struct, frozen=True, kw_only=True, tag="schedule_request"):
+    """Asks the scheduler for a bounded schedule (`export backfill`). Topic `schedules`, key `name`."""
+
+    name: ScheduleName
+    since: datetime
+    until: datetime
+    window_seconds: float
+    source: SourceName = "export_job"
+    options: ExportOptions
+    requested_at: datetime
     v: int = SCHEMA_VERSION
 
 

@@ -75,8 +75,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cognigy_max_attempts: int = 6
     cognigy_retry_budget_seconds: float = 300.0
     cognigy_backoff_cap_seconds: float = 30.0
+    # How long the tenant keeps conversations (Cognigy's default: 30 days): the scheduler warns as its oldest
+    # unarchived window nears it.
+    cognigy_retention_days: float = 30.0
     max_window_days: int = 365
     max_session_ids: int = 500
+    # Scheduler (continuous archiving, stages/scheduler): the schedule `continuous`, windows from `schedule_since`
+    # (empty: the retention period back from the first start), each re-reading `schedule_overlap_seconds` of the
+    # windows before it for records that became visible late.
+    schedule_since: str = ""
+    schedule_window_seconds: float = 3600.0
+    schedule_overlap_seconds: float = 3600.0
+    schedule_source: Literal["export_job", "odata"] = "export_job"
+    schedule_pii_rules: str = "ALL:tokenize"  # TYPE:ACTION[:MIN_LENGTH], comma-separated, as `export submit --rule`
+    schedule_format: Literal["jsonl", "csv"] = "jsonl"
+    schedule_retry_base_seconds: float = 60.0  # a failed window is resubmitted after this, doubling to the cap
+    schedule_retry_max_seconds: float = 3600.0
+    schedule_tick_seconds: float = 5.0
     # Sanitizer
     tokenization_key: str = ""
     tokenization_key_id: str = "k1"

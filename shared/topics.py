@@ -32,6 +32,8 @@ EXPORTS_STATUS = "exports.status"
 EXPORTS_PROGRESS = "exports.progress"
 FETCH_CHECKPOINTS = "fetch.checkpoints"
 NOTIFIER_STATE = "notifier.state"
+SCHEDULER_STATE = "scheduler.state"
+SCHEDULES = "schedules"
 DLQ = "dlq"
 
 
@@ -59,6 +61,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(FETCH_CHECKPOINTS, 1, compacted),
         # Co-partitioned with archive.segments: the state of an export lives on its input's partition.
         TopicSpec(NOTIFIER_STATE, pages, compacted),
+        TopicSpec(SCHEDULER_STATE, 1, compacted),
+        TopicSpec(SCHEDULES, 1, kept),
         TopicSpec(DLQ, 1, {"cleanup.policy": "delete", "retention.ms": str(4 * WEEK_MS), **sized}),
     ]
 

@@ -18,7 +18,7 @@ import httpx
 
 from cognigy_archiver.cli import build_request, publish_request
 from cognigy_archiver.processes import ProcessGroup, child_env
-from cognigy_archiver.stages import STAGES
+from cognigy_archiver.stages import PIPELINE_STAGES
 from cognigy_archiver.webhook_receiver import WebhookReceiver
 from shared.localkafka import free_port
 from shared.messages import ExportRequest
@@ -125,7 +125,7 @@ async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: st
     await create_topics(settings)
     procs = ProcessGroup(env, work_dir / "logs", stage_env)
     url = procs.start_simulator(port, "--page-size", str(PAGE_SIZE), *simulator_args)
-    for stage in STAGES:
+    for stage in PIPELINE_STAGES:
         procs.start_stage(stage)
     return Pipeline(settings, procs, receiver, url, work_dir)
 
