@@ -17,6 +17,7 @@ import typer
 from cognigy_archiver.archive_command import archive_app, audit_app
 from cognigy_archiver.fetch_command import fetch
 from cognigy_archiver.sanitize_command import register as register_sanitize_commands
+from cognigy_archiver.schedule_command import backfill, schedule_app
 from cognigy_archiver.subject_command import subject_app
 from shared.errors import ArchiverError, ValidationFailed
 from shared.export_requests import new_export_id, parse_rule, validate_export_request
@@ -36,6 +37,8 @@ app.add_typer(archive_app, name="archive")
 app.command()(fetch)
 app.add_typer(audit_app, name="audit")
 app.add_typer(subject_app, name="subject")
+app.add_typer(schedule_app, name="schedule")
+export_app.command("backfill")(backfill)
 register_sanitize_commands(app)
 
 
@@ -84,7 +87,8 @@ def run_async(coro: Any, settings: Settings) -> Any:
 
 
 @app.command()
-def run(stage: Annotated[str, typer.Argument(help="fetcher | verifier | sanitizer | archiver | notifier")]) -> None:
+def run(stage: Annotated[str, typer.Argument(
+        help="fetcher | verifier | sanitizer | archiver | notifier | scheduler")]) -> None:
     """Run one stage process until SIGTERM."""
     from aiokafka.errors import KafkaConnectionError
 
@@ -114,22 +118,30 @@ def simulate(
     faults: Annotated[str | None, typer.Option(envvar="COGNIGY_SIM_FAULTS", help="faults to inject, as JSON "
                                                "(see simulator/config.py: Faults)")] = None,
     ground_truth: Annotated[Path | None, typer.Option(help="write every planted PII value here (JSON lines)")] = None,
+    dataset_start: Annotated[str | None, typer.Option(help="ISO-8601 time the dataset begins at")] = None,
+    dataset_seconds: Annotated[float, typer.Option(help="> 0: the dataset spans this many seconds, not 30 days")
+                               ] = 0.0,
 ) -> None:
     """Serve the bundled Cognigy simulator (export-job API with a seeded synthetic dataset)."""
-    from simulator.config import parse_faults
+    from simulator.config import dataset_window, parse_faults
     from simulator.server import SimulatorConfig
     from simulator.server import run as serve
 
     try:
+        start = parse_time(dataset_start, "dataset_start") if dataset_start else dataset_window()[0]
         config = SimulatorConfig(host=host, port=port, seed=seed, conversations=conversations, page_size=page_size,
                                  corrupt_pages=corrupt_page or [], rate_limit_requests=rate_limit_per_minute,
-                                 page_delay_seconds=page_delay, faults=parse_faults(faults))
+                                 page_delay_seconds=page_delay, dataset_start=start, dataset_seconds=dataset_seconds,
+                                 faults=parse_faults(faults))
+    except ValidationFailed as exc:
+        fail(exc)
     except ValueError as exc:
         fail(ArchiverError(f"invalid simulator option: {exc}"))
     if ground_truth is not None:
         from simulator.dataset import generate_dataset, write_ground_truth
 
-        dataset = generate_dataset(seed, conversations, config.dataset_start, config.dataset_days)
+        dataset = generate_dataset(seed, conversations, config.dataset_start, config.dataset_days,
+                                   seconds=config.dataset_seconds)
         write_ground_truth(dataset, ground_truth)
     serve(config)
 

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from shared.kafka.clients import reader
 from shared.kafka.tables import read_table
-from shared.messages import ExportStatus, FetchCheckpoint, PageProgress, decode
+from shared.messages import CheckpointEntry, ExportStatus, FetchCheckpoint, PageProgress, decode
 from shared.settings import Settings
 from shared.topics import EXPORTS_PROGRESS, EXPORTS_STATUS, FETCH_CHECKPOINTS
 
@@ -98,9 +98,9 @@ class ProgressReader:
             for r in records:
                 if r.key == view.export_id.encode():
                     view.apply(decode(r.value, PageProgress))
-        checkpoints = await read_table(self.settings, self.settings.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
+        checkpoints = await read_table(self.settings, self.settings.topic(FETCH_CHECKPOINTS), CheckpointEntry)
         checkpoint = checkpoints.get(view.export_id.encode())
-        if checkpoint is not None:
+        if isinstance(checkpoint, FetchCheckpoint):
             view.fetched = checkpoint.next_page_index
         statuses = await read_table(self.settings, self.settings.topic(EXPORTS_STATUS), ExportStatus)
         view.statuses = {s.stage: s for s in statuses.values() if s.export_id == view.export_id}

@@ -380,6 +380,7 @@ class ScheduledWindow(msgspec.Struct, frozen=True, kw_only=True):
     start: datetime
     end: datetime
     read_from: datetime
+    remember_from: datetime  # its request's Deduplication.remember_from: where the next window may read from
     submitted_at: datetime  # the request's requested_at: the fetcher's statuses name it
     attempts: Count = 1
     archived: str = ""  # the notifier's word once it has one: completed, partial or failed
@@ -398,6 +399,9 @@ class ScheduleState(msgspec.Struct, frozen=True, kw_only=True, tag="schedule_sta
     source: SourceName = "export_job"
     options: ExportOptions
     watermark: datetime  # every window ending at or before it is fetched; the next starts here
+    # What the fetcher remembers ids from (the last fetched window's remember_from): no window reads earlier, so
+    # a longer overlap set later cannot re-read records it would not recognize.
+    remembered_from: datetime | None = None
     current: ScheduledWindow | None = None  # submitted, not yet fetched
     unarchived: list[ScheduledWindow] = []  # fetched, not yet completed by the notifier (or failed there)
     failures: Count = 0  # of `current`, in a row
@@ -420,6 +424,7 @@ class ScheduleRequest(msgspec.Struct, frozen=True, kw_only=True, tag="schedule_r
     v: int = SCHEMA_VERSION
 
 
+CheckpointEntry = FetchCheckpoint | FetchedIds  # what `fetch.checkpoints` holds
 PageMessage = RawPage | ExportTotal
 VerifiedMessage = VerifiedPage | ExportTotal
 SanitizedMessage = SanitizedPage | ExportTotal

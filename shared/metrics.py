@@ -11,6 +11,8 @@ MESSAGES = Counter(PREFIX + "messages_processed", "Kafka messages processed", ["
 MESSAGE_BYTES = Counter(PREFIX + "message_bytes_processed", "Bytes of Kafka messages processed", ["stage"])
 PAGES = Counter(PREFIX + "pages_processed", "Pages processed", ["stage"])
 RECORDS = Counter(PREFIX + "records_processed", "Conversation records processed", ["stage"])
+DUPLICATES = Counter(PREFIX + "duplicate_records_dropped",
+                     "Records dropped as fetched before by an earlier window of their schedule", ["stage"])
 ERRORS = Counter(PREFIX + "errors", "Errors by kind", ["stage", "kind"])
 DLQ = Counter(PREFIX + "dlq_messages", "Messages sent to the dead-letter topic", ["stage"])
 LATENCY = Histogram(PREFIX + "processing_seconds", "Time to process one message", ["stage"],
@@ -23,3 +25,18 @@ WEBHOOK_ATTEMPTS = Counter(PREFIX + "webhook_attempts", "Webhook delivery attemp
 SOURCE_THROTTLED = Counter(PREFIX + "source_throttled", "429 answers from Cognigy")
 SOURCE_RETRIES = Counter(PREFIX + "source_retries", "Requests to Cognigy retried", ["reason"])
 TOKEN_REFRESHES = Counter(PREFIX + "token_refreshes", "OAuth2 access tokens fetched")
+# The scheduler (stages/scheduler), per schedule: how far continuous archiving is behind.
+SCHEDULE_WATERMARK_AGE = Gauge(PREFIX + "schedule_watermark_age_seconds",
+                               "Time since the end of the schedule's last fetched window", ["schedule"])
+SCHEDULE_OLDEST_UNARCHIVED_AGE = Gauge(PREFIX + "schedule_oldest_unarchived_age_seconds",
+                                       "Time since the start of the oldest window not yet wholly archived",
+                                       ["schedule"])
+SCHEDULE_EXPECTED_LAG = Gauge(PREFIX + "schedule_expected_lag_seconds",
+                              "Window length plus settle lag: the watermark age in steady state stays below it",
+                              ["schedule"])
+SCHEDULE_RETENTION = Gauge(PREFIX + "schedule_retention_seconds",
+                           "How long the tenant keeps conversations (CA_COGNIGY_RETENTION_DAYS)", ["schedule"])
+SCHEDULE_WINDOW_FAILURES = Gauge(PREFIX + "schedule_window_failures",
+                                 "Failed attempts in a row of the window in flight", ["schedule"])
+SCHEDULE_WINDOWS = Counter(PREFIX + "schedule_windows", "Windows by event: submitted, fetched, failed, archived",
+                           ["schedule", "event"])

@@ -61,7 +61,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _cluster_id() -> str:
+def _cluster_id(data_dir: Path) -> str:
+    """The id a data directory was formatted with, so a broker started again on it (after a reboot, or after
+    `kafka stop`) keeps its topics: the storage tool refuses any other id. A new one for a new directory."""
+    meta = data_dir / "meta.properties"
+    if meta.is_file():
+        for line in meta.read_text().splitlines():
+            if line.startswith("cluster.id="):
+                return line.removeprefix("cluster.id=").strip()
     # Never with a leading "-" (1 in 64 would): the storage tool reads it as an option and fails. Kafka's own
     # Uuid.randomUuid() draws again for the same reason.
     while (cid := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
@@ -232,7 +239,7 @@ class LocalKafka:
         scram = [arg for name, password in (self.sasl_users or {}).items()
                  for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")]
         fmt = subprocess.run(["java", log4j, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t",
-                              _cluster_id(), "-c", str(props), "--ignore-formatted", *scram],
+                              _cluster_id(self.work_dir / "data"), "-c", str(props), "--ignore-formatted", *scram],
                              capture_output=True, text=True)
         if fmt.returncode != 0:
             raise LocalKafkaError(f"formatting KRaft storage failed: {fmt.stdout[-1500:]}{fmt.stderr[-1500:]}")

@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaError
 
 from shared.kafka.clients import reader
 from shared.kafka.loop import PoisonError, RetryableError
-from shared.messages import ExportTotal, FetchCheckpoint, decode
+from shared.messages import CheckpointEntry, ExportTotal, FetchCheckpoint, decode
 from shared.settings import Settings
 from shared.topics import FETCH_CHECKPOINTS
 
@@ -75,11 +75,12 @@ class FetcherCounts:
             self.checkpoints.pop(key.decode(errors="replace"), None)
             return
         try:
-            cp: FetchCheckpoint = decode(value, FetchCheckpoint)
+            entry: CheckpointEntry = decode(value, CheckpointEntry)
         except (msgspec.DecodeError, msgspec.ValidationError):
             log.warning("%s: a record that is not a checkpoint, skipped", self.topic)
             return
-        self.checkpoints[cp.export_id] = cp
+        if isinstance(entry, FetchCheckpoint):  # not the ids the fetcher keeps beside them
+            self.checkpoints[entry.export_id] = entry
 
 
 def disagreement(cp: FetchCheckpoint | None, total: ExportTotal) -> str | None:
