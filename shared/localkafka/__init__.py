@@ -244,22 +244,25 @@ class LocalKafka:
         if fmt.returncode != 0:
             raise LocalKafkaError(f"formatting KRaft storage failed: {fmt.stdout[-1500:]}{fmt.stderr[-1500:]}")
         with self.log_file.open("ab") as out:
+            logged_before = out.tell()  # the log is appended to: an earlier start's "started" line is not this one's
             self.process = subprocess.Popen(
                 ["java", "-Xms128m", f"-Xmx{self.heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", log4j,
                  "-cp", classpath, "kafka.Kafka", str(props)],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )
         self.pid_file.write_text(f"{self.process.pid} {self.port}\n")
-        self._wait_until_ready(timeout)
+        self._wait_until_ready(timeout, logged_before)
 
-    def _wait_until_ready(self, timeout: float) -> None:
+    def _wait_until_ready(self, timeout: float, logged_before: int) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise LocalKafkaError(f"Kafka exited with {self.process.returncode}; see {self.log_file}:\n"
                                       + self.log_file.read_text()[-2000:])
-            if "Kafka Server started" in self.log_file.read_text(errors="replace"):
-                return
+            with self.log_file.open("rb") as log:
+                log.seek(logged_before)
+                if b"Kafka Server started" in log.read():
+                    return
             time.sleep(0.2)
         self.stop()
         raise LocalKafkaError(f"Kafka did not start within {timeout:.0f}s; see {self.log_file}")
