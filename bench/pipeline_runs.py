@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from cognigy_archiver.stages import STAGES
+from cognigy_archiver.stages import PIPELINE_STAGES
 from shared.archive_reader import read_export_records, verify_export
 from shared.audit import verify_log
 from shared.keystore import KeyStore, open_key_store
@@ -65,7 +65,8 @@ class BenchPipeline:
     async def wait_ready(self, timeout: float = 180.0) -> float:
         """Until each stage's processes together hold every partition of its input; returns the seconds."""
         started = time.monotonic()
-        inputs = {"fetcher": 1, **{s: self.settings.page_partitions for s in STAGES if s != "fetcher"}}
+        single = ("fetcher", "scheduler")  # their inputs have one partition
+        inputs = {s: 1 if s in single else self.settings.page_partitions for s in set(self.stage_of.values())}
         while True:
             held = Counter[str]()
             for name, stage in self.stage_of.items():
@@ -80,11 +81,12 @@ class BenchPipeline:
 
 async def start_bench_pipeline(bootstrap: str, work: Path, *, prefix: str, partitions: int, sanitizers: int,
                                conversations: int, page_size: int, page_delay: float = 0.0,
-                               sanitizer_workers: int = 1, extra_env: dict[str, str] | None = None) -> BenchPipeline:
+                               sanitizer_workers: int = 1, extra_env: dict[str, str] | None = None,
+                               simulator_args: tuple[str, ...] = (), scheduler: bool = False) -> BenchPipeline:
     settings = Settings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, archive_dir=str(work / "archive"),
                         audit_log_path=str(work / "audit" / "audit.jsonl"),
                         tokenization_key=secrets.token_urlsafe(32))
-    names = {stage: stage for stage in STAGES}
+    names = {stage: stage for stage in (*PIPELINE_STAGES, *(["scheduler"] if scheduler else []))}
     names.update({f"sanitizer-{i}": "sanitizer" for i in range(2, sanitizers + 1)})
     health = {name: free_port() for name in names}
     stage_env = {name: {"CA_HEALTH_PORT": str(port)} for name, port in health.items()}
@@ -94,6 +96,7 @@ async def start_bench_pipeline(bootstrap: str, work: Path, *, prefix: str, parti
     pipeline = await start_pipeline(
         settings, work, "--conversations", str(conversations), "--page-delay", str(page_delay),
         "--page-size", str(page_size),  # the last --page-size wins over the harness's
+        *simulator_args,
         # The tenant's rate limit (shared SaaS: 1,000 requests per 5 min) would cap an export at ~3.2 pages/s;
         # the simulator has none, so the pipeline's own capacity shows.
         extra_env={"CA_PAGE_PARTITIONS": str(partitions), "CA_LOG_LEVEL": "INFO",

@@ -38,8 +38,11 @@ class Faults(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     odata_only_version: Literal["", "v2.3", "v2.4"] = ""  # the other version's URLs answer 404 ("": both served)
     late_records: int = 0  # the newest N records are invisible to every API...
     late_seconds: float = 0.0  # ...until this long after the simulator started (analytics lag behind real time)
+    live: bool = False  # a record is invisible to every API until the wall clock passes its timestamp (it arrives)
+    late_every: int = 0  # every Nth record (by position in time order) is visible only...
+    late_by_seconds: float = 0.0  # ...this long after its timestamp (analytics lag, record by record)
     tied_records: int = 0  # this many records from the middle of the dataset share one timestamp (a bulk import)
-    job_fails_with: str = ""  # export jobs end FAILED with this message
+    job_fails_with: str = ""  # export jobs created while it is set end FAILED with this message
 
 
 class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,6 +65,7 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_window_seconds: float = 60.0
     dataset_start: datetime = datetime(2025, 1, 1, tzinfo=UTC)
     dataset_days: int = 30
+    dataset_seconds: float = 0.0  # > 0: the dataset spans this many seconds from dataset_start instead of days
     page_delay_seconds: float = 0.0  # extra latency of each data page or transcript, like a real tenant's
     request_delay_seconds: float = 0.0  # latency of every API response
     faults: Faults = Faults()
@@ -69,10 +73,12 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if self.page_size < 1:
             raise ValueError(f"page_size must be >= 1, got {self.page_size}")
-        for name in ("conversations", "token_ttl_seconds", "job_ready_after_polls", "rate_limit_requests"):
+        for name in ("conversations", "token_ttl_seconds", "job_ready_after_polls", "rate_limit_requests",
+                     "dataset_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("odata_max_top", "odata_page_rows", "late_records", "late_seconds", "tied_records"):
+        for name in ("odata_max_top", "odata_page_rows", "late_records", "late_seconds", "late_every",
+                     "late_by_seconds", "tied_records"):
             if getattr(self.faults, name) < 0:
                 raise ValueError(f"faults.{name} must be >= 0, got {getattr(self.faults, name)}")
 
@@ -80,7 +86,9 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
 def dataset_window(config: SimulatorConfig | None = None) -> tuple[datetime, datetime]:
     """The time window that holds the whole synthetic dataset."""
     config = config or SimulatorConfig()
-    return config.dataset_start, config.dataset_start + timedelta(days=config.dataset_days)
+    seconds = config.dataset_seconds
+    span = timedelta(seconds=seconds) if seconds > 0 else timedelta(days=config.dataset_days)
+    return config.dataset_start, config.dataset_start + span
 
 
 def parse_faults(text: str | None) -> Faults:

@@ -62,14 +62,25 @@ class _Session:
     channel: str
 
 
-def generate_dataset(seed: int, conversations: int, start: datetime, days: int = 30) -> Dataset:
-    """`conversations` sessions of 4-12 turns each, starting within `days` days of `start` (naive = UTC)."""
+def generate_dataset(seed: int, conversations: int, start: datetime, days: int = 30, *,
+                     seconds: float = 0.0) -> Dataset:
+    """`conversations` sessions of 4-12 turns each, inside `days` days from `start` (naive = UTC), or inside
+    `seconds` if that is > 0. No two records share a timestamp.
+
+    A span shorter than a day holds a day's traffic sped up: the pauses within a session shrink by the
+    same factor (to 1 ms at least), so a session still ends inside the span."""
     if conversations < 0:
         raise ValueError(f"conversations must be >= 0, got {conversations}")
     if days < 1:
         raise ValueError(f"days must be >= 1, got {days}")
+    span_ms = int(seconds * 1000) if seconds > 0 else days * _DAY_MS
+    speed = min(1.0, span_ms / _DAY_MS)
+    margin_ms = round(_LAST_SESSION_MARGIN_MS * speed)
+    if span_ms - margin_ms < 1:
+        raise ValueError(f"a dataset must span at least 0.002 s, got {seconds} s")
     rng = random.Random(seed)
     origin_ms = _epoch_ms(start)
+    taken: set[int] = set()
     # Fewer contacts than sessions: returning users have several sessions, as in real logs.
     contacts = [f"user-{rng.getrandbits(24):06x}" for _ in range(max(1, conversations * 2 // 3))]
     records: list[dict[str, Any]] = []
@@ -80,8 +91,10 @@ def generate_dataset(seed: int, conversations: int, start: datetime, days: int =
             contact_id=rng.choice(contacts),
             channel=rng.choices(list(CHANNELS), weights=[6, 3, 2])[0],
         )
-        begins_ms = origin_ms + rng.randrange(days * _DAY_MS - _LAST_SESSION_MARGIN_MS)
-        _add_session(rng, session, begins_ms, records, planted)
+        begins_ms = origin_ms + rng.randrange(span_ms - margin_ms)
+        _add_session(rng, session, begins_ms, speed, taken, records, planted)
+    if taken and max(taken) >= origin_ms + span_ms:
+        raise ValueError(f"{conversations} conversations do not fit in {span_ms / 1000} s at 1 ms apart")
     records.sort(key=lambda record: (record["timestamp"], record["id"]))
     position = {record["id"]: index for index, record in enumerate(records)}
     planted.sort(key=lambda pii: (position[pii.record_id], pii.start))
@@ -105,6 +118,8 @@ def _add_session(
     rng: random.Random,
     session: _Session,
     begins_ms: int,
+    speed: float,
+    taken: set[int],
     records: list[dict[str, Any]],
     planted: list[PlantedPii],
 ) -> None:
@@ -116,10 +131,13 @@ def _add_session(
     input_id = _uuid(rng)
     for index, turn in enumerate(turns):
         if turn.source == "user":
-            now_ms += rng.randint(3_000, 45_000)  # people take a while to type
+            now_ms += max(1, round(rng.randint(3_000, 45_000) * speed))  # people take a while to type
             input_id = _uuid(rng)
         elif index > 0:
-            now_ms += rng.randint(400, 2_500)
+            now_ms += max(1, round(rng.randint(400, 2_500) * speed))
+        while now_ms in taken:  # a later millisecond, so that no two records tie (the rng is not consumed)
+            now_ms += 1
+        taken.add(now_ms)
         is_last = index == len(turns) - 1
         record = _record(rng, session, turn, now_ms, input_id, rating if is_last else None)
         if turn.source == "user" and rng.random() < MASKED_USER_TURN_SHARE:
@@ -212,8 +230,9 @@ def _uuid(rng: random.Random) -> str:
 
 
 def _epoch_ms(moment: datetime) -> int:
+    """Rounded up: a record at it is not before `moment`, which may have microseconds."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return (aware - _EPOCH) // timedelta(milliseconds=1)
+    return -((_EPOCH - aware) // timedelta(milliseconds=1))
 
 
 def _to_datetime(epoch_ms: int) -> datetime:

@@ -96,6 +96,7 @@ class ExportJob:
     page_tokens: list[str]  # page_tokens[i] names page i
     transcripts: dict[str, bytes] = field(default_factory=dict)  # session id -> its records in the job
     polls: int = 0
+    failure: str = ""  # Faults.job_fails_with when it was created: a failed job stays failed
     _index_of: dict[str, int] = field(default_factory=dict)
 
     @classmethod

@@ -25,8 +25,8 @@ MESSAGE_FIELDS = (
 
 async def conversation(request: web.Request) -> web.Response:
     session_id = request.match_info["sessionId"]
-    records = request.app[STATE].sessions.get(session_id)
-    if records is None:
+    records = request.app[STATE].visible_session(session_id)
+    if not records:
         return problem(404, RESOURCE_NOT_FOUND, f"conversation {session_id} not found", request.path)
     items = [_message(record) for record in records]
     return web.json_response({"items": items, "total": len(items)})

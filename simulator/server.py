@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import signal
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -34,7 +36,8 @@ JOBS = "/api/v1/export/jobs"
 
 
 def build_app(config: SimulatorConfig) -> web.Application:
-    dataset = generate_dataset(config.seed, config.conversations, config.dataset_start, config.dataset_days)
+    dataset = generate_dataset(config.seed, config.conversations, config.dataset_start, config.dataset_days,
+                               seconds=config.dataset_seconds)
     # Outermost first: count every request, rate-limit it, inject faults, then check its credentials.
     app = web.Application(middlewares=[_count_requests, _rate_limit, inject_faults, auth.require_credentials])
     app[STATE] = State.create(config, dataset)
@@ -52,6 +55,7 @@ def build_app(config: SimulatorConfig) -> web.Application:
     app.router.add_get("/_sim/stats", _stats)
     app.router.add_get("/_sim/ground-truth", _ground_truth)
     app.router.add_get("/_sim/records", _records)
+    app.router.add_get("/_sim/arrivals", _arrivals)
     return app
 
 
@@ -134,6 +138,7 @@ async def _create_job(request: web.Request) -> web.Response:
         detail = f"quota exceeded: the selection is {size / MEBIBYTE:.2f} MB, max_storage_mb is {quota}"
         return problem(413, 413, detail, request.path)
     job = ExportJob.create(selection, state.config.page_size, state.token_key)
+    job.failure = state.config.faults.job_fails_with
     state.jobs[job.job_id] = job
     return web.json_response({"jobId": job.job_id}, status=202)
 
@@ -145,7 +150,7 @@ async def _job_status(request: web.Request) -> web.Response:
         return _job_not_found(request)
     ready_after = state.config.job_ready_after_polls
     completed = job.polls >= ready_after
-    failure = state.config.faults.job_fails_with
+    failure = job.failure
     progress = 100 if completed else (job.polls + 1) * 100 // (ready_after + 1)
     job.polls += 1
     body = {
@@ -164,7 +169,7 @@ async def _job_data(request: web.Request) -> web.StreamResponse:
     job = state.jobs.get(request.match_info["jobId"])
     if job is None:
         return _job_not_found(request)
-    if job.polls < state.config.job_ready_after_polls or state.config.faults.job_fails_with:
+    if job.polls < state.config.job_ready_after_polls or job.failure:
         detail = "the job is not COMPLETED; poll its status until it is"
         return problem(409, CONFLICT, detail, request.path)
     # The query parameter wins over the header: it is what a client puts there on purpose.
@@ -228,3 +233,16 @@ async def _ground_truth(request: web.Request) -> web.Response:
 
 async def _records(request: web.Request) -> web.Response:
     return web.Response(body=records_jsonl(request.app[STATE].dataset), content_type=JSON_LINES)
+
+
+async def _arrivals(request: web.Request) -> web.Response:
+    """Every record's id, timestamp and the moment it becomes visible to the APIs (null: from the start), one
+    JSON object per line, in time order, whether it is visible yet or not."""
+    state = request.app[STATE]
+    lines = [
+        msgspec.json.encode({"id": record["id"], "timestamp": record["timestamp"],
+                             "visible_at": None if at == -math.inf else datetime.fromtimestamp(at, UTC).isoformat()})
+        + b"\n"
+        for record, at in zip(state.dataset.records, state.visible_at, strict=True)
+    ]
+    return web.Response(body=b"".join(lines), content_type=JSON_LINES)

@@ -12,6 +12,7 @@ import msgspec
 import phonenumbers
 import pytest
 
+from simulator.config import SimulatorConfig, dataset_window
 from simulator.dataset import COGNIGY_MASK, Dataset, PlantedPii, generate_dataset, write_ground_truth
 from simulator.pii_values import luhn_valid
 
@@ -66,6 +67,21 @@ def test_records_are_sorted_and_inside_the_window(dataset: Dataset) -> None:
     last = datetime.fromisoformat(dataset.records[-1]["timestamp"])
     assert first >= START
     assert last < START + timedelta(days=30)
+
+
+def test_a_dataset_can_span_seconds_with_distinct_timestamps_in_order() -> None:
+    start = START + timedelta(microseconds=1500)  # records still fall inside [start, end)
+    records = generate_dataset(seed=11, conversations=200, start=start, seconds=5.0).records
+    moments = [datetime.fromisoformat(record["timestamp"]) for record in records]
+    assert [(r["timestamp"], r["id"]) for r in records] == sorted((r["timestamp"], r["id"]) for r in records)
+    assert len(set(moments)) == len(moments) > 1500  # no ties, however dense
+    assert start <= moments[0] < start + timedelta(seconds=0.5) and start + timedelta(seconds=4.5) < moments[-1]
+    assert moments[-1] < start + timedelta(seconds=5)
+    assert all(list(record) == FIELDS for record in records)
+    assert dataset_window(SimulatorConfig(dataset_start=start, dataset_seconds=5.0)) == (
+        start, start + timedelta(seconds=5))
+    with pytest.raises(ValueError, match="do not fit"):
+        generate_dataset(seed=11, conversations=200, start=START, seconds=0.5)
 
 
 def test_naive_start_is_taken_as_utc() -> None:
