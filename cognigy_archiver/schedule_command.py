@@ -42,13 +42,13 @@ def backfill(
         end = parse_time(until, "until") if until else run_async(_continuous_since(settings), settings)
         request = _backfill_request(settings, start, end, window_seconds, source, rule, output_format,
                                     name or f"backfill-{start:%Y%m%d}")
-        states = run_async(_schedules(settings), settings)
+        states = run_async(read_schedules(settings), settings)
         if request.name in states:
             raise ValidationFailed([{"field": "name", "problem": f"a schedule named {request.name!r} exists: "
                                      "choose another with --name"}])
     except ArchiverError as exc:
         fail(exc, as_json)
-    run_async(_publish(settings, request), settings)
+    run_async(publish_schedule_request(settings, request), settings)
     windows = -(-(request.until - request.since).total_seconds() // request.window_seconds)
     result = {"schedule": request.name, "since": request.since.isoformat(), "until": request.until.isoformat(),
               "windows": int(windows)}
@@ -91,7 +91,7 @@ def _backfill_request(settings: Settings, since: datetime, until: datetime, wind
     return request
 
 
-async def _schedules(settings: Settings) -> dict[str, ScheduleState]:
+async def read_schedules(settings: Settings) -> dict[str, ScheduleState]:
     from shared.kafka.tables import read_table
     from shared.topics import SCHEDULER_STATE
 
@@ -102,13 +102,13 @@ async def _schedules(settings: Settings) -> dict[str, ScheduleState]:
 async def _continuous_since(settings: Settings) -> datetime:
     from stages.scheduler.windows import CONTINUOUS
 
-    state = (await _schedules(settings)).get(CONTINUOUS)
+    state = (await read_schedules(settings)).get(CONTINUOUS)
     if state is None:
         raise ValidationFailed([{"field": "until", "problem": "no continuous schedule has started yet: give --until"}])
     return state.since
 
 
-async def _publish(settings: Settings, request: ScheduleRequest) -> None:
+async def publish_schedule_request(settings: Settings, request: ScheduleRequest) -> None:
     from shared.kafka.clients import plain_producer
     from shared.messages import encode
     from shared.topics import SCHEDULES
@@ -134,7 +134,7 @@ def schedule_status(
     from stages.scheduler.windows import finished, oldest_unarchived
 
     settings = settings_or_fail()
-    states = run_async(_schedules(settings), settings)
+    states = run_async(read_schedules(settings), settings)
     now = datetime.now(UTC)
     retention = timedelta(days=settings.cognigy_retention_days)
     rows: list[dict[str, Any]] = []

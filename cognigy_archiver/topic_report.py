@@ -8,10 +8,18 @@ from rich.table import Table
 
 from shared.kafka.clients import client_kwargs, reader
 from shared.settings import Settings
-from shared.topics import ARCHIVE_SEGMENTS, EXPORTS, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED, topic_specs
+from shared.topics import (
+    ARCHIVE_SEGMENTS,
+    EXPORTS,
+    PAGES_RAW,
+    PAGES_VERIFIED,
+    SCHEDULES,
+    TRANSCRIPTS_SANITIZED,
+    topic_specs,
+)
 
 CONSUMER = {EXPORTS: "fetcher", PAGES_RAW: "verifier", PAGES_VERIFIED: "sanitizer",
-            TRANSCRIPTS_SANITIZED: "archiver", ARCHIVE_SEGMENTS: "notifier"}
+            TRANSCRIPTS_SANITIZED: "archiver", ARCHIVE_SEGMENTS: "notifier", SCHEDULES: "scheduler"}
 
 
 async def topic_report(settings: Settings) -> Table:

@@ -64,6 +64,8 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
             # export meanwhile: a window ending far ahead would stall every export behind it.
             elif window.end > now + FUTURE_END_TOLERANCE:
                 problem("window", "end is in the future: submit the window once it has passed")
+    if request.deduplication is not None and request.deduplication.remember_from.tzinfo is None:
+        problem("deduplication.remember_from", "needs a time zone (e.g. 2024-06-01T00:00:00Z)")
     if len(request.session_ids) > settings.max_session_ids:
         problem("session_ids", f"{len(request.session_ids)} ids; at most {settings.max_session_ids} per request")
     for i, session_id in enumerate(request.session_ids):

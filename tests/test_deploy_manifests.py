@@ -33,6 +33,7 @@ from cognigy_archiver.stages import STAGES
 from cognigy_archiver.topic_report import CONSUMER
 from shared.settings import SECRET_FIELDS, Settings, env_name, env_names, load_settings
 from shared.topics import topic_specs
+from tests.metric_names import exported_metric_names
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -45,6 +46,8 @@ TARGETS = {"base": BASE_DIR, "dev": K8S_DIR / "overlays" / "dev", "prod": K8S_DI
 # claims and Secrets they run against.
 JOB_TEMPLATES = {K8S_DIR / "jobs" / "subject-erase.yaml": "prod"}
 DOCKERFILE = ROOT / "Dockerfile"
+RULES_FILE = COMPOSE_DIR / "prometheus-rules.yml"  # also the prod overlay's PrometheusRule
+RULE_TESTS = ROOT / "tests" / "prometheus" / "scheduler_alerts_test.yml"  # `promtool test rules` cases
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 IMAGE = f"cognigy-archiver:{PYPROJECT['project']['version']}"
@@ -253,7 +256,7 @@ def needs(w: Workload) -> frozenset[str]:
     elif w.command == "subject erase":
         out |= storage | audit | {"tokenization_key"}
         out |= {"archive_master_key", "archive_key_store"} if sealed else set()
-    elif w.command not in ("run verifier", "topics create") and w.args[0] != "simulate":
+    elif w.command not in ("run verifier", "run scheduler", "topics create") and w.args[0] != "simulate":
         pytest.fail(f"{w.where}: add what `cognigy-archiver {w.command}` needs to needs()")
     return frozenset(out)
 
@@ -462,6 +465,17 @@ def test_every_stage_has_a_disruption_budget_that_allows_drains(target: str) -> 
         assert covering[0]["spec"].get("maxUnavailable") == 1, covering[0]["metadata"]["name"]
 
 
+def kafka_port_of(w: Workload) -> int:
+    return int(w.settings().kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+
+
+def egress_ports(policies: list[dict[str, Any]], labels: dict[str, str]) -> set[int]:
+    """The ports that the egress rules of the policies selecting these pod labels open."""
+    return {port["port"] for p in policies if "Egress" in p["spec"]["policyTypes"]
+            and selects(p["spec"]["podSelector"], labels)
+            for rule in p["spec"].get("egress") or [] for port in rule.get("ports") or []}
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_network_policies_deny_by_default_and_let_stages_reach_kafka(target: str) -> None:
     objects = built(target)
@@ -477,11 +491,8 @@ def test_network_policies_deny_by_default_and_let_stages_reach_kafka(target: str
             continue
         sts = by_name(objects, "StatefulSet")[f"cognigy-archiver-{w.stage}"]
         labels = sts["spec"]["template"]["metadata"]["labels"]
-        kafka_port = int(w.settings().kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
-        egress_ports = {port["port"] for p in policies if "Egress" in p["spec"]["policyTypes"]
-                        and selects(p["spec"]["podSelector"], labels)
-                        for rule in p["spec"].get("egress") or [] for port in rule.get("ports") or []}
-        assert {kafka_port, 53} <= egress_ports, f"{w.where}: egress to Kafka ({kafka_port}) and DNS"
+        kafka_port = kafka_port_of(w)
+        assert {kafka_port, 53} <= egress_ports(policies, labels), f"{w.where}: egress to Kafka ({kafka_port}) and DNS"
         ingress = [rule for p in policies if "Ingress" in p["spec"]["policyTypes"]
                    and selects(p["spec"]["podSelector"], labels) for rule in p["spec"].get("ingress") or []]
         assert {port["port"] for rule in ingress for port in rule.get("ports") or []} == {w.settings().health_port}, (
@@ -525,6 +536,49 @@ def test_kubernetes_objects_match_the_api_schemas(target: str) -> None:
             pytest.fail(f"{target}: {obj['kind']} {obj['metadata']['name']}: {str(exc).splitlines()[0]}")
         checked += 1
     assert checked >= len(STAGES) * 2 + 4
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_each_stage_logs_in_to_kafka_as_its_own_user(target: str) -> None:
+    """The KafkaUser whose ACLs tests/test_kafka_acls.py checks is the one each stage logs in as, and it is in
+    the build: Strimzi makes the password Secret the stage mounts only for a KafkaUser it is given."""
+    users = by_name(built(target), "KafkaUser")
+    stages = []
+    for w in k8s_workloads(target):
+        if not w.stage:
+            continue
+        user = w.settings().kafka_sasl_username
+        assert user == f"cognigy-archiver-{w.stage}" and user in users, f"{w.where}: logs in as {user!r}"
+        assert (user, "password") in w.secret_files.values(), f"{w.where}: does not mount the password of {user}"
+        stages.append(w.stage)
+    assert sorted(stages) == sorted(STAGES)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_one_scheduler_replica_that_needs_only_kafka(target: str) -> None:
+    """One scheduler decides which window comes next: never two, so never autoscaled. It talks to the brokers
+    and nothing else."""
+    objects = built(target)
+    sts = by_name(objects, "StatefulSet")["cognigy-archiver-scheduler"]
+    assert sts["spec"]["replicas"] == 1
+    scaled = {o["spec"]["scaleTargetRef"]["name"] for o in objects
+              if o["kind"] in ("ScaledObject", "HorizontalPodAutoscaler")}
+    assert sts["metadata"]["name"] not in scaled
+    (w,) = [w for w in k8s_workloads(target) if w.stage == "scheduler"]
+    labels = sts["spec"]["template"]["metadata"]["labels"]
+    assert egress_ports(of_kind(objects, "NetworkPolicy"), labels) == {kafka_port_of(w), 53}, w.where
+    assert not needs(w) - {"kafka_bootstrap_servers", "topic_prefix", "kafka_sasl_username", "kafka_sasl_password",
+                           "kafka_ssl_cafile"}, w.where
+    assert not [v for v in sts["spec"]["template"]["spec"]["volumes"] if "persistentVolumeClaim" in v], w.where
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_scheduler_and_the_fetcher_agree_on_the_settle_lag(platform: str) -> None:
+    """The scheduler submits a window once its end has settled, the fetcher reads it only then: with two
+    values, windows would wait in the fetcher, or be read before they settle."""
+    settle = {w.stage: w.settings().cognigy_settle_seconds for w in workloads(platform)
+              if w.stage in ("scheduler", "fetcher")}
+    assert set(settle) == {"scheduler", "fetcher"} and settle["scheduler"] == settle["fetcher"], settle
 
 
 # --- Kubernetes: the prod overlay -------------------------------------------------------------------------
@@ -581,11 +635,17 @@ def test_prod_scales_page_stages_on_lag_up_to_the_partition_count() -> None:
     assert "sanitizer" in scaled
 
 
+def service_monitor(objects: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ServiceMonitor of a build and the one Service it scrapes."""
+    (monitor,) = of_kind(objects, "ServiceMonitor")
+    selector = monitor["spec"]["selector"]
+    (service,) = [s for s in of_kind(objects, "Service") if selects(selector, s["metadata"]["labels"])]
+    return monitor, service
+
+
 def test_prod_service_monitor_scrapes_every_stage() -> None:
     objects = built("prod")
-    (monitor,) = of_kind(objects, "ServiceMonitor")
-    services = [s for s in of_kind(objects, "Service") if selects(monitor["spec"]["selector"], s["metadata"]["labels"])]
-    (service,) = services
+    monitor, service = service_monitor(objects)
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == "/metrics"
     port = {p["name"]: p for p in service["spec"]["ports"]}[endpoint["port"]]
@@ -598,6 +658,12 @@ def test_prod_service_monitor_scrapes_every_stage() -> None:
     for w in k8s_workloads("prod"):
         if w.stage:
             assert w.settings().health_port == ports[port["targetPort"]], w.where
+
+
+def test_prod_alerts_with_the_rules_compose_loads() -> None:
+    (rule,) = of_kind(built("prod"), "PrometheusRule")
+    (doc,) = load_yaml(RULES_FILE)
+    assert rule["spec"] == doc, f"k8s/overlays/prod/prometheusrule.yaml differs from {RULES_FILE.relative_to(ROOT)}"
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -709,6 +775,11 @@ def test_compose_runs_one_service_per_stage_hardened() -> None:
     assert sorted(stages) == sorted(STAGES)
 
 
+def test_compose_runs_one_scheduler() -> None:
+    (svc,) = [svc for svc in compose()["services"].values() if stage_of(svc.get("command")) == "scheduler"]
+    assert (svc.get("deploy") or {}).get("replicas", 1) == 1 and "scale" not in svc
+
+
 def _host_port(url: str) -> tuple[str, int]:
     host, port = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)
     return host, int(port)
@@ -765,6 +836,14 @@ def test_compose_sends_traces_to_jaeger_and_metrics_to_grafana() -> None:
     assert _host_port(source["url"])[0] == "prometheus" and source["isDefault"] is True
     (provider,) = yaml.safe_load((provisioning / "dashboards" / "cognigy-archiver.yaml").read_text())["providers"]
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_compose_prometheus_loads_the_alert_rules() -> None:
+    config_dir = PurePosixPath("/etc/prometheus")
+    mounts = _bind_mounts(compose()["services"]["prometheus"])
+    assert mounts[str(config_dir / "prometheus.yml")] == COMPOSE_DIR / "prometheus.yml"
+    (rules,) = yaml.safe_load((COMPOSE_DIR / "prometheus.yml").read_text())["rule_files"]
+    assert mounts[str(config_dir / rules)] == RULES_FILE, "Prometheus resolves rule_files beside its config"
 
 
 def _commands_of_our_image() -> list[tuple[str, list[str]]]:
@@ -826,7 +905,7 @@ def test_secrets_come_from_mounted_files_and_only_where_needed(platform: str) ->
                 assert path in w.secret_files, f"{w.where}: {env_name(f)}_FILE={path} but no secret is mounted there"
                 assert w.setting_in_file(path) == f, f"{w.where}: {path} holds {w.secret_files[path]}, not {f!r}"
         # Least privilege: a container mounts only the secrets it reads.
-        mounted = {w.setting_in_file(p) for p in w.secret_files} - {None}
+        mounted = {held for p in w.secret_files if (held := w.setting_in_file(p)) is not None}
         assert mounted <= needs(w), f"{w.where} mounts secrets it does not need: {sorted(mounted - needs(w))}"
         # The Kafka password mounted is the one of the user the workload logs in as.
         for path, (secret, _) in w.secret_files.items():
@@ -854,6 +933,81 @@ def test_compose_and_k8s_agree_on_topics() -> None:
 
     expected = {(Settings().topic_prefix, Settings().page_partitions)}
     assert all(prefixes(platform) == expected for platform in PLATFORMS)
+
+
+# --- Prometheus: the alert rules -----------------------------------------------------------------------------
+
+# The alerts of continuous archiving and their severities (RetentionAtRisk warns at half the retention and is
+# critical at 80 %).
+ALERTS = {"CognigyArchiverFallingBehind": {"warning"}, "CognigyArchiverRetentionAtRisk": {"warning", "critical"},
+          "CognigyArchiverWindowFailing": {"warning"}, "CognigyArchiverSchedulerDown": {"critical"}}
+DURATION = re.compile(r"\d+[smhd]")
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    (doc,) = load_yaml(RULES_FILE)
+    return [rule for group in doc["groups"] for rule in group["rules"]]
+
+
+def selectors_of(metric: str, expr: str) -> list[dict[str, str]]:
+    """The label matchers (name="value" only) of each selector of the metric in a PromQL expression."""
+    return [dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', m)) for m in re.findall(rf"\b{metric}\{{([^}}]*)\}}", expr)]
+
+
+def test_alert_rules_use_exported_metrics_and_say_what_to_do() -> None:
+    exported = exported_metric_names() | {"up"}  # `up`: Prometheus's own, one per target
+    severities: dict[str, set[str]] = {}
+    for rule in alert_rules():
+        name = rule["alert"]
+        used = set(re.findall(r"cognigy_archiver_\w+", rule["expr"])) | set(re.findall(r"\b(\w+)\{", rule["expr"]))
+        assert used and used <= exported, f"{name}: {sorted(used - exported)} are not exported by shared/metrics.py"
+        assert DURATION.fullmatch(str(rule.get("for"))), f"{name}: a `for` duration, so one bad scrape never pages"
+        severities.setdefault(name, set()).add(rule["labels"]["severity"])
+        assert {"summary", "description"} <= set(rule["annotations"]), name
+    assert severities == ALERTS
+
+
+def test_alert_rules_find_the_scheduler_in_compose_and_prod() -> None:
+    """The rules select the scheduler's target by `job` and `container`: compose sets both in its scrape config,
+    the Prometheus Operator from the scraped Service's name and the pod's container."""
+    selectors = [s for rule in alert_rules() for s in selectors_of("up", rule["expr"])]
+    assert selectors
+    (job,) = yaml.safe_load((COMPOSE_DIR / "prometheus.yml").read_text())["scrape_configs"]
+    assert {"source_labels": ["__meta_dns_name"], "target_label": "container"} in job["relabel_configs"]
+    (sd,) = job["dns_sd_configs"]
+    objects = built("prod")
+    statefulsets = by_name(objects, "StatefulSet")
+    monitor, service = service_monitor(objects)
+    assert "jobLabel" not in monitor["spec"], "the job label is then the Service's name"
+    for selector in selectors:
+        assert selector["job"] == job["job_name"] == service["metadata"]["name"], selector
+        container = selector["container"]
+        assert container in sd["names"] and stage_of(compose()["services"][container]["command"]) == container
+        (c,) = statefulsets[f"cognigy-archiver-{container}"]["spec"]["template"]["spec"]["containers"]
+        assert c["name"] == container and stage_of(c["args"]) == container
+
+
+def _promtool() -> str:
+    pinned = ROOT / ".cache" / "bin" / "promtool"  # scripts/setup.sh builds it
+    found = str(pinned) if pinned.is_file() else shutil.which("promtool")
+    if found is None:
+        message = "promtool is not installed: the alert rules cannot be checked"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (scripts/setup.sh builds it with Go)")
+        pytest.skip(message)
+    return found
+
+
+def test_alert_rules_pass_promtool() -> None:
+    """Prometheus's own checks: the config and the rules it loads parse (PromQL, templates, durations), and the
+    cases of tests/prometheus/ show each alert firing at its threshold once its `for` has passed, not before."""
+    promtool = _promtool()
+    outputs = []
+    for args in (["check", "config", str(COMPOSE_DIR / "prometheus.yml")], ["test", "rules", str(RULE_TESTS)]):
+        result = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, f"promtool {' '.join(args)}:\n{result.stdout}{result.stderr}"
+        outputs.append(result.stdout)
+    assert f"SUCCESS: {len(alert_rules())} rules found" in outputs[0], "the config loads every rule"
 
 
 # --- Dockerfile ------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,19 @@ from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.protocol.admin import CreateAclsRequest
 
 from cognigy_archiver.cli import build_request, publish_request
+from cognigy_archiver.schedule_command import publish_schedule_request
 from cognigy_archiver.stages import STAGES
 from cognigy_archiver.topic_report import CONSUMER
 from shared.kafka.clients import client_kwargs, plain_producer
 from shared.kafka.tables import read_table, read_topic
 from shared.localkafka import LocalKafka, free_port
-from shared.messages import DeadLetter, ExportStatus, FetchCheckpoint, decode
+from shared.messages import DeadLetter, ExportStatus, FetchCheckpoint, ScheduleRequest, decode
 from shared.settings import Settings
 from shared.topics import DLQ, EXPORTS_PROGRESS, EXPORTS_STATUS, FETCH_CHECKPOINTS, TRANSCRIPTS_SANITIZED, topic_specs
 from simulator.server import dataset_window
 from tests.e2e_harness import start_pipeline
 from tests.kafka_io import topic_values
+from tests.stages.scheduler.scheduled import idle_continuous_schedule, schedule_states
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -104,7 +107,10 @@ def test_each_stage_has_its_own_user_with_only_its_own_resources() -> None:
     # Raw pages (personal data) are read by the verifier alone; the public topic is written by the sanitizer alone.
     assert readers["pages.raw"] == {user_of("verifier")}
     assert writers["transcripts.sanitized"] == {user_of("sanitizer")}
-    assert writers["exports"] == {CLIENT}
+    # Exports are requested by people (the client) and the scheduler; backfills by people, for the scheduler alone.
+    assert writers["exports"] == {CLIENT, user_of("scheduler")}
+    assert writers["schedules"] == {CLIENT} and readers["schedules"] == {user_of("scheduler")}
+    assert writers["scheduler.state"] == {user_of("scheduler")}
 
 
 # --- on a broker that enforces them -------------------------------------------------------------------------
@@ -177,6 +183,7 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
                         archive_dir=str(tmp_path / "archive"), audit_log_path=str(tmp_path / "audit" / "audit.jsonl"),
                         tokenization_key=secrets.token_urlsafe(32))
     stage_env = {stage: sasl_env(user_of(stage), passwords[user_of(stage)]) for stage in STAGES}
+    stage_env["scheduler"] |= idle_continuous_schedule()
     pipeline = await start_pipeline(settings, tmp_path, "--conversations", "30",
                                     extra_env=sasl_env(ADMIN, passwords[ADMIN]), stage_env=stage_env)
     try:
@@ -200,6 +207,18 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
         assert any(s.export_id == request.export_id for s in statuses.values())
         assert [r async for r in read_topic(client, client.topic(EXPORTS_PROGRESS))]
         assert await read_table(client, client.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
+
+        # A backfill: the client asks for it and follows it; the scheduler submits its window and sees it fetched.
+        pipeline.procs.start_stage("scheduler")
+        history = ScheduleRequest(name="history", since=start, until=start + timedelta(days=2), window_seconds=172800,
+                                  options=request.options, requested_at=datetime.now(UTC))
+        await publish_schedule_request(client, history)
+
+        async def backfilled() -> bool:
+            state = (await schedule_states(client)).get("history")
+            return state is not None and state.watermark == history.until
+
+        await wait_for(backfilled, 60, "the backfill window to be fetched")
 
         # An export the fetcher gives up on: its failure goes straight to the notifier's input (FetchFailed).
         port = int(pipeline.simulator_url.rsplit(":", 1)[1])
@@ -230,7 +249,8 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
 
         # The fetcher and the notifier read their tables back when they start: restart both, and wait for the
         # line each logs once it has.
-        for stage, done in (("fetcher", "fetcher ready: 2 checkpoints"), ("notifier", "restored 2 exports")):
+        for stage, done in (("fetcher", "fetcher ready: 3 checkpoints"), ("notifier", "restored 3 exports"),
+                            ("scheduler", "history from 2025-01-03")):
             log = pipeline.procs.log_dir / f"{stage}.log"
             assert pipeline.procs.stop(stage) == 0
             pipeline.procs.start_stage(stage)

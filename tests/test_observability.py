@@ -18,6 +18,7 @@ from shared.health import HealthState
 from shared.localkafka import free_port
 from shared.settings import Settings
 from tests.e2e_harness import start_pipeline
+from tests.metric_names import exported_metric_names
 from tests.otlp_receiver import OtlpReceiver, ReceivedSpan
 
 pytestmark = pytest.mark.timeout(300)
@@ -125,12 +126,7 @@ async def test_one_trace_per_page_metrics_health_and_no_leaks(settings: Settings
 
 
 def test_the_grafana_dashboard_uses_only_metrics_we_export() -> None:
-    from prometheus_client import REGISTRY
-
-    import shared.metrics  # noqa: F401  (registers the metrics)
-
-    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
-    exported = {family.name + suffix for family in REGISTRY.collect() for suffix in suffixes.get(family.type, ())}
+    exported = exported_metric_names()
     dashboard = json.loads((Path(__file__).parents[1] / "docs" / "grafana" / "cognigy-archiver.json").read_text())
     used = {name for panel in dashboard["panels"] for target in panel["targets"]
             for name in re.findall(r"cognigy_archiver_\w+", target["expr"])}

@@ -51,7 +51,7 @@ class Output:
     """A message to produce. `partition` pins it (stages keep a page on its partition number)."""
 
     topic: str
-    value: bytes
+    value: bytes | None  # None: a tombstone, deleting `key` from a compacted topic
     key: bytes | None = None
     partition: int | None = None
     headers: list[tuple[str, bytes]] = field(default_factory=list)

@@ -16,7 +16,7 @@ from shared.export_requests import request_fingerprint
 from shared.health import HEALTH
 from shared.messages import ExportRequest, FetchCheckpoint
 from shared.telemetry import tracer
-from stages.fetcher.errors import QuotaExceeded
+from stages.fetcher.errors import ExportJobFailed, QuotaExceeded
 from stages.fetcher.pages import FetchedPage
 from stages.fetcher.sources import Source
 
@@ -37,17 +37,39 @@ class PageSink(Protocol):
         ...
 
 
+class Deduplicating(Protocol):
+    def duplicates(self, index: int, page: FetchedPage) -> int:
+        """How many of page `index`'s records an earlier export already fetched: they stay in the body (its
+        checksum still proves it) but are not the export's records. Called just before the sink gets the page."""
+        ...
+
+
 async def run_export(source: Source, request: ExportRequest, checkpoint: FetchCheckpoint | None, sink: PageSink,
-                     stop: asyncio.Event, poll_interval: float, *, settle_seconds: float) -> FetchCheckpoint:
+                     stop: asyncio.Event, poll_interval: float, *, settle_seconds: float,
+                     deduplicator: Deduplicating | None = None) -> FetchCheckpoint:
     """Fetch until the last page (the returned checkpoint is `done`) or until `stop` is set. A new export
     whose time window has not settled (its end `settle_seconds` in the past) waits for it first, before
-    anything is asked of the source: stopped then, it returns a checkpoint at page 0 that was never recorded."""
+    anything is asked of the source: stopped then, it returns a checkpoint at page 0 that was never recorded.
+    A resumed export whose server-side job failed before any page was fetched gets one new job."""
+    resumed = checkpoint is not None
     if checkpoint is None:
         if not await _settled(request, settle_seconds, stop):
             return _first_checkpoint(request, job_id="")
         checkpoint = _first_checkpoint(request, job_id=await source.prepare(request))
         await sink.job_created(checkpoint)
-    if not await _wait_until_ready(source, checkpoint, sink, stop, poll_interval):
+    try:
+        ready = await _wait_until_ready(source, checkpoint, sink, stop, poll_interval)
+    except ExportJobFailed as exc:
+        if not resumed or checkpoint.next_page_index:
+            raise
+        # Resubmitted after the failure: the dead job never will be ready, and with no page fetched from it
+        # nothing ties the export to it.
+        log.warning("export %s: %s; no page was fetched from it, so a new job is prepared", request.export_id,
+                    exc.message, extra={"export_id": request.export_id})
+        checkpoint = msgspec.structs.replace(checkpoint, job_id=await source.prepare(request))
+        await sink.job_created(checkpoint)
+        ready = await _wait_until_ready(source, checkpoint, sink, stop, poll_interval)
+    if not ready:
         return checkpoint
     pages = source.pages(request, checkpoint.job_id, checkpoint.resume_token)
     quota = request.options.max_storage_mb
@@ -56,12 +78,14 @@ async def run_export(source: Source, request: ExportRequest, checkpoint: FetchCh
             index = checkpoint.next_page_index
             with tracer().start_as_current_span("fetch page", kind=trace.SpanKind.PRODUCER) as span:
                 page = await anext(pages)
+                duplicates = deduplicator.duplicates(index, page) if deduplicator is not None else 0
                 span.set_attributes({"cognigy.export_id": request.export_id, "cognigy.page_index": index,
                                      "cognigy.page_bytes": len(page.body), "cognigy.source_sha256": page.sha256,
                                      "cognigy.source": request.source, "cognigy.checksum_verified": page.verified})
                 checkpoint = msgspec.structs.replace(
                     checkpoint, next_page_index=index + 1, resume_token=page.resume_token,
-                    records=checkpoint.records + page.records, bytes=checkpoint.bytes + len(page.body),
+                    records=checkpoint.records + page.records - duplicates,
+                    duplicates=checkpoint.duplicates + duplicates, bytes=checkpoint.bytes + len(page.body),
                     last_sha256=page.sha256, done=page.resume_token is None,
                     mismatched_pages=checkpoint.mismatched_pages + ([] if page.verified else [index]))
                 if quota is not None and checkpoint.bytes > quota * MEBIBYTE:

@@ -10,7 +10,14 @@ fingerprint is in the checkpoint): one with another source, selection or options
 to use a new export id, so an export's pages are never fetched under two sets of rules.
 
 An export that fails is marked failed on `exports.status` and, in the same transaction, a FetchFailed goes
-straight to the notifier's input (`archive.segments`, under the export's key), which announces it.
+straight to the notifier's input (`archive.segments`, under the export's key), which announces it. Every status
+names the request it answers (`requested_at`): a resumed export is `fetching` again, and a repeated request of a
+fetched one is answered `fetched` again.
+
+A scheduled window's request (`deduplication`) lists, in each page, the ids of records earlier windows of its
+schedule fetched, for the verifier to drop (stages/fetcher/deduplication.py); the ids it passes on are
+remembered in `fetch.checkpoints`, in the page's transaction, and forgotten in the export's last one once no
+later window reads back to them.
 """
 
 from __future__ import annotations
@@ -39,10 +46,12 @@ from shared.kafka.loop import (
 )
 from shared.kafka.tables import read_table
 from shared.messages import (
+    CheckpointEntry,
     ExportRequest,
     ExportStatus,
     ExportTotal,
     FetchCheckpoint,
+    FetchedIds,
     FetchFailed,
     RawPage,
     decode,
@@ -52,6 +61,7 @@ from shared.messages import (
 from shared.settings import Settings, redact_url
 from shared.topics import ARCHIVE_SEGMENTS, EXPORTS, EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
 from stages.fetcher.api_client import ApiClient
+from stages.fetcher.deduplication import NO_IDS, Deduplicator, PageIds, ids_key
 from stages.fetcher.export_run import run_export
 from stages.fetcher.pages import FetchedPage, carried_context
 from stages.fetcher.sources import open_source
@@ -76,6 +86,7 @@ class Fetcher:
         self.api = ApiClient(settings)  # one per process: one token bucket for the tenant
         self.producer = TransactionalProducer(settings, STAGE)
         self.checkpoints: dict[str, FetchCheckpoint] = {}
+        self.deduplicator = Deduplicator({})
         self.group = settings.group_id(STAGE)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -83,15 +94,17 @@ class Fetcher:
         # the checkpoints read next are all there are.
         await self.producer.start()
         try:
-            table = await read_table(self.settings, self.settings.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
-            self.checkpoints = {cp.export_id: cp for cp in table.values()}
+            table = await read_table(self.settings, self.settings.topic(FETCH_CHECKPOINTS), CheckpointEntry)
+            self.checkpoints = {cp.export_id: cp for cp in table.values() if isinstance(cp, FetchCheckpoint)}
+            self.deduplicator = Deduplicator({key: entry for key, entry in table.items()
+                                              if isinstance(entry, FetchedIds)})
             # One export can take far longer than aiokafka's default poll interval; the group must not
             # evict the fetcher while it pages through it.
             consumer = group_consumer(self.settings, STAGE, self.settings.topic(EXPORTS),
                                       max_poll_interval_ms=24 * 3600 * 1000, max_poll_records=1)
             await consumer.start()
-            log.info("fetcher ready: %d checkpoints, Cognigy at %s", len(self.checkpoints),
-                     redact_url(self.settings.cognigy_base_url))
+            log.info("fetcher ready: %d checkpoints, %d pages of fetched ids, Cognigy at %s", len(self.checkpoints),
+                     len(self.deduplicator.entries), redact_url(self.settings.cognigy_base_url))
             try:
                 while not stop.is_set():
                     batch = await consumer.getmany(timeout_ms=500, max_records=1)
@@ -105,10 +118,21 @@ class Fetcher:
             await self.producer.stop()
             await self.api.close()
 
-    def status_message(self, export_id: str, state: str, **fields: object) -> Output:
+    def status_message(self, request: ExportRequest, state: str, **fields: object) -> Output:
+        """The export's status, naming the request it answers (its `requested_at`)."""
         return status_output(self.settings, msgspec.convert(
-            {"export_id": export_id, "stage": STAGE, "state": state, "updated_at": datetime.now(UTC), **fields},
-            ExportStatus))
+            {"export_id": request.export_id, "stage": STAGE, "state": state, "updated_at": datetime.now(UTC),
+             "requested_at": request.requested_at, **fields}, ExportStatus))
+
+    def fetched_status(self, request: ExportRequest, cp: FetchCheckpoint) -> Output:
+        notes = []
+        if cp.mismatched_pages:
+            notes.append(f"pages {cp.mismatched_pages} never matched their checksum; the verifier dead-letters them")
+        if request.deduplication is not None:
+            notes.append(f"{cp.duplicates} records skipped: already fetched by earlier windows of schedule "
+                         f"{request.deduplication.scope}")
+        return self.status_message(request, "fetched", pages=cp.next_page_index, records=cp.records,
+                                   total_pages=cp.next_page_index, detail="; ".join(notes))
 
     def checkpoint_message(self, cp: FetchCheckpoint) -> Output:
         self.checkpoints[cp.export_id] = cp
@@ -131,7 +155,7 @@ class Fetcher:
             await self.export(request, record, stop)
         except ArchiverError as exc:
             log.error("export %s failed: %s", request.export_id, exc.message, extra={"export_id": request.export_id})
-            failed = self.status_message(request.export_id, "failed", detail=exc.message)
+            failed = self.status_message(request, "failed", detail=exc.message)
             await send_transaction(self.producer, [failed, self._failure_notice(record, request, exc)],
                                    self._done_offsets(record), self.group)
 
@@ -158,15 +182,20 @@ class Fetcher:
             return
         if cp is not None and cp.done:
             log.info("export %s already fetched; skipping the repeated request", export_id)
-            await send_transaction(self.producer, [], self._done_offsets(record), self.group)
+            # Answered again, so whoever repeated the request (the scheduler) has an answer naming it.
+            await send_transaction(self.producer, [self.fetched_status(request, cp)], self._done_offsets(record),
+                                   self.group)
             return
         if cp is not None:
             log.info("export %s: resuming %s at page %d", export_id, cp.source, cp.next_page_index,
                      extra={"export_id": export_id})
+            # A resubmission after a failure: its status is no longer the failure.
+            await send_transaction(self.producer, [self.status_message(
+                request, "fetching", pages=cp.next_page_index, records=cp.records)])
         source = open_source(request.source, self.api, self.settings)
-        cp = await run_export(source, request, cp, _KafkaSink(self, request), stop,
-                              self.settings.cognigy_poll_interval_seconds,
-                              settle_seconds=self.settings.cognigy_settle_seconds)
+        sink = _KafkaSink(self, request)
+        cp = await run_export(source, request, cp, sink, stop, self.settings.cognigy_poll_interval_seconds,
+                              settle_seconds=self.settings.cognigy_settle_seconds, deduplicator=sink)
         if not cp.done:
             return  # stopping: the request's offset stays uncommitted, so a restart resumes the export
         total = ExportTotal(export_id=export_id, total_pages=cp.next_page_index, total_records=cp.records,
@@ -175,15 +204,16 @@ class Fetcher:
         # Every partition gets the total so each downstream replica can pass it on; the notifier counts.
         markers = [Output(raw_topic, encode(total), key=export_id.encode(), partition=p)
                    for p in range(self.settings.page_partitions)]
-        detail = (f"pages {cp.mismatched_pages} never matched their checksum; the verifier dead-letters them"
-                  if cp.mismatched_pages else "")
-        status = self.status_message(export_id, "fetched", pages=cp.next_page_index, records=cp.records,
-                              total_pages=cp.next_page_index, detail=detail)
-        await send_transaction(self.producer, [*markers, status], self._done_offsets(record), self.group)
+        # Ids no later window of the schedule reads back to: its next window's read starts after them.
+        expired = self.deduplicator.expired(request)
+        tombstones = [Output(self.settings.topic(FETCH_CHECKPOINTS), None, key=key) for key in expired]
+        await send_transaction(self.producer, [*markers, self.fetched_status(request, cp), *tombstones],
+                               self._done_offsets(record), self.group)
+        self.deduplicator.forget(expired)
         stats = self.api.stats
-        log.info("export %s: fetched %d pages, %d records, %d bytes (%d requests, %d retries, %d throttled)",
-                 export_id, cp.next_page_index, cp.records, cp.bytes, stats.requests, stats.retries, stats.throttled,
-                 extra={"export_id": export_id})
+        log.info("export %s: fetched %d pages, %d records, %d bytes, %d duplicates skipped (%d requests, %d retries, "
+                 "%d throttled)", export_id, cp.next_page_index, cp.records, cp.bytes, cp.duplicates, stats.requests,
+                 stats.retries, stats.throttled, extra={"export_id": export_id})
 
 
 class _KafkaSink:
@@ -195,10 +225,11 @@ class _KafkaSink:
         self.fetcher = fetcher
         self.request = request
         self.previous_body = b""  # after a restart the first page goes without context: see carried_context
+        self.examined = NO_IDS  # of the page `duplicates` was last asked about, for `page`
 
     async def job_created(self, checkpoint: FetchCheckpoint) -> None:
         f = self.fetcher
-        fetching = f.status_message(checkpoint.export_id, "fetching")
+        fetching = f.status_message(self.request, "fetching")
         await send_transaction(f.producer, [f.checkpoint_message(checkpoint), fetching])
         log.info("export %s: %s job %r created", checkpoint.export_id, checkpoint.source, checkpoint.job_id,
                  extra={"export_id": checkpoint.export_id})
@@ -208,24 +239,49 @@ class _KafkaSink:
             log.info("export %s: Cognigy job %s at %d%%", checkpoint.export_id, checkpoint.job_id, percent,
                      extra={"export_id": checkpoint.export_id})
 
+    def duplicates(self, index: int, page: FetchedPage) -> int:
+        self.examined = self.fetcher.deduplicator.examine(self.request, index, page)
+        return len(self.examined.duplicates)
+
     async def page(self, index: int, page: FetchedPage, checkpoint: FetchCheckpoint) -> None:
         f = self.fetcher
+        ids, self.examined = self.examined, NO_IDS
         raw = RawPage(export_id=self.request.export_id, page_index=index, body=page.body, source_sha256=page.sha256,
                       fetched_at=datetime.now(UTC), options=self.request.options,
-                      context=carried_context(self.previous_body, page.body) if self.previous_body else b"")
+                      context=carried_context(self.previous_body, page.body) if self.previous_body else b"",
+                      duplicate_ids=ids.duplicates)
         self.previous_body = page.body
         try:
-            await send_transaction(f.producer, [self._raw_output(raw), f.checkpoint_message(checkpoint)])
+            remembered = await self._send(raw, checkpoint, ids)
         except MessageRefused as exc:
             if not exc.too_large:
                 raise
             # pages.raw takes less than the limit says (its limit is known now): the page goes refused.
-            await send_transaction(f.producer, [self._raw_output(raw), f.checkpoint_message(checkpoint)])
+            remembered = await self._send(raw, checkpoint, ids)
+        if remembered is not None:
+            f.deduplicator.remember(remembered)
+        if ids.duplicates:
+            log.debug("export %s page %d: %d records were fetched by earlier windows of its schedule", raw.export_id,
+                      index, len(ids.duplicates), extra={"export_id": raw.export_id, "page_index": index})
         metrics.PAGES.labels(STAGE).inc()
-        metrics.RECORDS.labels(STAGE).inc(page.records)
+        metrics.RECORDS.labels(STAGE).inc(page.records - len(ids.duplicates))
         HEALTH.polled(HEALTH.assigned)  # paging through a long export is progress too
 
-    def _raw_output(self, raw: RawPage) -> Output:
+    async def _send(self, raw: RawPage, checkpoint: FetchCheckpoint, ids: PageIds) -> FetchedIds | None:
+        """The page, its checkpoint and the ids to remember in one transaction; returns those ids."""
+        f = self.fetcher
+        raw_output, refused = self._raw_output(raw)
+        # A page that goes without its body is not archived: a later window must not skip its records.
+        remembered = None if refused else ids.fetched
+        outputs = [raw_output, f.checkpoint_message(checkpoint)]
+        if remembered is not None:
+            key = ids_key(remembered.export_id, remembered.page_index)
+            outputs.append(Output(f.settings.topic(FETCH_CHECKPOINTS), encode(remembered), key=key))
+        await send_transaction(f.producer, outputs)
+        return remembered
+
+    def _raw_output(self, raw: RawPage) -> tuple[Output, bool]:
+        """The page's message, and whether it goes refused, without its body (over the message limit)."""
         topic, key = self.fetcher.settings.topic(PAGES_RAW), page_key(raw.export_id, raw.page_index)
         out = Output(topic, encode(raw), key=key)
         try:
@@ -234,8 +290,9 @@ class _KafkaSink:
             reason = (f"page {raw.page_index} ({len(raw.body):,} bytes, source sha256 {raw.source_sha256}) was not "
                       f"published: {exc.message}")
             log.warning("export %s: %s", raw.export_id, reason, extra={"export_id": raw.export_id})
-            return Output(topic, encode(msgspec.structs.replace(raw, body=b"", context=b"", refused=reason)), key=key)
-        return out
+            refused = msgspec.structs.replace(raw, body=b"", context=b"", refused=reason)
+            return Output(topic, encode(refused), key=key), True
+        return out, False
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:

@@ -6,16 +6,21 @@ travels on as a dead page (no records) so the export completes as partial instea
 single malformed record (one nested deeper than MAX_DEPTH, shared/nesting.py, too) goes to the DLQ alone,
 with its own bytes (not the page's); the rest of its page goes on. Past MAX_RECORD_LETTERS in one page, the
 rest are named in one letter, so a page of thousands of bad records cannot flood the DLQ.
+
+Records whose `id` the fetcher listed in the page's `duplicate_ids` (an earlier window of the same schedule
+passed them on) are dropped once the body's checksum is proven: they are neither passed on nor judged again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from typing import Any
 
 import msgspec
 
+from shared import metrics
 from shared.kafka.dead_letters import problems_of
 from shared.kafka.loop import MessageTooLarge, Output, PoisonError, Record, StageLoop, dead_letter
 from shared.kafka.page_processor import PageProcessor
@@ -25,6 +30,7 @@ from shared.settings import Settings
 from shared.telemetry import tracer
 from shared.topics import PAGES_RAW, PAGES_VERIFIED
 
+log = logging.getLogger(__name__)
 STAGE = "verifier"
 MAX_RECORD_LETTERS = 100
 
@@ -77,13 +83,21 @@ class Verifier(PageProcessor):
             raise MalformedPage(f"page body is not an export page: {exc}") from exc
         records: list[dict[str, Any]] = []
         rejected: list[tuple[int, Exception, bytes]] = []
+        duplicates, dropped = set(page.duplicate_ids), 0
         for position, raw in enumerate(items):
             try:
                 parsed = decode_json(raw)  # its depth first: nothing downstream walks a record deeper than MAX_DEPTH
+                if duplicates and _record_id(parsed) in duplicates:
+                    dropped += 1  # judged (and archived or dead-lettered) with the earlier window's page
+                    continue
                 _shape.decode(raw)
                 records.append(parsed)
             except (msgspec.DecodeError, msgspec.ValidationError, TooDeeplyNested) as exc:
                 rejected.append((position, exc, raw))
+        if dropped:
+            log.debug("export %s page %d: %d records dropped, fetched by an earlier window of the schedule",
+                      page.export_id, page.page_index, dropped)
+            metrics.DUPLICATES.labels(STAGE).inc(dropped)
         verified = VerifiedPage(export_id=page.export_id, page_index=page.page_index, records=records,
                                 sha256=digest, options=page.options, rejected_records=len(rejected),
                                 context=_context_records(page.context))
@@ -104,6 +118,11 @@ class Verifier(PageProcessor):
             letters.append(dead_letter(self.settings, STAGE, record, reason, "MalformedRecords", page.export_id,
                                        problems=problems))
         return letters
+
+
+def _record_id(record: object) -> str | None:
+    record_id = record.get("id") if isinstance(record, dict) else None
+    return record_id if isinstance(record_id, str) else None
 
 
 def _context_records(context: bytes) -> list[dict[str, Any]]:

@@ -21,12 +21,14 @@ from shared.messages import (
     ExportStatus,
     ExportTotal,
     FetchCheckpoint,
+    FetchedIds,
     FetchFailed,
     NotifierState,
     PageProgress,
     PiiRule,
     RawPage,
     SanitizedPage,
+    ScheduledWindow,
     SegmentWritten,
     TimeWindow,
     VerifiedPage,
@@ -58,6 +60,8 @@ SAMPLES: list[msgspec.Struct] = [
     FetchFailed(export_id="exp-1", attempt="0:7", error="source_error", reason="r", failed_at=NOW),
     DeliveryOutcome(export_id="exp-1", msg_id="m", url="https://example.com", attempt=1, state="delivered",
                     status=200, detail="", next_attempt_at=NOW),
+    FetchedIds(scope="continuous", export_id="exp-1", page_index=0, ids=["r1"], newest=NOW),
+    ScheduledWindow(export_id="exp-1", start=NOW, end=NOW, read_from=NOW, remember_from=NOW, submitted_at=NOW),
 ]
 
 
@@ -104,3 +108,12 @@ async def test_the_store_refuses_keys_that_resolve_elsewhere_and_it_is_not_a_sto
     # Before: "./manifest.json" was written at the archive root, beside the exports.
     assert sorted(p.relative_to(tmp_path / "archive").as_posix() for p in (tmp_path / "archive").rglob("*")
                   if p.is_file()) == ["exp-1/manifest.json"]
+
+
+def test_a_deduplicated_request_without_a_time_zone_is_refused_by_name() -> None:
+    # A naive remember_from would meet the fetcher's aware timestamps in a comparison that raises TypeError.
+    request = msgspec.structs.replace(SAMPLES[0], deduplication=messages.Deduplication(
+        scope="continuous", remember_from=datetime(2026, 1, 1)))
+    with pytest.raises(ValidationFailed) as caught:
+        validate_export_request(request, Settings())  # type: ignore[arg-type]
+    assert [p["field"] for p in caught.value.details["problems"]] == ["deduplication.remember_from"]
