@@ -13,6 +13,8 @@ Measured, from the simulator's `/_sim/arrivals` (when each record became visible
 late apart; the expected steady-state bound is window + settle); requests used against the allowed rate
 (`/_sim/stats`) and the 429s; every record archived exactly once.
 
+Both sources, one after the other in one run (`--sources`), so their requests and delays compare as ratios.
+
 Run: `.venv/bin/python -m bench.continuous_bench` -> bench/results/continuous.json
 """
 
@@ -34,6 +36,7 @@ from shared.localkafka import LocalKafka, free_port
 from shared.manifest import read_manifest
 from shared.segments import manifest_key
 from shared.storage import FilesystemStore
+from simulator.config import DEMO_API_KEY
 
 SCHEDULE = "continuous"
 
@@ -64,19 +67,21 @@ def spread(values: list[float]) -> dict[str, float | None]:
             "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2), "max": round(ordered[-1], 2)}
 
 
-async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[str, Any]:
+async def run(args: argparse.Namespace, source: str, bootstrap: str, work: Path) -> dict[str, Any]:
     start = datetime.now(UTC) + timedelta(seconds=args.lead)
     faults = {"live": True, "late_every": args.late_every, "late_by_seconds": args.late_by}
     env = {
         "CA_SCHEDULE_SINCE": start.isoformat(), "CA_SCHEDULE_WINDOW_SECONDS": str(args.window),
-        "CA_SCHEDULE_OVERLAP_SECONDS": str(args.overlap), "CA_SCHEDULE_SOURCE": args.source,
+        "CA_SCHEDULE_OVERLAP_SECONDS": str(args.overlap), "CA_SCHEDULE_SOURCE": source,
         "CA_SCHEDULE_TICK_SECONDS": "0.5", "CA_SCHEDULE_RETRY_BASE_SECONDS": "1",
         "CA_SCHEDULE_RETRY_MAX_SECONDS": "10", "CA_COGNIGY_SETTLE_SECONDS": str(args.settle),
         "CA_COGNIGY_RATE_LIMIT_REQUESTS": str(args.rate_limit), "CA_COGNIGY_RATE_LIMIT_PERIOD_SECONDS": "60",
         "CA_COGNIGY_POLL_INTERVAL_SECONDS": "0.2",
+        # OData takes an API key with the odata grant (the simulator's demo key has it).
+        **({"CA_COGNIGY_AUTH": "api_key", "CA_COGNIGY_API_KEY": DEMO_API_KEY} if source == "odata" else {}),
     }
     bench = await start_bench_pipeline(
-        bootstrap, work, prefix="continuous.", partitions=args.partitions, sanitizers=1,
+        bootstrap, work, prefix=f"continuous-{source}.", partitions=args.partitions, sanitizers=1,
         conversations=args.conversations, page_size=args.page_size, extra_env=env,
         simulator_args=("--dataset-start", start.isoformat(), "--dataset-seconds", str(args.dataset_seconds),
                         "--rate-limit-per-minute", str(args.rate_limit), "--faults", json.dumps(faults)),
@@ -105,7 +110,7 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[str,
     return {
         "conversations": args.conversations, "records": len(visible), "late_records": len(late),
         "dataset_seconds": args.dataset_seconds, "late_by_s": args.late_by, "window_s": args.window,
-        "overlap_s": args.overlap, "settle_s": args.settle, "source": args.source,
+        "overlap_s": args.overlap, "settle_s": args.settle, "source": source,
         "rate_limit_per_minute": args.rate_limit, "page_size": args.page_size,
         "pipeline_ready_s": round(ready_s, 1), "ready_before_first_record": ready_s < args.lead,
         "run_s": round(elapsed, 1),
@@ -125,6 +130,11 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[str,
     }
 
 
+def _ratio(a: dict[str, Any], b: dict[str, Any], kind: str) -> float | None:
+    x, y = a["visible_to_archived_s"][kind]["p50"], b["visible_to_archived_s"][kind]["p50"]
+    return round(x / y, 2) if x is not None and y else None
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=150)
@@ -136,7 +146,7 @@ async def main() -> None:
     parser.add_argument("--overlap", type=float, default=10.0, help="re-read: must exceed --late-by + --settle")
     parser.add_argument("--settle", type=float, default=2.0)
     parser.add_argument("--rate-limit", type=int, default=120, help="requests per minute the tenant allows")
-    parser.add_argument("--source", choices=("export_job", "odata"), default="export_job")
+    parser.add_argument("--sources", default="export_job,odata", help="run each in turn, side by side in one run")
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--partitions", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds past the last arrival to wait")
@@ -146,9 +156,18 @@ async def main() -> None:
         broker = LocalKafka(Path(tmp) / "kafka", port=free_port())
         broker.start()
         try:
-            result = await run(args, broker.bootstrap, Path(tmp) / "run")
+            runs = {source: await run(args, source, broker.bootstrap, Path(tmp) / source)
+                    for source in args.sources.split(",")}
         finally:
             broker.stop()
+    result: dict[str, Any] = {"runs": runs}
+    if {"export_job", "odata"} <= set(runs):
+        job, odata = runs["export_job"], runs["odata"]
+        result["odata_vs_export_job"] = {
+            "requests": round(odata["requests"] / job["requests"], 2) if job["requests"] else None,
+            "p50_visible_to_archived": _ratio(odata, job, "on_time"),
+            "p50_late_visible_to_archived": _ratio(odata, job, "late"),
+        }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

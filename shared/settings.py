@@ -92,6 +92,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     schedule_retry_base_seconds: float = 60.0  # a failed window is resubmitted after this, doubling to the cap
     schedule_retry_max_seconds: float = 3600.0
     schedule_tick_seconds: float = 5.0
+    schedule_catchup_windows: int = 24  # while behind, this many settled windows go as one export
     # Sanitizer
     tokenization_key: str = ""
     tokenization_key_id: str = "k1"

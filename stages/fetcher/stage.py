@@ -128,7 +128,7 @@ class Fetcher:
         notes = []
         if cp.mismatched_pages:
             notes.append(f"pages {cp.mismatched_pages} never matched their checksum; the verifier dead-letters them")
-        if request.deduplication is not None:
+        if request.deduplication is not None and cp.duplicates:
             notes.append(f"{cp.duplicates} records skipped: already fetched by earlier windows of schedule "
                          f"{request.deduplication.scope}")
         return self.status_message(request, "fetched", pages=cp.next_page_index, records=cp.records,

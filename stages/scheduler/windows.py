@@ -44,11 +44,12 @@ class Timing:
     settle: timedelta  # a window is submitted once its end is this far in the past
     retry_base: float
     retry_max: float
+    catchup: int = 1  # settled windows submitted as one export while the schedule is behind
 
     @classmethod
     def of(cls, settings: Settings) -> Timing:
         return cls(timedelta(seconds=settings.cognigy_settle_seconds), settings.schedule_retry_base_seconds,
-                   settings.schedule_retry_max_seconds)
+                   settings.schedule_retry_max_seconds, settings.schedule_catchup_windows)
 
     def backoff(self, failures: int) -> timedelta:
         return timedelta(seconds=min(self.retry_max, self.retry_base * 2 ** min(failures - 1, 30)))
@@ -86,6 +87,8 @@ def reconfigured(state: ScheduleState, settings: Settings) -> ScheduleState:
 def check_schedule_settings(settings: Settings) -> None:
     if settings.schedule_window_seconds <= 0:
         raise ConfigError("CA_SCHEDULE_WINDOW_SECONDS must be more than 0")
+    if settings.schedule_catchup_windows < 1:
+        raise ConfigError("CA_SCHEDULE_CATCHUP_WINDOWS must be 1 or more")
     if settings.schedule_overlap_seconds < 0:
         raise ConfigError("CA_SCHEDULE_OVERLAP_SECONDS must be 0 or more")
     if settings.schedule_since:
@@ -112,9 +115,10 @@ def backfill_schedule(request: ScheduleRequest) -> ScheduleState:
 
 def check_first_window(state: ScheduleState, settings: Settings) -> None:
     """A new schedule's first window must make a valid request (ValidationFailed names what is wrong)."""
-    window = next_window(state, datetime.now(UTC))
-    if window is not None:
-        validate_export_request(window_request(state, window), settings)
+    if state.until is None or state.watermark < state.until:
+        end = state.watermark + timedelta(seconds=state.window_seconds)
+        first = window_at(state, end if state.until is None else min(end, state.until), datetime.now(UTC))
+        validate_export_request(window_request(state, first), settings)
 
 
 def advance(state: ScheduleState, statuses: Statuses, now: datetime, timing: Timing) -> Step:
@@ -158,21 +162,33 @@ def advance(state: ScheduleState, statuses: Statuses, now: datetime, timing: Tim
 
 
 def submit_next(state: ScheduleState, now: datetime, timing: Timing) -> Step:
-    """The next window, if none is in flight and it has settled (its end `settle` in the past)."""
-    window = next_window(state, now)
-    if window is None or now < window.end + timing.settle:
+    """The next window, if none is in flight and it has settled."""
+    window = next_window(state, now, timing)
+    if window is None:
         return Step(state)
     new = msgspec.structs.replace(state, current=window, updated_at=now)
     return Step(new, window_request(new, window), ("submitted",))
 
 
-def next_window(state: ScheduleState, now: datetime) -> ScheduledWindow | None:
+def next_window(state: ScheduleState, now: datetime, timing: Timing) -> ScheduledWindow | None:
+    """The window after the watermark once its end is `timing.settle` in the past. While more have settled (at
+    the first start, or after an outage) up to `timing.catchup` of them go as one export: a schedule behind by
+    days catches up in fewer, larger exports (fewer jobs to wait for), and is back to one window each once
+    level. A backfill keeps the windows it was asked for."""
     if state.current is not None or (state.until is not None and state.watermark >= state.until):
         return None
-    start = state.watermark
-    end = start + timedelta(seconds=state.window_seconds)
+    settled = now - timing.settle
+    count = math.floor((settled - state.watermark).total_seconds() / state.window_seconds)
+    most = timing.catchup if state.until is None else 1
+    end = state.watermark + timedelta(seconds=max(1, min(most, count)) * state.window_seconds)
     if state.until is not None:
         end = min(end, state.until)
+    return window_at(state, end, now) if end <= settled else None
+
+
+def window_at(state: ScheduleState, end: datetime, now: datetime) -> ScheduledWindow:
+    """The window from the watermark to `end`, as submitted `now`."""
+    start = state.watermark
     overlap = timedelta(seconds=state.overlap_seconds)
     read_from = max(state.since, start - overlap, state.remembered_from or state.since)
     return ScheduledWindow(export_id=window_export_id(state.name, start), start=start, end=end, read_from=read_from,

@@ -52,13 +52,15 @@ async def eventually(pipeline: Pipeline, condition: Callable[[], Awaitable[bool]
         await asyncio.sleep(0.3)
 
 
+async def submitted_requests(pipeline: Pipeline) -> list[ExportRequest]:
+    """Every request on `exports`, in order."""
+    return [decode(record.value, ExportRequest)
+            async for record in read_topic(pipeline.settings, pipeline.settings.topic(EXPORTS))]
+
+
 async def submitted(pipeline: Pipeline) -> Counter[str]:
     """How often each export id was requested on `exports`."""
-    counts: Counter[str] = Counter()
-    async for record in read_topic(pipeline.settings, pipeline.settings.topic(EXPORTS)):
-        request: ExportRequest = decode(record.value, ExportRequest)
-        counts[request.export_id] += 1
-    return counts
+    return Counter(request.export_id for request in await submitted_requests(pipeline))
 
 
 async def archived_records(pipeline: Pipeline, prefix: str) -> dict[str, list[dict[str, Any]]]:

@@ -104,6 +104,22 @@ def test_a_failed_window_is_resubmitted_as_the_same_request_after_a_doubling_bac
     assert done.state.failures == 0 and done.state.retry_at is None and done.state.watermark == T0 + HOUR
 
 
+def test_a_schedule_behind_catches_up_in_larger_windows_then_goes_back_to_one_each() -> None:
+    timing = Timing(settle=timedelta(minutes=10), retry_base=60.0, retry_max=240.0, catchup=24)
+    now = T0 + timedelta(hours=30, minutes=20)  # 30 windows have settled
+    state, windows = continuous_schedule(settings(), T0), []
+    while (step := submit_next(state, now, timing)).request is not None:
+        assert step.state.current is not None and step.request.deduplication is not None
+        windows.append((step.state.current.start, step.state.current.end))
+        assert step.request.deduplication.remember_from == step.state.current.end - timedelta(minutes=30)
+        state = advance(step.state, status(step.request.export_id, "fetcher", "fetched", step.request.requested_at),
+                        now, timing).state
+    assert windows == [(T0, T0 + 24 * HOUR), (T0 + 24 * HOUR, T0 + 30 * HOUR)]
+    later = submit_next(state, now + HOUR, timing)
+    assert later.state.current is not None
+    assert (later.state.current.start, later.state.current.end) == (T0 + 30 * HOUR, T0 + 31 * HOUR)
+
+
 def test_archived_windows_leave_the_unarchived_list_and_the_oldest_unarchived_moves() -> None:
     now = T0 + 5 * HOUR
     state = continuous_schedule(settings(), T0)
@@ -140,7 +156,8 @@ def test_a_backfill_is_bounded_and_finishes() -> None:
                               window_seconds=86400, options=ExportOptions(), requested_at=T0)
     state = backfill_schedule(request)
     windows = []
-    while (step := submit_next(state, T0, TIMING)).request is not None:
+    catching_up = Timing(settle=timedelta(minutes=10), retry_base=60.0, retry_max=240.0, catchup=24)
+    while (step := submit_next(state, T0, catching_up)).request is not None:  # a backfill keeps its windows
         req = step.request
         assert req.window is not None
         windows.append((req.window.start, req.window.end))
