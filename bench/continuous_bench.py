@@ -42,7 +42,7 @@ SCHEDULE = "continuous"
 
 
 def epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    return datetime.fromisoformat(text).timestamp()
 
 
 async def archived(bench: BenchPipeline, seen: dict[str, list[float]], read: set[str]) -> None:

@@ -1,5 +1,5 @@
-"""`cognigy-archiver archive verify|expire|hold|release` and `cognigy-archiver audit verify`: the archive
-and its audit log, checked and kept on schedule, on whichever storage backend the settings name.
+"""`cognigy-archiver archive verify|expire|hold|release|rewrap` and `cognigy-archiver audit verify`: the
+archive and its audit log, checked and kept on schedule, on whichever storage backend the settings name.
 
 The archive's modules (storage backends, encryption, asyncio) are imported by the commands that use them:
 the CLI imports this module for every command, `sanitize` too."""
@@ -7,90 +7,33 @@ the CLI imports this module for every command, `sanitize` too."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 import typer
 
-from shared.errors import ArchiverError, ConfigError
+from cognigy_archiver.console import audit_log, fail, manifest_trust, settings_or_fail, with_archive, with_store
+from shared.errors import ArchiverError, ValidationFailed
+from shared.export_requests import parse_time
 from shared.settings import Settings, env_name
 
 if TYPE_CHECKING:
-    from shared.audit import AuditLog
     from shared.keystore import KeyStore
-    from shared.manifest import ManifestTrust
     from shared.storage import ObjectStore
 
 archive_app = typer.Typer(no_args_is_help=True, help="Verify the archive and delete what has expired.")
 audit_app = typer.Typer(no_args_is_help=True, help="Check the audit log.")
-T = TypeVar("T")
 
 
-def settings_from_env() -> Settings:
-    from cognigy_archiver.cli import settings_or_fail  # the CLI imports this module: import it late
-
-    return settings_or_fail()
-
-
-def fail(error: ArchiverError) -> NoReturn:
-    from cognigy_archiver.cli import fail
-
-    fail(error)
-
-
-def with_archive(settings: Settings, work: Callable[[ObjectStore, KeyStore], Awaitable[T]]) -> T:
-    """Run `work` on the archive storage and the key store the settings name; an ArchiverError ends the
-    command with its message."""
-    import asyncio
-
-    from shared.keystore import open_key_store
-    from shared.storage import open_store
-
-    if settings.archive_backend != "s3" and not settings.archive_path.is_dir():
-        # A mistyped path must not read as an empty archive: "nothing held for this person" would be false,
-        # and the audit copy would create the directory.
-        fail(ConfigError(f"no archive at {settings.archive_path} ({env_name('archive_dir')}): check the path"))
-
-    async def run() -> T:
-        async with open_store(settings) as store, open_key_store(settings) as keys:
-            return await work(store, keys)
-
-    try:
-        return asyncio.run(run())
-    except ArchiverError as exc:
-        fail(exc)
-
-
-def _with_store(settings: Settings, work: Callable[[ObjectStore], Awaitable[T]]) -> T:
-    return with_archive(settings, lambda store, _keys: work(store))
-
-
-def audit_log(settings: Settings, store: ObjectStore) -> AuditLog:
-    from shared.audit import AuditLog
-
-    settings.require("audit_hmac_key")
-    return AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
-
-
-async def manifest_trust(settings: Settings, store: ObjectStore) -> ManifestTrust:
-    """What tells an authentic manifest: the audit key, and the audit log (or its storage copy)."""
-    from shared.manifest import ManifestTrust
-
-    settings.require("audit_hmac_key")
-    return await ManifestTrust.load(settings.audit_hmac_key.encode(), Path(settings.audit_log_path), store)
-
-
-def _parse_time(text: str | None) -> datetime:
+def _now_or(text: str | None) -> datetime:
     if text is None:
         return datetime.now(UTC)
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return parse_time(text, "now")
+    except ValidationFailed:
         fail(ArchiverError(f"--now: {text!r} is not an ISO-8601 time"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @archive_app.command("verify")
@@ -100,7 +43,7 @@ def archive_verify(export_id: str) -> None:
     encrypted export: over the stored bytes, and with the master key over the decrypted records too)."""
     from shared.archive_reader import VerifyReport, verify_export
 
-    settings = settings_from_env()
+    settings = settings_or_fail()
     try:
         settings.require("audit_hmac_key")
     except ArchiverError as exc:
@@ -136,8 +79,8 @@ def archive_expire(
     """Delete every export whose retention has run out, unless it is under legal hold (audit-logged)."""
     from shared.retention import expire_exports
 
-    settings = settings_from_env()
-    when = _parse_time(now)
+    settings = settings_or_fail()
+    when = _now_or(now)
     results = with_archive(settings, lambda store, keys: expire_exports(store, keys, audit_log(settings, store), when,
                                                                         dry_run))
     for r in results:
@@ -157,8 +100,8 @@ def archive_expire(
 @archive_app.command("hold")
 def archive_hold(export_id: str, reason: Annotated[str, typer.Option(help="why (recorded in the audit log)")]) -> None:
     """Set a legal hold: `archive expire` keeps the export until the hold is released."""
-    settings = settings_from_env()
-    _with_store(settings, lambda store: _hold(settings, store, export_id, reason))
+    settings = settings_or_fail()
+    with_store(settings, lambda store: _hold(settings, store, export_id, reason))
     typer.echo(f"{export_id}: legal hold set")
 
 
@@ -175,8 +118,8 @@ def archive_release(export_id: str) -> None:
     """Release a legal hold."""
     from shared.retention import release_legal_hold
 
-    settings = settings_from_env()
-    _with_store(settings, lambda store: release_legal_hold(store, audit_log(settings, store), export_id,
+    settings = settings_or_fail()
+    with_store(settings, lambda store: release_legal_hold(store, audit_log(settings, store), export_id,
                                                            datetime.now(UTC)))
     typer.echo(f"{export_id}: legal hold released")
 
@@ -190,7 +133,7 @@ def archive_rewrap(
     name (CA_ARCHIVE_MASTER_KEY, CA_ARCHIVE_MASTER_KEY_ID). Segments are untouched; rerun if interrupted."""
     from shared.encryption import load_key_wrapper
 
-    settings = settings_from_env()
+    settings = settings_or_fail()
     try:
         old = load_key_wrapper(msgspec.structs.replace(settings, archive_master_key=old_key_file.read_text().strip(),
                                                        archive_master_key_id=old_key_id))
@@ -227,7 +170,7 @@ def audit_verify(
     from shared.audit import verify_against_storage, verify_head, verify_lines
     from shared.manifest import unrecorded_manifests
 
-    settings = settings_from_env()
+    settings = settings_or_fail()
     try:
         settings.require("audit_hmac_key")
     except ArchiverError as exc:
@@ -244,7 +187,7 @@ def audit_verify(
                 *await unrecorded_manifests(store, lines, key)]
 
     if storage:
-        problems += _with_store(settings, against_storage)
+        problems += with_store(settings, against_storage)
     for problem in problems:
         typer.secho(f"  - {problem}", fg="red", err=True)
     entries = len(lines)

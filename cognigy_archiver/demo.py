@@ -15,7 +15,6 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from cognigy_archiver.cli import build_request, publish_request
 from cognigy_archiver.metrics_plot import MetricsSampler
 from cognigy_archiver.processes import ProcessGroup, child_env
 from cognigy_archiver.progress import ProgressDisplay, ProgressReader
@@ -25,6 +24,7 @@ from cognigy_archiver.subject_search import find_subject
 from cognigy_archiver.webhook_receiver import WebhookReceiver
 from shared.archive_reader import verify_export
 from shared.audit import verify_log
+from shared.export_requests import build_request, publish_request
 from shared.keystore import open_key_store
 from shared.localkafka import LocalKafka, free_port
 from shared.manifest import ManifestTrust, read_manifest

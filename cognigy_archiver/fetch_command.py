@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, cast, get_args
+from typing import Annotated
 
 import msgspec
 import typer
 
+from cognigy_archiver.console import fail, settings_or_fail
 from shared.errors import ArchiverError, ValidationFailed
-from shared.messages import SessionRange, SourceName
+from shared.export_requests import build_request, validate_export_request
+from shared.messages import SessionRange
 
 
 def fetch(
@@ -33,8 +35,6 @@ def fetch(
     """Run one export against any Cognigy base URL with the configured credentials, into a directory."""
     import asyncio
 
-    from cognigy_archiver.cli import build_request, fail, settings_or_fail
-    from shared.export_requests import validate_export_request
     from shared.logs import setup_logging
     from stages.fetcher.to_directory import fetch_to_directory
 
@@ -43,8 +43,8 @@ def fetch(
     overrides = {"cognigy_base_url": base_url, "cognigy_odata_url": odata_url, "cognigy_max_concurrency": concurrency}
     settings = msgspec.structs.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     try:
-        request = build_request(start, end, session_id or [], [], "jsonl", max_storage_mb, None, None)
-        request = msgspec.structs.replace(request, source=_source_name(source), session_range=_range(session_range))
+        request = build_request(start, end, session_id or [], [], "jsonl", max_storage_mb, None, None, source=source)
+        request = msgspec.structs.replace(request, session_range=_range(session_range))
         validate_export_request(request, settings)
         summary = asyncio.run(fetch_to_directory(settings, request, out, transcripts=transcripts))
     except ArchiverError as exc:
@@ -59,13 +59,6 @@ def fetch(
         typer.secho(f"partial: page(s) {summary.mismatched_pages} never matched their checksum (see {out / 'dlq'})",
                     fg="red", err=True)
         raise typer.Exit(1)
-
-
-def _source_name(text: str) -> SourceName:
-    if text not in get_args(SourceName):
-        choices = ", ".join(get_args(SourceName))
-        raise ValidationFailed([{"field": "source", "problem": f"{text!r}: use one of {choices}"}])
-    return cast(SourceName, text)
 
 
 def _range(text: str | None) -> SessionRange | None:

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 import typer
 
+from cognigy_archiver.console import fail, settings_or_fail
 from shared.errors import ArchiverError, ConfigError, ValidationFailed
+from shared.export_requests import parse_rule
 from shared.messages import PiiAction, PiiRule, RedactionCount
 from shared.nesting import TooDeeplyNested, decode_json
 from shared.settings import Settings
@@ -28,11 +30,6 @@ if TYPE_CHECKING:  # the engine pulls in spaCy: imported when a command runs, no
     from stages.sanitizer.engine import PiiEngine
 
 BATCH_LINES = 1000
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(sanitize)
-    app.command()(detokenize)
 
 
 def sanitize(
@@ -52,8 +49,6 @@ def sanitize(
                                              "session does")] = BATCH_LINES,
 ) -> None:
     """Sanitize JSON lines {"text": ...} from stdin to stdout, in the same order."""
-    from cognigy_archiver.cli import fail, settings_or_fail
-
     settings = settings_or_fail()
     try:
         rules = _rules(rule or [], rules_file)
@@ -95,7 +90,6 @@ def detokenize(
 
     Lines from stdin may be JSON (every string in them is detokenized: archive segments, sanitize's output)
     or plain text. `tokenize` tokens cannot be reversed and stay as they are."""
-    from cognigy_archiver.cli import fail, settings_or_fail
     from stages.sanitizer.actions import detokenize_text
 
     settings = settings_or_fail()
@@ -165,8 +159,6 @@ def _key(settings: Settings, key_file: Path | None) -> bytes:
 
 
 def _rules(compact: list[str], rules_file: Path | None) -> list[PiiRule]:
-    from shared.export_requests import parse_rule
-
     rules = [parse_rule(text) for text in compact]
     if rules_file is not None:
         try:

@@ -10,9 +10,16 @@ from typing import Annotated, Any, cast
 import msgspec
 import typer
 
+from cognigy_archiver.console import fail, run_async, settings_or_fail
 from shared.errors import ArchiverError, ValidationFailed
-from shared.export_requests import parse_rule
-from shared.messages import OutputFormat, ScheduleRequest, ScheduleState, SourceName
+from shared.export_requests import (
+    output_format_problem,
+    parse_rule,
+    parse_time,
+    publish_schedule_request,
+    read_schedules,
+)
+from shared.messages import OutputFormat, ScheduleRequest, SourceName
 from shared.settings import Settings
 
 schedule_app = typer.Typer(no_args_is_help=True, help="Watch continuous archiving (the scheduler's schedules).")
@@ -34,8 +41,6 @@ def backfill(
 ) -> None:
     """Archive history: the scheduler submits consecutive windows from --since to --until, one at a time,
     retrying failed ones, as it does for continuous archiving; `schedule status` shows the progress."""
-    from cognigy_archiver.cli import fail, parse_time, run_async, settings_or_fail
-
     settings = settings_or_fail()
     try:
         start = parse_time(since, "since")
@@ -67,8 +72,9 @@ def _backfill_request(settings: Settings, since: datetime, until: datetime, wind
                                                       "or digit"})
     if source not in ("export_job", "odata"):
         problems.append({"field": "source", "problem": f"{source!r}: use export_job or odata"})
-    if output_format not in (None, "jsonl", "csv"):
-        problems.append({"field": "format", "problem": f"{output_format!r}: use jsonl or csv"})
+    format_problem = None if output_format is None else output_format_problem(output_format)
+    if format_problem is not None:
+        problems.append(format_problem)
     if window_seconds <= 0:
         problems.append({"field": "window_seconds", "problem": "must be more than 0"})
     latest = datetime.now(UTC) - timedelta(seconds=settings.cognigy_settle_seconds)
@@ -91,14 +97,6 @@ def _backfill_request(settings: Settings, since: datetime, until: datetime, wind
     return request
 
 
-async def read_schedules(settings: Settings) -> dict[str, ScheduleState]:
-    from shared.kafka.tables import read_table
-    from shared.topics import SCHEDULER_STATE
-
-    table = await read_table(settings, settings.topic(SCHEDULER_STATE), ScheduleState)
-    return {state.name: state for state in table.values()}
-
-
 async def _continuous_since(settings: Settings) -> datetime:
     from stages.scheduler.windows import CONTINUOUS
 
@@ -106,19 +104,6 @@ async def _continuous_since(settings: Settings) -> datetime:
     if state is None:
         raise ValidationFailed([{"field": "until", "problem": "no continuous schedule has started yet: give --until"}])
     return state.since
-
-
-async def publish_schedule_request(settings: Settings, request: ScheduleRequest) -> None:
-    from shared.kafka.clients import plain_producer
-    from shared.messages import encode
-    from shared.topics import SCHEDULES
-
-    producer = plain_producer(settings)
-    try:
-        await producer.start()
-        await producer.send_and_wait(settings.topic(SCHEDULES), encode(request), key=request.name.encode())
-    finally:
-        await producer.stop()
 
 
 @schedule_app.command("status")
@@ -130,7 +115,6 @@ def schedule_status(
     from rich.console import Console
     from rich.table import Table
 
-    from cognigy_archiver.cli import run_async, settings_or_fail
     from stages.scheduler.windows import finished, oldest_unarchived
 
     settings = settings_or_fail()

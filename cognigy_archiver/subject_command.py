@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 import typer
 
-from cognigy_archiver.archive_command import audit_log, fail, manifest_trust, settings_from_env, with_archive
+from cognigy_archiver.console import audit_log, fail, manifest_trust, settings_or_fail, with_archive
 from shared.errors import ArchiverError
 from shared.settings import Settings, env_name
 
@@ -83,7 +83,7 @@ def subject_find(emails: Emails = [], phones: Phones = [], names: Names = [], co
     """List where the person occurs: export, segment, record, record id, timestamp."""
     from cognigy_archiver.subject_identifiers import request_id
 
-    settings = settings_from_env()
+    settings = settings_or_fail()
     found = _probes(settings, emails, phones, names, contacts, request_file)
     search = with_archive(settings, lambda store, keys: _search(settings, store, keys, found, whole_conversation,
                                                                 "search", reason))
@@ -119,7 +119,7 @@ def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], c
     from cognigy_archiver.subject_identifiers import request_id
     from shared.archive_reader import verify_export
 
-    settings = settings_from_env()
+    settings = settings_or_fail()
     found = _probes(settings, emails, phones, names, contacts, request_file)
     request = request_id(found)
     if yes and not reason.strip():
@@ -176,7 +176,7 @@ def subject_export(emails: Emails = [], phones: Phones = [], names: Names = [], 
     each sits, and which exports were searched)."""
     from cognigy_archiver.subject_identifiers import request_id
 
-    settings = settings_from_env()
+    settings = settings_or_fail()
     found = _probes(settings, emails, phones, names, contacts, request_file)
     search = with_archive(settings, lambda store, keys: _search(settings, store, keys, found, whole_conversation,
                                                                 "export", reason))

@@ -26,6 +26,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 
 import msgspec
 
@@ -41,6 +42,7 @@ from shared.manifest import (
     ManifestNotAuthentic,
     ManifestSeal,
     ManifestTrust,
+    complete_exports,
     manifest_record,
     offset_ranges,
     read_manifest,
@@ -59,7 +61,7 @@ from shared.segments import (
     subjects_key,
     write_meta,
 )
-from shared.storage import ObjectMissing, ObjectStore, export_folders
+from shared.storage import ObjectStore
 from shared.subject_index import replace_segments, segment_entries
 from stages.notifier.manifests import without_subjects, write_index
 
@@ -213,26 +215,24 @@ async def sweep_all(store: ObjectStore, keys: KeyStore, audit: AuditLog | None =
     export whose manifest is not authentic."""
     count = 0
     trust = await ManifestTrust.load(audit.key, audit.path, store) if audit else None
-    for export_id in await export_folders(store):
-        try:
-            manifest = await (_authentic(store, export_id, trust, audit) if trust and audit else
-                              read_manifest(store, export_id))
-        except ObjectMissing:
-            continue  # still being archived: its objects are not ours to judge
-        except ManifestNotAuthentic as exc:
-            log.warning("export %s: not swept, its manifest is not authentic: %s", export_id, exc.message)
-            continue
+    async for folder in complete_exports(store, partial(_authentic, trust, audit) if trust and audit else
+                                         read_manifest):
+        export_id, manifest = folder.export_id, folder.manifest
+        if folder.refused:
+            log.warning("export %s: not swept, its manifest is not authentic: %s", export_id, folder.refused.message)
+        if manifest is None:
+            continue  # still being archived, or not authentic: its objects are not ours to judge
         count += len(await sweep_leftovers(store, manifest))
         if manifest.encryption is not None:
             count += len(await keys.destroy(export_id, keep=manifest.encryption.generation))
     return count
 
 
-async def _authentic(store: ObjectStore, export_id: str, trust: ManifestTrust, audit: AuditLog) -> Manifest:
+async def _authentic(trust: ManifestTrust, audit: AuditLog, store: ObjectStore, export_id: str) -> Manifest:
     """The export's manifest, if authentic; one that an interrupted erasure wrote (sealed, its erasure's
     step-1 entry in the log) but did not record is recorded first."""
     try:
-        return (await trust.read(store, export_id))[0]
+        return await trust.manifest(store, export_id)
     except ManifestNotAuthentic:
         data = await store.get(manifest_key(export_id))
         manifest = msgspec.json.decode(data, type=Manifest)

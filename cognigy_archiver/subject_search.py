@@ -24,9 +24,9 @@ from cognigy_archiver.subject_identifiers import Probe
 from shared.archive_reader import ExportReader
 from shared.key_check import WrongKey
 from shared.keystore import KeyStore
-from shared.manifest import Manifest, ManifestNotAuthentic, ManifestTrust, read_manifest
+from shared.manifest import Manifest, ManifestTrust, complete_exports, read_manifest
 from shared.settings import env_name
-from shared.storage import ObjectMissing, ObjectStore, export_folders
+from shared.storage import ObjectStore
 from shared.subject_index import lookup, record_tokens
 
 PARALLEL_EXPORTS = 16  # S3 answers each ranged read in tens of ms: look into many exports at once
@@ -88,7 +88,7 @@ async def find_subject(store: ObjectStore, keys: KeyStore, probes: list[Probe], 
     """The request's records in every complete export tokenized with `key_id`. With `key_check` (the
     check value of the key the probes were made with), an export tokenized with another key under that id
     is a WrongKey error; with `trust`, exports whose manifest is not authentic are skipped."""
-    manifests, skipped = await _complete_exports(store, key_id, trust)
+    manifests, skipped = await _searchable(store, key_id, trust)
     unchecked = _check_key(manifests, key_id, key_check) if key_check else []
     readers = {m.export_id: ExportReader(store, m, keys) for m in manifests}
     hits = await _confirmed(readers, probes)
@@ -121,20 +121,20 @@ def _check_key(manifests: list[Manifest], key_id: str, key_check: str) -> list[s
     return unchecked
 
 
-async def _complete_exports(store: ObjectStore, key_id: str, trust: ManifestTrust | None,
+async def _searchable(store: ObjectStore, key_id: str, trust: ManifestTrust | None,
                             ) -> tuple[list[Manifest], list[Skipped]]:
     """The manifests of the exports a search can cover; the others, with the reason."""
     manifests: list[Manifest] = []
     skipped: list[Skipped] = []
-    for export_id in await export_folders(store):
-        try:
-            manifest = (await trust.read(store, export_id))[0] if trust else await read_manifest(store, export_id)
-        except ObjectMissing:
-            skipped.append(Skipped(export_id=export_id, reason="not complete (no manifest yet)"))
+    async for folder in complete_exports(store, trust.manifest if trust else read_manifest):
+        export_id, manifest = folder.export_id, folder.manifest
+        if folder.refused:
+            skipped.append(Skipped(export_id=export_id, reason=f"its manifest is not authentic ("
+                                   f"{folder.refused.message}): not searched; run `cognigy-archiver archive verify "
+                                   f"{export_id}`"))
             continue
-        except ManifestNotAuthentic as exc:
-            skipped.append(Skipped(export_id=export_id, reason=f"its manifest is not authentic ({exc.message}): not "
-                                   f"searched; run `cognigy-archiver archive verify {export_id}`"))
+        if manifest is None:
+            skipped.append(Skipped(export_id=export_id, reason="not complete (no manifest yet)"))
             continue
         if manifest.subject_index is None:
             skipped.append(Skipped(export_id=export_id, reason="archived without a subject index"))
@@ -170,7 +170,7 @@ async def _confirmed(readers: dict[str, ExportReader], probes: Iterable[Probe]) 
 
 async def _export_hits(reader: ExportReader, by_key: dict[int, list[Probe]]) -> ExportHits | None:
     index = reader.manifest.subject_index
-    assert index is not None  # _complete_exports keeps only indexed exports
+    assert index is not None  # _searchable keeps only indexed exports
     candidates: dict[int, dict[int, list[Probe]]] = {}
     for key, postings in (await lookup(reader.store, index.key, by_key)).items():
         for position, number in postings:

@@ -12,12 +12,11 @@ from typing import Any
 import msgspec
 
 from shared.encryption import DataKey, is_sealed
-from shared.errors import ArchiverError
-from shared.keystore import DataKeyMissing, KeyStore
+from shared.errors import ArchiverError, DataKeyMissing, SegmentError
+from shared.keystore import KeyStore
 from shared.manifest import Manifest, ManifestNotAuthentic, ManifestTrust, read_failure, read_manifest
 from shared.segments import (
     SegmentEncryption,
-    SegmentError,
     SegmentMeta,
     decode_segment,
     dictionary_key,
@@ -155,12 +154,12 @@ async def verify_export(store: ObjectStore, export_id: str, keys: KeyStore | Non
             continue
         try:
             count = len(await reader.records(seg, stored))
-        except ArchiverError as exc:  # the data key is missing or cannot be unwrapped: no segment will open
-            report.problems.append(f"{seg.key}: cannot be decrypted: {exc}")
-            break
         except SegmentError as exc:
             report.problems.append(f"{seg.key}: cannot be decoded: {exc}")
             continue
+        except ArchiverError as exc:  # the data key is missing or cannot be unwrapped: no segment will open
+            report.problems.append(f"{seg.key}: cannot be decrypted: {exc}")
+            break
         if count != seg.records:
             report.problems.append(f"{seg.key}: {count} records, the manifest says {seg.records}")
         report.records += count

@@ -44,9 +44,12 @@ _KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class DecryptionFailed(ArchiverError):
-    """A sealed object or wrapped key that this key cannot open: wrong key, or damaged bytes."""
+    """A sealed object or wrapped key that this key cannot open: wrong key, or damaged bytes. Retriable: in
+    a stage it comes from unwrapping a data key with the deployment's master key (a stage never opens a
+    segment), which a fixed deployment opens, so the stage waits rather than dead-letter every page."""
 
     code = "decryption_failed"
+    retriable = True
 
 
 class KeyWrapper(Protocol):

@@ -1,4 +1,8 @@
-"""Checking an export request before anything is sent, with every problem named at once."""
+"""Export and schedule requests: built from what a command line gives, checked before anything is sent
+with every problem named at once, and published to the pipeline.
+
+Kafka's modules are imported by the functions that publish or read: the CLI imports this module for every
+command."""
 
 from __future__ import annotations
 
@@ -6,16 +10,31 @@ import hashlib
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 import msgspec
 
 from shared.errors import ValidationFailed
-from shared.messages import EXPORT_ID_PATTERN, ExportRequest, PiiRule, encode
+from shared.messages import (
+    EXPORT_ID_PATTERN,
+    ExportOptions,
+    ExportRequest,
+    OutputFormat,
+    PiiAction,
+    PiiRule,
+    ScheduleRequest,
+    ScheduleState,
+    SessionRange,
+    SourceName,
+    TimeWindow,
+    encode,
+)
 from shared.settings import Settings
 from shared.user_patterns import pattern_problem
 
-PII_ACTIONS = ("mask", "tokenize", "redact", "encrypt")
-OUTPUT_FORMATS = ("jsonl", "csv")
+PII_ACTIONS: tuple[PiiAction, ...] = get_args(PiiAction)
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = get_args(OutputFormat)
+SOURCES: tuple[SourceName, ...] = get_args(SourceName)
 MAX_SESSION_ID_LENGTH = 256
 # How far in the future a window's end may lie: the clocks of the submitter and this host may differ a little.
 FUTURE_END_TOLERANCE = timedelta(minutes=1)
@@ -26,6 +45,46 @@ _SESSION_ID = re.compile(r"[^\x00-\x1f\x7f]+")
 
 def new_export_id() -> str:
     return "exp-" + uuid.uuid4().hex[:16]
+
+
+def parse_time(text: str, field: str) -> datetime:
+    """An ISO-8601 time; one without a time zone is taken as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed([{"field": field, "problem": f"{text!r} is not an ISO-8601 time"}]) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def output_format_problem(output_format: str) -> dict[str, str] | None:
+    if output_format in OUTPUT_FORMATS:
+        return None
+    return {"field": "format", "problem": f"{output_format!r}: use {' or '.join(OUTPUT_FORMATS)}"}
+
+
+def build_request(start: str | None, end: str | None, session_ids: list[str], rules: list[str], output_format: str,
+                  max_storage_mb: int | None, retention_days: int | None, export_id: str | None, *,
+                  source: str = "export_job", session_range: tuple[str, str] | None = None) -> ExportRequest:
+    """The request the options of `export submit` describe; a malformed option is a ValidationFailed, and
+    what is well-formed but not allowed is left to `validate_export_request`."""
+    window = None
+    if start or end:
+        if not (start and end):
+            raise ValidationFailed([{"field": "window", "problem": "give both --start and --end"}])
+        window = TimeWindow(parse_time(start, "start"), parse_time(end, "end"))
+    problem = output_format_problem(output_format)
+    if problem is not None:
+        raise ValidationFailed([problem])
+    if source not in SOURCES:
+        raise ValidationFailed([{"field": "source", "problem": f"{source!r}: use one of {', '.join(SOURCES)}"}])
+    options = msgspec.convert({
+        "pii_rules": [msgspec.to_builtins(parse_rule(r)) for r in (rules or ["ALL:tokenize"])],
+        "output_format": output_format, "max_storage_mb": max_storage_mb, "retention_days": retention_days,
+    }, ExportOptions)
+    # Built as is, not converted: validate_export_request names every problem (an export id too) at once.
+    return ExportRequest(export_id=export_id or new_export_id(), window=window, session_ids=session_ids,
+                         options=options, requested_at=datetime.now(UTC), source=source,
+                         session_range=None if session_range is None else SessionRange(*session_range))
 
 
 def validate_export_request(request: ExportRequest, settings: Settings) -> None:
@@ -117,3 +176,35 @@ def request_fingerprint(request: ExportRequest) -> str:
         window = msgspec.structs.replace(window, start=window.start.astimezone(UTC), end=window.end.astimezone(UTC))
     essence = msgspec.structs.replace(request, export_id="-", requested_at=None, window=window)
     return hashlib.sha256(encode(essence)).hexdigest()
+
+
+async def publish_request(settings: Settings, request: ExportRequest) -> None:
+    from shared.topics import EXPORTS
+
+    await _publish(settings, EXPORTS, request.export_id, request)
+
+
+async def publish_schedule_request(settings: Settings, request: ScheduleRequest) -> None:
+    from shared.topics import SCHEDULES
+
+    await _publish(settings, SCHEDULES, request.name, request)
+
+
+async def read_schedules(settings: Settings) -> dict[str, ScheduleState]:
+    """Every schedule's state as the scheduler last wrote it, by name."""
+    from shared.kafka.tables import read_table
+    from shared.topics import SCHEDULER_STATE
+
+    table = await read_table(settings, settings.topic(SCHEDULER_STATE), ScheduleState)
+    return {state.name: state for state in table.values()}
+
+
+async def _publish(settings: Settings, topic: str, key: str, message: ExportRequest | ScheduleRequest) -> None:
+    from shared.kafka.clients import plain_producer
+
+    producer = plain_producer(settings)
+    try:
+        await producer.start()
+        await producer.send_and_wait(settings.topic(topic), encode(message), key=key.encode())
+    finally:
+        await producer.stop()

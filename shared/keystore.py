@@ -25,7 +25,7 @@ from shared.encryption import (
     load_key_wrapper,
     new_data_key_bytes,
 )
-from shared.errors import ArchiverError, ConfigError
+from shared.errors import ConfigError, DataKeyMissing
 from shared.settings import Settings, env_name
 from shared.storage import FilesystemStore, ObjectMissing, ObjectStore, connect_s3, export_folders, split_s3_url
 
@@ -37,10 +37,6 @@ class WrappedKey(msgspec.Struct, frozen=True, kw_only=True):
     algorithm: str = ALGORITHM
     wrapped: str  # base64 of the master key's output
     created_at: datetime
-
-
-class DataKeyMissing(ArchiverError):
-    code = "data_key_missing"
 
 
 class KeyStore:

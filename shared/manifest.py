@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,10 @@ class ManifestTrust:
         authenticity = self.check(export_id, data)
         return msgspec.json.decode(data, type=Manifest), authenticity
 
+    async def manifest(self, store: ObjectStore, export_id: str) -> Manifest:
+        """`read` without the how: a `ManifestReader` for `complete_exports`."""
+        return (await self.read(store, export_id))[0]
+
 
 async def unrecorded_manifests(store: ObjectStore, lines: list[bytes], audit_key: bytes) -> list[str]:
     """The manifests in the archive whose record the log lacks: a log truncated or emptied in both of its
@@ -261,6 +266,34 @@ async def write_manifest(store: ObjectStore, manifest: Manifest, seal: ManifestS
 async def read_manifest(store: ObjectStore, export_id: str) -> Manifest:
     """The manifest as stored, unchecked: `ManifestTrust.read` for one to act on."""
     return msgspec.json.decode(await store.get(manifest_key(export_id)), type=Manifest)
+
+
+ManifestReader = Callable[[ObjectStore, str], Awaitable[Manifest]]
+
+
+@dataclass(frozen=True)
+class ExportFolder:
+    """One export folder of the archive, with its manifest; none to act on if it has none yet (it is still
+    being archived, or was left unfinished) or if the manifest is not authentic (`refused` says why)."""
+
+    export_id: str  # the folder's name: which objects are the export's is never taken from the manifest
+    manifest: Manifest | None
+    refused: ManifestNotAuthentic | None = None
+
+
+async def complete_exports(store: ObjectStore, read: ManifestReader = read_manifest) -> AsyncIterator[ExportFolder]:
+    """Every export folder in the archive, in order, with its manifest as `read` gives it
+    (`ManifestTrust.manifest` for authentic ones only)."""
+    for export_id in await export_folders(store):
+        try:
+            manifest = await read(store, export_id)
+        except ObjectMissing:
+            yield ExportFolder(export_id, None)
+            continue
+        except ManifestNotAuthentic as exc:
+            yield ExportFolder(export_id, None, exc)
+            continue
+        yield ExportFolder(export_id, manifest)
 
 
 async def read_failure(store: ObjectStore, export_id: str) -> ExportFailure | None:

@@ -55,7 +55,11 @@ class SessionRange(msgspec.Struct, frozen=True):
 
 class ExportOptions(msgspec.Struct, frozen=True, kw_only=True):
     """How an export's pages are to be treated downstream; every page message carries them, so no stage
-    needs to look the export up."""
+    needs to look the export up.
+
+    `max_storage_mb` caps what the archive holds for the export: its segments as stored (compressed, and
+    sealed when encrypted), in MB of 10^6 bytes. The notifier counts it and fails an export that passes it;
+    the fetcher does not count raw bytes against it (they are no bound on what the archive holds)."""
 
     pii_rules: list[PiiRule] = []
     output_format: OutputFormat = "jsonl"
@@ -282,43 +286,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True, tag="dead_letter"):
     v: int = SCHEMA_VERSION
 
 
-class NotifierState(msgspec.Struct, frozen=True, kw_only=True, tag="notifier_state"):
-    """The notifier's progress on one export, its changelog. Topic `notifier.state` (compacted)."""
-
-    export_id: ExportId
-    archived_pages: list[tuple[int, int]] = []  # inclusive ranges of page indices
-    dead_pages: list[int] = []
-    total_pages: int | None = None
-    total_records: int | None = None
-    records: int = 0
-    bytes: int = 0
-    rejected_records: int = 0
-    redactions: dict[str, int] = {}
-    started_at: datetime | None = None
-    first_archived_at: datetime | None = None
-    notified: bool = False
-    uncompressed_bytes: int = 0
-    options: ExportOptions | None = None  # from the first archived page
-    failed: bool = False
-    deliveries: list[WebhookDelivery] = []
-    v: int = SCHEMA_VERSION
-
-
 DeliveryState = Literal["pending", "delivered", "abandoned"]
-
-
-class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
-    """One event to one endpoint, kept in NotifierState until it is delivered or given up."""
-
-    msg_id: str
-    event_type: str
-    url: str
-    body: bytes  # the JSON payload, fixed once: every attempt sends the same bytes
-    attempts: int = 0
-    next_attempt_at: datetime
-    state: DeliveryState = "pending"
-    last_status: int | None = None
-    detail: str = ""
 
 
 class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True, tag="delivery_outcome"):
@@ -348,24 +316,6 @@ class FetchFailed(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_failed")
     error: str  # the error's code (shared/errors.py)
     reason: str
     failed_at: datetime
-    v: int = SCHEMA_VERSION
-
-
-class EndpointDisabled(msgspec.Struct, frozen=True, kw_only=True, tag="endpoint_disabled"):
-    """A webhook endpoint answered 410 Gone: nothing more is sent to it. Written to every partition of
-    `notifier.state`, so whichever replica owns an export knows."""
-
-    url: str
-    at: datetime
-    v: int = SCHEMA_VERSION
-
-
-class ChangelogWatermark(msgspec.Struct, frozen=True, kw_only=True, tag="changelog_watermark"):
-    """Written with every state change, in the same transaction: the input offset the changelog partition
-    is complete up to. A new owner restores until it reaches the input's committed offset, because a
-    transaction's commit markers can land just after the commit returns."""
-
-    next_offset: int
     v: int = SCHEMA_VERSION
 
 

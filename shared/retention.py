@@ -16,9 +16,9 @@ import msgspec
 
 from shared.audit import AuditLog
 from shared.keystore import KeyStore
-from shared.manifest import read_manifest
+from shared.manifest import complete_exports
 from shared.segments import legal_hold_key
-from shared.storage import ObjectMissing, ObjectStore, StorageError, export_folders
+from shared.storage import ObjectStore, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,9 @@ async def expire_exports(store: ObjectStore, keys: KeyStore, audit: AuditLog, no
                          dry_run: bool = False) -> list[Expiry]:
     """Delete every complete export whose retention has run out and that has no legal hold."""
     results = []
-    for export_id in await export_folders(store):
-        try:
-            manifest = await read_manifest(store, export_id)
-        except ObjectMissing:
+    async for folder in complete_exports(store):
+        export_id, manifest = folder.export_id, folder.manifest
+        if manifest is None:
             results.append(Expiry(export_id=export_id, expires_at=None, outcome="no manifest"))
             continue
         expires_at = manifest.expires_at

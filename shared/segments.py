@@ -33,6 +33,7 @@ import msgspec
 import zstandard
 
 from shared.encryption import ALGORITHM, DataKey
+from shared.errors import SegmentError
 from shared.messages import OutputFormat
 from shared.storage import ObjectStore
 
@@ -190,10 +191,6 @@ def seal_segment(data_key: DataKey, master_key_id: str, frame: bytes, key: str) 
     """The frame sealed for storage under `key`, and what its metadata records about that."""
     return data_key.seal(frame, key), SegmentEncryption(algorithm=ALGORITHM, data_key_id=data_key.key_id,
                                                         master_key_id=master_key_id, plain_sha256=sha256_hex(frame))
-
-
-class SegmentError(Exception):
-    """A segment that cannot be read back."""
 
 
 # --- metadata objects -------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from shared.errors import ArchiverError
 from shared.storage import ObjectStore
 
 MAGIC = b"CASUBIX1"
@@ -52,8 +53,10 @@ _json = msgspec.json.Encoder()
 Keys = npt.NDArray[np.uint64]
 
 
-class SubjectIndexError(Exception):
+class SubjectIndexError(ArchiverError):
     """An index object that is not one, or is damaged."""
+
+    code = "subject_index_error"
 
 
 def token_key(token: str) -> int:

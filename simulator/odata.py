@@ -107,7 +107,7 @@ class _Parser:
             raise FilterError(f"{text!r} is not a datetime")
         if (quoted and self.datetime_literals == "bare") or (not quoted and self.datetime_literals == "quoted"):
             raise FilterError(f"this server takes datetimes {self.datetime_literals}, not {text!r}")
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return datetime.fromisoformat(text)
 
 
 def _scalar(value: str | Literal) -> Any:

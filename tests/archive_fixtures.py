@@ -18,7 +18,6 @@ from shared.keystore import KeyStore
 from shared.manifest import Manifest, ManifestSeal, manifest_record
 from shared.messages import (
     ExportOptions,
-    NotifierState,
     OutputFormat,
     SanitizedPage,
     SegmentMessage,
@@ -33,6 +32,7 @@ from shared.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
 from simulator.dataset import generate_dataset
 from simulator.server import dataset_window
 from stages.archiver.stage import Archiver
+from stages.notifier.changelog import NotifierState
 from stages.notifier.manifests import write_export_manifest
 from stages.notifier.progress import apply
 from tests.kafka_io import topic_values

@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 
-from cognigy_archiver.cli import build_request, publish_request
 from cognigy_archiver.processes import ProcessGroup, child_env
 from cognigy_archiver.stages import PIPELINE_STAGES
 from cognigy_archiver.webhook_receiver import WebhookReceiver
+from shared.export_requests import build_request, publish_request
 from shared.localkafka import free_port
 from shared.messages import ExportRequest
 from shared.settings import Settings, load_settings

@@ -23,8 +23,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from shared.export_requests import validate_export_request
+from shared.kafka.state import ChangelogWatermark
 from shared.messages import (
-    ChangelogWatermark,
     DeadLetter,
     DeliveryOutcome,
     ExportOptions,

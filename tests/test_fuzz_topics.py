@@ -28,7 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 
-from cognigy_archiver.stages import STAGES
+from cognigy_archiver.stages import PIPELINE_STAGES
 from shared.archive_reader import read_export_records, verify_export
 from shared.kafka.clients import client_kwargs
 from shared.kafka.tables import read_topic
@@ -217,7 +217,7 @@ async def settle(pipeline: Pipeline, injected: list[Injected], anywhere: set[Coo
 async def test_hostile_messages_on_every_topic_are_dead_lettered_and_nothing_stalls(settings: Settings,
                                                                                      tmp_path: Path) -> None:
     rounds = drawn_rounds(settings.page_partitions, settings.tokenization_key_id)
-    ports = {stage: free_port() for stage in STAGES}
+    ports = {stage: free_port() for stage in PIPELINE_STAGES}
     pipeline = await start_pipeline(settings, tmp_path, "--conversations", "20",
                                     extra_env={"CA_SANITIZER_WORKERS": "1", "CA_LOG_LEVEL": "INFO"},
                                     stage_env={stage: {"CA_HEALTH_PORT": str(port)} for stage, port in ports.items()})

@@ -27,10 +27,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.protocol.admin import CreateAclsRequest
 
-from cognigy_archiver.cli import build_request, publish_request
-from cognigy_archiver.schedule_command import publish_schedule_request
 from cognigy_archiver.stages import STAGES
 from cognigy_archiver.topic_report import CONSUMER
+from shared.export_requests import build_request, publish_request, publish_schedule_request
 from shared.kafka.clients import client_kwargs, plain_producer
 from shared.kafka.tables import read_table, read_topic
 from shared.localkafka import LocalKafka, free_port

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from cognigy_archiver.cli import build_request, publish_request
 from shared.archive_reader import read_export_records, verify_export
 from shared.audit import verify_log
 from shared.encryption import is_sealed
+from shared.export_requests import build_request, publish_request
 from shared.keystore import open_key_store
 from shared.manifest import read_manifest
 from shared.segments import meta_key

@@ -5,8 +5,9 @@ together (`send_offsets_to_transaction`), and downstream readers use `read_commi
 moment leaves either all of a batch's effects or none. Every send is awaited before the commit, so a
 message the broker refuses aborts the transaction rather than being committed past. A record the
 processor cannot handle goes to the DLQ with the reason, and so does one whose output would be over the
-message limit (never sent, so never refused and retried); a `RetryableError` (storage or endpoint down)
-aborts the batch and retries it from the same offsets after a pause, so nothing is lost. SIGTERM
+message limit (never sent, so never refused and retried); a retriable error (shared/errors.py: the broker,
+storage or the key store down) aborts the batch and retries it from the same offsets after a pause, so
+nothing is lost. SIGTERM
 finishes the batch in flight, commits and stops (a static member: the group keeps its partitions for it
 until its session times out).
 """
@@ -26,7 +27,7 @@ from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooL
 from opentelemetry import trace
 
 from shared import metrics
-from shared.errors import ArchiverError
+from shared.errors import ArchiverError, MessageTooLarge, PoisonError, RetryableError, is_retriable
 from shared.health import HEALTH
 from shared.kafka.clients import (
     TransactionalProducer,
@@ -57,31 +58,14 @@ class Output:
     headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
-class RetryableError(Exception):
-    """A transient failure: the batch is aborted and retried from the same offsets."""
-
-
-class PoisonError(ArchiverError):
-    """Input that will never process: it goes to the DLQ with this message as the reason (and the problems
-    of the error it was raised from), and `export_id` when the input named a valid one. The message must not
-    contain PII."""
-
-    code = "poison"
-
-    def __init__(self, message: str, *, export_id: str | None = None) -> None:
-        super().__init__(message)
-        self.export_id = export_id
-
-
-class MessageTooLarge(PoisonError):
-    """An output over the message limit: it is never sent."""
-
-
 SIZE_REFUSALS = (MessageSizeTooLargeError, RecordListTooLargeError)
 
 
-class MessageRefused(Exception):
+class MessageRefused(ArchiverError):
     """The broker refused outputs of a transaction, which was aborted: (output, error) for each."""
+
+    code = "message_refused"
+    retriable = True
 
     def __init__(self, refusals: list[tuple[Output, BaseException]]) -> None:
         super().__init__(", ".join(sorted({type(error).__name__ for _, error in refusals})))
@@ -176,6 +160,40 @@ def install_stop_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
+async def next_batch(stage: str, consumer: Any, stop: asyncio.Event,
+                     max_records: int) -> dict[TopicPartition, list[Record]]:
+    """The next poll's records (none once `stop` is set: a poll in flight is cancelled, not waited out), with
+    the poll counted for /healthz and the consumer's lag recorded."""
+    poll = asyncio.ensure_future(consumer.getmany(timeout_ms=500, max_records=max_records))
+    stopped = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    batches: dict[TopicPartition, list[Record]] = {}
+    if poll in done:
+        batches = poll.result()
+    else:
+        poll.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poll
+    HEALTH.polled(len(consumer.assignment()))
+    for tp in consumer.assignment():
+        end = consumer.highwater(tp)
+        if end is not None:
+            lag = max(0, end - await consumer.position(tp))
+            metrics.LAG.labels(stage, tp.topic, str(tp.partition)).set(lag)
+    return batches
+
+
+async def shutdown(settings: Settings, consumer: Any, producer: TransactionalProducer) -> None:
+    """Not ready any more, then the consumer and the producer stopped, each within half the grace period."""
+    HEALTH.draining = True
+    grace = settings.shutdown_grace_seconds
+    try:
+        await asyncio.wait_for(consumer.stop(), grace / 2)
+    finally:
+        await asyncio.wait_for(producer.stop(), grace / 2)
+
+
 class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
     """Let the batch in flight commit before partitions move to another member."""
 
@@ -223,9 +241,7 @@ class StageLoop:
         log.info("%s consuming %s as group %s", self.stage, self.input_topic, self.settings.group_id(self.stage))
         try:
             while not stop.is_set():
-                batches = await self._poll(consumer, stop)
-                HEALTH.polled(len(consumer.assignment()))
-                await self._record_lag(consumer)
+                batches = await next_batch(self.stage, consumer, stop, self.max_records)
                 if not batches:
                     continue
                 log.debug("batch of %d records from partitions %s", sum(map(len, batches.values())),
@@ -236,7 +252,7 @@ class StageLoop:
                         HEALTH.batch_committed()
                         self.batches_committed += 1
                         metrics.BATCH_COMMITS.labels(self.stage).inc()
-                    except RetryableError as exc:
+                    except ArchiverError as exc:  # only a retriable one: _process_one dead-letters the rest
                         HEALTH.batch_failed({tp: records[0].offset for tp, records in batches.items()}, str(exc))
                         metrics.ERRORS.labels(self.stage, "retryable").inc()
                         log.warning("%s: batch aborted, retrying in %.1fs: %s", self.stage,
@@ -246,31 +262,12 @@ class StageLoop:
                         with contextlib.suppress(asyncio.TimeoutError):
                             await asyncio.wait_for(stop.wait(), self.retry_pause_seconds)
         finally:
-            HEALTH.draining = True
-            await self._shutdown(consumer, producer)
-
-    async def _record_lag(self, consumer: Any) -> None:
-        for tp in consumer.assignment():
-            end = consumer.highwater(tp)
-            if end is not None:
-                lag = max(0, end - await consumer.position(tp))
-                metrics.LAG.labels(self.stage, tp.topic, str(tp.partition)).set(lag)
-
-    async def _poll(self, consumer: Any, stop: asyncio.Event) -> dict[TopicPartition, list[Record]]:
-        poll = asyncio.ensure_future(consumer.getmany(timeout_ms=500, max_records=self.max_records))
-        stopped = asyncio.ensure_future(stop.wait())
-        done, _ = await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if poll not in done:
-            poll.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poll
-            return {}
-        result: dict[TopicPartition, list[Record]] = poll.result()
-        return result
+            await shutdown(self.settings, consumer, producer)
+            log.info("%s stopped after %d committed batches", self.stage, self.batches_committed)
 
     async def _process_batch(self, producer: TransactionalProducer,
                              batches: dict[TopicPartition, list[Record]]) -> None:
+        """Process and commit the batch; raises only a retriable error (the batch is then tried again)."""
         outputs: list[Output] = []
         for records in batches.values():
             for record in records:
@@ -300,15 +297,8 @@ class StageLoop:
                 outputs = [with_trace_context(out) for out in await self.processor.process(record)]
                 check_sizes(self.settings, outputs)
                 return outputs
-            except RetryableError:
-                raise
-            except Exception as exc:  # anything else is poison: never a crash loop, never a silent drop
+            except Exception as exc:
+                if is_retriable(exc):
+                    raise
+                # Anything else is poison: never a crash loop, never a silent drop.
                 return [poison_letter(self.settings, self.stage, record, exc)]
-
-    async def _shutdown(self, consumer: Any, producer: TransactionalProducer) -> None:
-        grace = self.settings.shutdown_grace_seconds
-        try:
-            await asyncio.wait_for(consumer.stop(), grace / 2)
-        finally:
-            await asyncio.wait_for(producer.stop(), grace / 2)
-        log.info("%s stopped after %d committed batches", self.stage, self.batches_committed)

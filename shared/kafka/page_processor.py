@@ -2,7 +2,7 @@
 export's page total on unchanged, hand each page to the stage, and record that the page is done (metrics,
 and a progress event in the same transaction).
 
-A page the stage cannot produce (any error but a RetryableError, or an output over the message limit) is
+A page the stage cannot produce (any error but a retriable one, or an output over the message limit) is
 dead-lettered with its export id and sent on in the stage's dead form (`dead_page`: no records), so the
 export completes as partial instead of waiting for a page that never comes.
 """
@@ -15,15 +15,8 @@ from typing import Any
 import msgspec
 
 from shared import metrics
-from shared.kafka.loop import (
-    Output,
-    PoisonError,
-    Record,
-    RetryableError,
-    check_sizes,
-    poison_letter,
-    with_trace_context,
-)
+from shared.errors import PoisonError, is_retriable
+from shared.kafka.loop import Output, Record, check_sizes, poison_letter, with_trace_context
 from shared.messages import ExportTotal, PageProgress, decode, encode
 from shared.settings import Settings
 from shared.topics import EXPORTS_PROGRESS
@@ -63,9 +56,10 @@ class PageProcessor:
             outputs = [with_trace_context(out) for out in await self.handle_page(record, page)]
             check_sizes(self.settings, outputs)
             return outputs, False
-        except RetryableError:
-            raise
-        except Exception as exc:  # the page, not the stage: never a crash loop, never an export left waiting
+        except Exception as exc:
+            if is_retriable(exc):
+                raise
+            # The page, not the stage: never a crash loop, never an export left waiting.
             letter = poison_letter(self.settings, self.stage, record, exc, page.export_id)
             return [letter, self.page_output(record, self.dead_page(record, page))], True
 

@@ -51,7 +51,18 @@ async def read_table(settings: Settings, topic: str, kind: Any,
     does not decode (forged, or written by a build with other rules) is logged and skipped: one bad entry
     must not keep the stage that reads the table from starting."""
     table: dict[bytes, Any] = {}
-    async for record in read_topic(settings, topic, partitions):
+    for partition_table in (await read_tables(settings, topic, kind, partitions)).values():
+        table.update(partition_table)
+    return table
+
+
+async def read_tables(settings: Settings, topic: str, kind: Any,
+                      partitions: Iterable[int] | None = None) -> dict[int, dict[bytes, Any]]:
+    """read_table, one table per partition (each of `partitions` has one, if only an empty one)."""
+    chosen = None if partitions is None else sorted(partitions)
+    tables: dict[int, dict[bytes, Any]] = {p: {} for p in chosen or ()}
+    async for record in read_topic(settings, topic, chosen):
+        table = tables.setdefault(record.partition, {})
         if record.key is None:
             continue
         if record.value is None:
@@ -62,4 +73,4 @@ async def read_table(settings: Settings, topic: str, kind: Any,
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             log.warning("%s partition %d offset %d skipped: not a table entry (%s)", topic, record.partition,
                         record.offset, type(exc).__name__)
-    return table
+    return tables

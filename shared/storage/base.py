@@ -18,6 +18,7 @@ class StorageError(ArchiverError):
     """Storage is unavailable or refused an operation: transient for the stages (the batch is retried)."""
 
     code = "storage_error"
+    retriable = True
 
 
 class ObjectMissing(StorageError):

@@ -19,10 +19,10 @@ import contextlib
 from pathlib import Path
 
 from shared.audit import AuditLog
-from shared.encryption import DecryptionFailed
-from shared.kafka.loop import Output, PoisonError, Record, RetryableError, StageLoop
+from shared.errors import PoisonError
+from shared.kafka.loop import Output, Record, StageLoop
 from shared.kafka.page_processor import PageProcessor
-from shared.keystore import DataKeyMissing, KeyStore, open_key_store
+from shared.keystore import KeyStore, open_key_store
 from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
 from shared.retention import expire_periodically
 from shared.segments import (
@@ -40,7 +40,7 @@ from shared.segments import (
     write_meta,
 )
 from shared.settings import Settings
-from shared.storage import FilesystemStore, InvalidObjectKey, ObjectStore, StorageError, open_store
+from shared.storage import FilesystemStore, InvalidObjectKey, ObjectStore, open_store
 from shared.subject_index import segment_entries
 from shared.telemetry import tracer
 from shared.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
@@ -75,15 +75,12 @@ class Archiver(PageProcessor):
                               source_offset=record.offset)
 
     async def handle_page(self, record: Record, page: SanitizedPage) -> list[Output]:
+        # A StorageError, DataKeyMissing or DecryptionFailed is retriable (the archive or the deployment's keys,
+        # not the page): the batch waits until it is fixed, and /healthz says so once it has waited too long.
         try:
             event = await self.archive(record, page)
         except InvalidObjectKey as exc:  # the page names no place in the archive: no retry can store it
             raise PoisonError(exc.message) from None
-        except (StorageError, DataKeyMissing, DecryptionFailed) as exc:
-            # A key that cannot be read or unwrapped is the deployment's problem, not the page's: the batch
-            # waits (retried) until it is fixed, rather than dead-lettering every page of the export. /healthz
-            # says so once it has waited too long (shared/health.py).
-            raise RetryableError(exc.message) from exc
         return [self.page_output(record, event)]
 
     async def archive(self, record: Record, page: SanitizedPage) -> SegmentWritten:

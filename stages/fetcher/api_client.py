@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -24,10 +22,11 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from shared import metrics
-from shared.errors import SourceError
+from shared.errors import QuotaExceeded, SourceError
+from shared.http_retry import retry_after
 from shared.settings import SECRET_FIELDS, Settings
-from stages.fetcher.auth import Authenticator, Credentials, Surface, authenticator
-from stages.fetcher.errors import AuthenticationFailed, PermissionDenied, QuotaExceeded, TransientSourceError
+from stages.fetcher.auth import SURFACE, CognigyAuth, Surface, authenticator
+from stages.fetcher.errors import AuthenticationFailed, PermissionDenied, TransientSourceError
 from stages.fetcher.rate_limit import TokenBucket
 from stages.fetcher.responses import describe
 from stages.fetcher.retries import Patience, RetryPolicy, throttled
@@ -67,9 +66,10 @@ BodyReader = Callable[[httpx.Response], Awaitable[None]]
 class ApiClient:
     def __init__(self, settings: Settings, *, bucket: TokenBucket | None = None) -> None:
         self.settings = settings
+        # Every request sent, token requests and a retry after a 401 included, is paced and counted.
         self.http = httpx.AsyncClient(timeout=settings.cognigy_timeout_seconds,
-                                      headers={"Accept": "application/json"})
-        self.auth: Authenticator = authenticator(settings, self)
+                                      headers={"Accept": "application/json"}, event_hooks={"request": [self._pace]})
+        self.auth: CognigyAuth = authenticator(settings, self)
         self.bucket = bucket or TokenBucket.for_limit(settings.cognigy_rate_limit_requests,
                                                       settings.cognigy_rate_limit_period_seconds)
         self.slots = asyncio.Semaphore(settings.cognigy_max_concurrency)
@@ -174,37 +174,23 @@ class ApiClient:
                        passthrough: frozenset[int], reader: BodyReader | None) -> httpx.Response:
         # Token requests take no slot: the requests holding the slots may be waiting for that very token.
         async with self.slots if surface != "token" else contextlib.nullcontext():
-            credentials = await self._credentials(surface)
-            response = await self._send(method, url, credentials, params, headers, data, json, reader)
-            refreshed = False
-            if response.status_code == 401 and surface != "token" and await self.auth.refresh(credentials):
-                refreshed = True  # expired or revoked early: one refresh, one retry
-                credentials = await self._credentials(surface)
-                response = await self._send(method, url, credentials, params, headers, data, json, reader)
-        return self._checked(response, surface, passthrough, refreshed)
+            request = self.http.build_request(method, with_query(url, params or {}), headers=headers, data=data,
+                                              json=json, extensions={SURFACE: surface})
+            response = await self.http.send(request, auth=None if surface == "token" else self.auth, stream=True)
+            try:
+                if reader is not None and response.status_code in (200, 206, 416):
+                    await reader(response)
+                else:
+                    await response.aread()
+            finally:
+                await response.aclose()
+        return self._checked(response, surface, passthrough)
 
-    async def _credentials(self, surface: Surface) -> Credentials:
-        return Credentials() if surface == "token" else await self.auth.credentials(surface)
-
-    async def _send(self, method: str, url: str, credentials: Credentials, params: dict[str, str] | None,
-                    headers: dict[str, str] | None, data: dict[str, str] | None, json: Any,
-                    reader: BodyReader | None) -> httpx.Response:
+    async def _pace(self, request: httpx.Request) -> None:
         await self.bucket.acquire()
         self.stats.requests += 1
-        request = self.http.build_request(method, with_query(url, {**(params or {}), **credentials.params}),
-                                          headers={**(headers or {}), **credentials.headers}, data=data, json=json)
-        response = await self.http.send(request, stream=True)
-        try:
-            if reader is not None and response.status_code in (200, 206, 416):
-                await reader(response)
-            else:
-                await response.aread()
-        finally:
-            await response.aclose()
-        return response
 
-    def _checked(self, response: httpx.Response, surface: Surface, passthrough: frozenset[int],
-                 refreshed: bool) -> httpx.Response:
+    def _checked(self, response: httpx.Response, surface: Surface, passthrough: frozenset[int]) -> httpx.Response:
         status = response.status_code
         if status < 400 or status in passthrough or status == 416:
             return response
@@ -217,7 +203,7 @@ class ApiClient:
             raise TransientSourceError(f"{what}: {status} {detail}", status=status,
                                        retry_after=retry_after(response))
         if status == 401:
-            after = " after a token refresh" if refreshed else ""
+            after = " after a token refresh" if response.history else ""  # the flow's refresh answered 401 again
             raise AuthenticationFailed(f"{what}: Cognigy refused the {self.auth.method} credentials (401){after}: "
                                        f"{detail}; check {self.auth.hint}")
         if status == 403:
@@ -235,25 +221,6 @@ def with_query(url: str, params: dict[str, str]) -> str:
         return url
     query = "&".join(f"{quote(k, safe='$')}={quote(v, safe=QUERY_SAFE)}" for k, v in params.items())
     return f"{url}{'&' if '?' in url else '?'}{query}"
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """`Retry-After` as seconds from now: delta-seconds, or an HTTP date measured against the response's
-    own `Date` (immune to our clock being off), else against ours."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        until = parsedate_to_datetime(value).timestamp()
-        now_header = response.headers.get("Date")
-        now = parsedate_to_datetime(now_header).timestamp() if now_header else time.time()
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, until - now)
 
 
 def cut_off(arrived: int, expected: int | None) -> str:

@@ -1,14 +1,15 @@
-"""How the fetcher proves who it is to Cognigy, behind one interface: OAuth2 client credentials, an API
-key, or a username/password login. The API client asks for credentials per request and, after a 401,
-for one refresh."""
+"""How the fetcher proves who it is to Cognigy: an `httpx.Auth` per method (OAuth2 client credentials, an
+API key, a username/password login), given to every request but token requests. A bearer token's flow owns
+the token: fetched when first needed, cached, renewed ahead of its expiry, and refreshed once after a 401."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from collections.abc import AsyncGenerator, Generator
+from typing import Any, Literal, Protocol, cast
+from urllib.parse import quote
 
 import httpx
 
@@ -20,6 +21,8 @@ from stages.fetcher.responses import describe, json_object
 
 # Which API a request goes to: each takes credentials its own way. "token" requests carry none.
 Surface = Literal["token", "export_job", "rest", "odata"]
+# The request extension that names a request's surface, for the auth flow to read.
+SURFACE = "cognigy_surface"
 TOKEN_PATH = "/auth/oauth2/token"
 LOGIN_PATH = "/api/v1/auth/login"
 REFRESH_MARGIN_SECONDS = 60.0
@@ -27,11 +30,8 @@ REFRESH_MARGIN_SECONDS = 60.0
 REFUSALS = frozenset({400, 401, 403, 404, 405})
 
 
-@dataclass(frozen=True)
-class Credentials:
-    headers: dict[str, str] = field(default_factory=dict)
-    params: dict[str, str] = field(default_factory=dict)
-    generation: int = 0  # which token: a 401 refreshes only if nobody refreshed since this one was handed out
+def surface_of(request: httpx.Request) -> Surface:
+    return cast(Surface, request.extensions[SURFACE])
 
 
 class TokenTransport(Protocol):
@@ -39,23 +39,18 @@ class TokenTransport(Protocol):
                       json: Any = None, passthrough: frozenset[int] = frozenset()) -> httpx.Response: ...
 
 
-class Authenticator(ABC):
+class CognigyAuth(httpx.Auth, ABC):
     method: str
     hint: str  # the settings to check when Cognigy refuses the credentials
-
-    @abstractmethod
-    async def credentials(self, surface: Surface) -> Credentials: ...
-
-    async def refresh(self, stale: Credentials) -> bool:
-        """After a 401: get fresh credentials; False if there is nothing to refresh (the 401 is final)."""
-        return False
 
     @abstractmethod
     def secrets(self) -> list[str]:
         """Every secret value in play (tokens included), so error text can be scrubbed of them."""
 
 
-class ApiKeyAuth(Authenticator):
+class ApiKeyAuth(CognigyAuth):
+    """The key on every request; a 401 is final (there is nothing to refresh)."""
+
     method = "api_key"
     hint = "CA_COGNIGY_API_KEY"
 
@@ -64,17 +59,25 @@ class ApiKeyAuth(Authenticator):
         self.key = settings.cognigy_api_key
         self.in_query = settings.cognigy_api_key_in == "query"
 
-    async def credentials(self, surface: Surface) -> Credentials:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         # REST: `X-API-Key` or `api_key`; OData: `apikey`, as header or query (cognigy-api.md section 1).
-        name = "apikey" if surface == "odata" else ("api_key" if self.in_query else "X-API-Key")
-        return Credentials(params={name: self.key}) if self.in_query else Credentials(headers={name: self.key})
+        name = "apikey" if surface_of(request) == "odata" else ("api_key" if self.in_query else "X-API-Key")
+        if self.in_query:
+            # Appended as it is: httpx's own params would re-encode the query, OData's `$filter` included.
+            pair = f"{name}={quote(self.key, safe='')}".encode()
+            query = request.url.query
+            request.url = request.url.copy_with(query=query + b"&" + pair if query else pair)
+        else:
+            request.headers[name] = self.key
+        yield request
 
     def secrets(self) -> list[str]:
         return [self.key]
 
 
-class BearerTokenAuth(Authenticator):
-    """A cached bearer token, renewed ahead of expiry; one renewal at a time however many requests wait."""
+class BearerTokenAuth(CognigyAuth):
+    """A cached bearer token, renewed ahead of expiry; one renewal at a time however many requests wait,
+    and one refresh and retry after a 401 (the token expired or was revoked early)."""
 
     url_setting: str  # the setting that says where tokens come from, named when nothing answers there
 
@@ -86,29 +89,35 @@ class BearerTokenAuth(Authenticator):
         self._token: str | None = None
         self._type = "Bearer"
         self._renew_at = 0.0
-        self._generation = 0
+        self._generation = 0  # which token: a 401 refreshes only if nobody refreshed since it was handed out
         self._lock = asyncio.Lock()
 
     @abstractmethod
     async def _request_token(self) -> httpx.Response: ...
 
-    async def credentials(self, surface: Surface) -> Credentials:
-        if surface == "odata":
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if surface_of(request) == "odata":
             raise ConfigError("Cognigy's OData endpoint accepts only an API key: set CA_COGNIGY_AUTH=api_key "
                               "and CA_COGNIGY_API_KEY (its user needs the odata role)")
-        async with self._lock:
-            if self._token is None or time.monotonic() >= self._renew_at:
-                await self._renew()
-            return Credentials(headers={"Authorization": f"{self._type} {self._token}"}, generation=self._generation)
-
-    async def refresh(self, stale: Credentials) -> bool:
-        async with self._lock:
-            if stale.generation == self._generation:
-                await self._renew()
-        return True
+        handed_out = await self._authorize(request)
+        response = yield request
+        if response.status_code == 401:
+            async with self._lock:
+                if handed_out == self._generation:
+                    await self._renew()
+            await self._authorize(request)
+            yield request
 
     def secrets(self) -> list[str]:
         return [self.secret, *([self._token] if self._token else [])]
+
+    async def _authorize(self, request: httpx.Request) -> int:
+        """Put the token on the request, renewed first if it is due; returns its generation."""
+        async with self._lock:
+            if self._token is None or time.monotonic() >= self._renew_at:
+                await self._renew()
+            request.headers["Authorization"] = f"{self._type} {self._token}"
+            return self._generation
 
     async def _renew(self) -> None:
         response = await self._request_token()
@@ -169,7 +178,7 @@ class PasswordLogin(BearerTokenAuth):
         return await self.transport.request("POST", self.url, surface="token", json=body, passthrough=REFUSALS)
 
 
-def authenticator(settings: Settings, transport: TokenTransport) -> Authenticator:
+def authenticator(settings: Settings, transport: TokenTransport) -> CognigyAuth:
     if settings.cognigy_auth == "api_key":
         return ApiKeyAuth(settings)
     if settings.cognigy_auth == "password":

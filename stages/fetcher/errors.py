@@ -8,6 +8,8 @@ from shared.errors import SourceError
 class TransientSourceError(SourceError):
     """Worth retrying (429, 408, 5xx, network); `retry_after` is the server's own wait, if it gave one."""
 
+    retriable = True
+
     def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message, details={"status": status} if status else None)
         self.status = status
@@ -24,12 +26,6 @@ class PermissionDenied(SourceError):
     """Authenticated, but not allowed (403): the message names the scope or role that is missing."""
 
     code = "permission_denied"
-
-
-class QuotaExceeded(SourceError):
-    """The export is larger than its storage quota (413, or the client's own count)."""
-
-    code = "quota_exceeded"
 
 
 class ExportJobFailed(SourceError):

@@ -10,12 +10,12 @@ same budget. The last wait is cut to what is left of the budget, so the final tr
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Literal
 
 from tenacity import RetryCallState
 
+from shared.http_retry import backoff
 from shared.settings import Settings
 from stages.fetcher.errors import TransientSourceError
 
@@ -63,9 +63,8 @@ class Patience:
         if isinstance(exc, TransientSourceError) and exc.retry_after is not None:
             return exc.retry_after  # as the server said: `stop` refuses it if it does not fit the budget
         tries = self.throttled if throttled(exc) else self.failures
-        nominal = min(self.policy.backoff_cap_seconds, FIRST_BACKOFF_SECONDS * 2.0 ** min(tries - 1, 30))
-        least = nominal / 2 if throttled(exc) else 0.0  # 429: equal jitter, so the waits do grow
-        return min(left, random.uniform(least, nominal))
+        jitter = (0.5, 1.0) if throttled(exc) else (0.0, 1.0)  # 429: equal jitter, so the waits do grow
+        return min(left, backoff(tries, FIRST_BACKOFF_SECONDS, 2.0, self.policy.backoff_cap_seconds, jitter))
 
     def stop(self, state: RetryCallState) -> bool:
         left = self.policy.budget_seconds - self.elapsed

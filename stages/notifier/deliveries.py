@@ -21,9 +21,10 @@ import httpx
 import msgspec
 from aiokafka.errors import KafkaError
 
-from shared.messages import DeliveryOutcome, WebhookDelivery
+from shared.messages import DeliveryOutcome
 from shared.settings import redact_url
 from shared.telemetry import tracer
+from stages.notifier.changelog import WebhookDelivery
 from stages.notifier.webhooks import Endpoint, RetryPolicy, attempt
 
 log = logging.getLogger(__name__)

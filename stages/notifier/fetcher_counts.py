@@ -13,8 +13,8 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from shared.errors import PoisonError, RetryableError
 from shared.kafka.clients import reader
-from shared.kafka.loop import PoisonError, RetryableError
 from shared.messages import CheckpointEntry, ExportTotal, FetchCheckpoint, decode
 from shared.settings import Settings
 from shared.topics import FETCH_CHECKPOINTS

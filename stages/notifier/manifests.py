@@ -16,10 +16,10 @@ from shared.manifest import (
     offset_ranges,
     write_manifest,
 )
-from shared.messages import NotifierState
 from shared.segments import SegmentMeta, dictionary_key, read_metas, sha256_hex, subjects_key
 from shared.storage import ObjectStore
 from shared.subject_index import build_index, entry_count
+from stages.notifier.changelog import NotifierState
 from stages.notifier.page_ranges import has_page
 
 

@@ -8,15 +8,12 @@ from datetime import datetime
 
 import msgspec
 
-from shared.errors import ArchiverError
-from shared.messages import ExportTotal, NotifierState, SegmentWritten
+from shared.errors import QuotaExceeded
+from shared.messages import ExportTotal, SegmentWritten
+from stages.notifier.changelog import NotifierState
 from stages.notifier.page_ranges import add_page, count_pages, has_page
 
 BYTES_PER_MB = 1_000_000
-
-
-class QuotaExceeded(ArchiverError):
-    code = "quota_exceeded"
 
 
 def apply(state: NotifierState, message: SegmentWritten | ExportTotal, at: datetime) -> NotifierState:

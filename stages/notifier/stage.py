@@ -6,13 +6,13 @@ status: announced once per failed attempt (webhook and audit entry), the export 
 An export's total counts only if the fetcher's own checkpoint agrees with it (fetcher_counts.py); any other
 total is dead-lettered with the reason, and the export stays open.
 
-Its per-export progress lives in the compacted `notifier.state` topic, written in the same transaction
-as the input offsets and co-partitioned with `archive.segments`; on every partition assignment the
-notifier restores the state of the partitions it got, and when the loop retries an aborted batch it
-reloads the partitions concerned, so in-memory state never runs ahead of what was committed. Side effects
-(manifest, audit, deletions) happen before the transaction that records them and are idempotent: a crash
-in between repeats them with the same result (the manifest's times come from the input records, not the
-clock; the audit log skips known event ids).
+Its per-export progress lives in the compacted `notifier.state` topic (stages/notifier/changelog.py), written
+in the same transaction as the input offsets and co-partitioned with `archive.segments`: a CoPartitionedStore
+(shared/kafka/state.py) restores the state of the partitions the notifier gets on every assignment, and
+reloads a partition when the loop retries an aborted batch, so in-memory state never runs ahead of what was
+committed. Side effects (manifest, audit, deletions) happen before the transaction that records them and are
+idempotent: a crash in between repeats them with the same result (the manifest's times come from the input
+records, not the clock; the audit log skips known event ids).
 
 Webhooks are not sent here: pending deliveries are part of the state, and the DeliveryWorker sends them in
 the background and reports each attempt back through this stage's own input topic.
@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,34 +32,32 @@ import msgspec
 from aiokafka import TopicPartition
 
 from shared.audit import AuditLog
+from shared.errors import PoisonError, QuotaExceeded
 from shared.kafka.clients import plain_producer
-from shared.kafka.loop import Output, PoisonError, Record, RetryableError, StageLoop
-from shared.kafka.tables import read_topic
+from shared.kafka.loop import Output, Record, StageLoop
+from shared.kafka.state import CoPartitionedStore, Table
 from shared.keystore import KeyStore, open_key_store
 from shared.manifest import ExportFailure, ManifestSeal, manifest_record
 from shared.messages import (
-    ChangelogWatermark,
     DeliveryOutcome,
-    EndpointDisabled,
     ExportStatus,
     ExportTotal,
     FetchFailed,
-    NotifierState,
     SegmentMessage,
     SegmentWritten,
-    WebhookDelivery,
     decode,
     encode,
 )
 from shared.segments import failure_key, manifest_key, sha256_hex
 from shared.settings import Settings, redact_url
-from shared.storage import ObjectStore, StorageError, open_store
+from shared.storage import ObjectStore, open_store
 from shared.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_STATE
+from stages.notifier.changelog import ChangelogEntry, EndpointDisabled, NotifierState, WebhookDelivery
 from stages.notifier.deliveries import DeliveryWorker
 from stages.notifier.fetcher_counts import FetcherCounts
 from stages.notifier.manifests import write_export_manifest
 from stages.notifier.page_ranges import count_pages
-from stages.notifier.progress import QuotaExceeded, apply, is_complete, quota_breach
+from stages.notifier.progress import apply, is_complete, quota_breach
 from stages.notifier.webhooks import (
     COMPLETED_EVENT,
     STATUS_EVENT,
@@ -74,8 +71,6 @@ from stages.notifier.webhooks import (
 
 log = logging.getLogger(__name__)
 STAGE = "notifier"
-RESTORE_TIMEOUT_SECONDS = 30.0
-ChangelogEntry = NotifierState | ChangelogWatermark | EndpointDisabled
 
 
 class Notifier:
@@ -90,61 +85,31 @@ class Notifier:
         self.worker = worker
         self.events = events
         self.urls = list(worker.endpoints)
-        self.input_topic = settings.topic(ARCHIVE_SEGMENTS)
-        self.changelog = settings.topic(NOTIFIER_STATE)
+        self.changelog = CoPartitionedStore(settings, NOTIFIER_STATE, ChangelogEntry, ARCHIVE_SEGMENTS)
         self.states: dict[str, NotifierState] = {}
         self.partition_of: dict[str, int] = {}
-        self.next_offset: dict[int, int] = {}  # per input partition: the offset after the last one processed
-        self.consumer: Any = None
 
     # --- state restore ------------------------------------------------------------------------------------
 
     async def restore(self, consumer: Any, assigned: set[TopicPartition]) -> None:
-        """Load the state of the exports on the assigned partitions (the whole assignment: aiokafka's
-        rebalances are eager), once the changelog has caught up with the committed input offsets."""
-        self.consumer = consumer
-        partitions = {tp.partition for tp in assigned if tp.topic == self.input_topic}
+        """Load the state of the exports on the assigned partitions, once the changelog has caught up with
+        the committed input offsets."""
         self.states.clear()
         self.partition_of.clear()
-        self.next_offset.clear()
-        await self._load(partitions)
-        self.worker.keep_only(set(self.states))
-        log.info("restored %d exports for partitions %s", len(self.states), sorted(partitions))
-
-    async def _load(self, partitions: set[int]) -> None:
-        committed = {p: await self.consumer.committed(TopicPartition(self.input_topic, p)) or 0 for p in partitions}
-        deadline = time.monotonic() + RESTORE_TIMEOUT_SECONDS
-        while True:
-            tables = await self._read_changelog(partitions)
-            behind = {p: c for p, c in committed.items() if _watermark(tables.get(p, {}), p) < c}
-            if not behind or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.1)
-        if behind:
-            log.warning("changelog behind the committed input on partitions %s; restoring what is there", behind)
+        tables = await self.changelog.restore(consumer, assigned)
         for partition, table in tables.items():
-            for entry in table.values():
-                if isinstance(entry, NotifierState):
-                    self.states[entry.export_id] = entry
-                    self.partition_of[entry.export_id] = partition
-                    self.worker.schedule(entry.export_id, entry.deliveries)
-                elif isinstance(entry, EndpointDisabled):
-                    self.worker.disabled.add(entry.url)
-        self.next_offset.update(committed)
+            self._take(partition, table)
+        self.worker.keep_only(set(self.states))
+        log.info("restored %d exports for partitions %s", len(self.states), sorted(tables))
 
-    async def _read_changelog(self, partitions: set[int]) -> dict[int, dict[bytes, Any]]:
-        tables: dict[int, dict[bytes, Any]] = {p: {} for p in partitions}
-        async for record in read_topic(self.settings, self.changelog, sorted(partitions)):
-            if record.key is not None and record.value is not None:
-                tables[record.partition][record.key] = decode(record.value, ChangelogEntry)
-        return tables
-
-    async def _reload(self, partition: int) -> None:
-        """The loop is retrying an aborted batch: forget what it did and reload the committed state."""
-        log.info("batch retried on partition %d: reloading its state", partition)
-        for export_id in [e for e, p in self.partition_of.items() if p == partition]:
-            del self.states[export_id], self.partition_of[export_id]
-        await self._load({partition})
+    def _take(self, partition: int, table: Table) -> None:
+        for entry in table.values():
+            if isinstance(entry, NotifierState):
+                self.states[entry.export_id] = entry
+                self.partition_of[entry.export_id] = partition
+                self.worker.schedule(entry.export_id, entry.deliveries)
+            elif isinstance(entry, EndpointDisabled):
+                self.worker.disabled.add(entry.url)
 
     # --- processing ---------------------------------------------------------------------------------------
 
@@ -153,28 +118,25 @@ class Notifier:
             message: SegmentMessage = decode(record.value, SegmentMessage)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise PoisonError(f"not a segment message: {exc}") from None
-        if self.consumer is not None and record.offset < self.next_offset.get(record.partition, 0):
-            await self._reload(record.partition)
-        self.next_offset[record.partition] = record.offset + 1
-        try:
-            if isinstance(message, DeliveryOutcome):
-                outputs = await self._apply_outcome(record, message)
-            elif isinstance(message, FetchFailed):
-                outputs = await self._announce_fetch_failure(record, message)
-            else:
-                outputs = await self._apply_progress(record, message)
-        except StorageError as exc:
-            raise RetryableError(exc.message) from exc
-        mark = ChangelogWatermark(next_offset=record.offset + 1)
-        outputs.append(Output(self.changelog, encode(mark), key=_watermark_key(record.partition),
-                              partition=record.partition))
-        return outputs
+        committed = await self.changelog.retried(record)
+        if committed is not None:  # the loop is retrying an aborted batch: forget what it did
+            for export_id in [e for e, p in self.partition_of.items() if p == record.partition]:
+                del self.states[export_id], self.partition_of[export_id]
+            self._take(record.partition, committed)
+        # A StorageError in any of these is retriable: the loop aborts the batch and tries it again.
+        if isinstance(message, DeliveryOutcome):
+            outputs = await self._apply_outcome(record, message)
+        elif isinstance(message, FetchFailed):
+            outputs = await self._announce_fetch_failure(record, message)
+        else:
+            outputs = await self._apply_progress(record, message)
+        return [*outputs, self.changelog.watermark(record)]
 
     def _save(self, record: Record, state: NotifierState) -> Output:
         self.states[state.export_id] = state
         self.partition_of[state.export_id] = record.partition
         self.worker.schedule(state.export_id, state.deliveries)
-        return Output(self.changelog, encode(state), key=state.export_id.encode(), partition=record.partition)
+        return self.changelog.put(state.export_id.encode(), state, record.partition)
 
     async def _apply_progress(self, record: Record, message: SegmentWritten | ExportTotal) -> list[Output]:
         if isinstance(message, ExportTotal):
@@ -227,9 +189,8 @@ class Notifier:
         self.worker.disabled.add(url)
         await self.audit.append(f"disabled:{endpoint_id(url)}", "webhook endpoint disabled", "", {
             "endpoint": redact_url(url), "reason": "it answered 410 Gone"})
-        marker = encode(EndpointDisabled(url=url, at=at))
-        return [Output(self.changelog, marker, key=b"\x00disabled:" + endpoint_id(url).encode(), partition=p)
-                for p in range(self.settings.page_partitions)]
+        marker, key = EndpointDisabled(url=url, at=at), b"\x00disabled:" + endpoint_id(url).encode()
+        return [self.changelog.put(key, marker, p) for p in range(self.settings.page_partitions)]
 
     def _deliveries(self, export_id: str, status: str, at: datetime, data: dict[str, Any] | None = None,
                     occasion: str = "") -> list[WebhookDelivery]:
@@ -332,15 +293,6 @@ def _record_time(record: Record) -> datetime:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def _watermark_key(partition: int) -> bytes:
-    return b"\x00watermark:%d" % partition
-
-
-def _watermark(table: dict[bytes, Any], partition: int) -> int:
-    mark = table.get(_watermark_key(partition))
-    return mark.next_offset if isinstance(mark, ChangelogWatermark) else 0
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:

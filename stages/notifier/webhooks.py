@@ -4,8 +4,8 @@ Every event has a deterministic `webhook-id` (from export id and event), so a re
 the same id and receivers deduplicate. Each attempt is signed afresh (`webhook-timestamp` is the send time;
 receivers reject old ones) with every secret of its endpoint: during a rotation, `webhook-signature` holds
 one `v1,...` per secret, and a receiver that knows either accepts it. Failed attempts back off
-exponentially with jitter, honour Retry-After, and stop after `webhook_max_attempts`; 410 Gone disables the
-endpoint; 3xx is a failure (no redirects are followed).
+exponentially with jitter, honour Retry-After (both as the fetcher does: shared/http_retry.py), and stop after
+`webhook_max_attempts`; 410 Gone disables the endpoint; 3xx is a failure (no redirects are followed).
 
 An endpoint cannot hold an attempt open: each has one deadline, connect to last byte (`webhook_timeout_seconds`;
 httpx's timeouts are per read, so a server sending a byte every few seconds would never trip them), and at most
@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
 import hashlib
 import ipaddress
 import json
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,13 +30,16 @@ from standardwebhooks import Webhook
 
 from shared import metrics
 from shared.errors import ConfigError
-from shared.messages import DeliveryOutcome, DeliveryState, WebhookDelivery
+from shared.http_retry import backoff, retry_after
+from shared.messages import DeliveryOutcome, DeliveryState
 from shared.settings import Settings, redact_url
+from stages.notifier.changelog import WebhookDelivery
 
 COMPLETED_EVENT = "archival.completed"
 STATUS_EVENT = "export.status"
 EVENT_TYPES = (COMPLETED_EVENT, STATUS_EVENT)
 BACKOFF_FACTOR = 5  # with the 5 s default: 5 s, 25 s, 2 min, 10 min, 52 min, 4.3 h, then the 10 h cap
+JITTER = (0.8, 1.2)
 MAX_ANSWER_BYTES = 64 * 1024
 MIN_SECRET_BYTES = 24  # the Standard Webhooks spec: secrets of 24 to 64 random bytes
 
@@ -145,8 +146,7 @@ class RetryPolicy:
         """Seconds to wait after failed attempt number `attempt`."""
         if retry_after is not None:
             return min(retry_after, self.max_seconds)
-        backoff: float = self.base_seconds * BACKOFF_FACTOR ** (attempt - 1)
-        return min(backoff, self.max_seconds) * random.uniform(0.8, 1.2)
+        return backoff(attempt, self.base_seconds, BACKOFF_FACTOR, self.max_seconds, JITTER)
 
 
 async def attempt(http: httpx.AsyncClient, endpoint: Endpoint, export_id: str, delivery: WebhookDelivery,
@@ -158,10 +158,10 @@ async def attempt(http: httpx.AsyncClient, endpoint: Endpoint, export_id: str, d
                "webhook-timestamp": str(int(now.timestamp())),
                "webhook-signature": endpoint.signature(delivery.msg_id, now, body)}
     status: int | None = None
-    retry_after = None
+    asked = None  # the endpoint's Retry-After
     try:
         async with asyncio.timeout(policy.attempt_seconds):
-            status, detail, retry_after = await _post(http, endpoint.url, body, headers, now)
+            status, detail, asked = await _post(http, endpoint.url, body, headers)
     except TimeoutError:
         detail = f"no whole answer within {policy.attempt_seconds:g}s"
     except httpx.HTTPError as exc:
@@ -175,7 +175,7 @@ async def attempt(http: httpx.AsyncClient, endpoint: Endpoint, export_id: str, d
     elif number >= policy.max_attempts:
         state, detail = "abandoned", f"{detail} after {number} attempts"
     else:
-        next_at = now + timedelta(seconds=policy.delay(number, retry_after))
+        next_at = now + timedelta(seconds=policy.delay(number, asked))
     metrics.WEBHOOK_ATTEMPTS.labels("success" if state == "delivered" else "gone" if status == 410
                                     else "failed_final" if state == "abandoned" else "failed_retrying").inc()
     return DeliveryOutcome(export_id=export_id, msg_id=delivery.msg_id, url=delivery.url, attempt=number,
@@ -183,7 +183,7 @@ async def attempt(http: httpx.AsyncClient, endpoint: Endpoint, export_id: str, d
                            disable_endpoint=status == 410)
 
 
-async def _post(http: httpx.AsyncClient, url: str, body: str, headers: dict[str, str], now: datetime,
+async def _post(http: httpx.AsyncClient, url: str, body: str, headers: dict[str, str],
                 ) -> tuple[int, str, float | None]:
     """Status, detail and Retry-After of one POST, reading no more than MAX_ANSWER_BYTES of the answer (raw:
     a compressed answer is not inflated). Leaving the stream unread closes its connection."""
@@ -195,17 +195,4 @@ async def _post(http: httpx.AsyncClient, url: str, body: str, headers: dict[str,
             if read > MAX_ANSWER_BYTES:
                 detail += f" (answer over {MAX_ANSWER_BYTES // 1024} KiB: the rest not read)"
                 break
-        return response.status_code, detail, _retry_after(response.headers.get("retry-after"), now)
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds: a number of seconds, or an HTTP date."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - now).total_seconds())
+        return response.status_code, detail, retry_after(response)

@@ -42,8 +42,11 @@ DEADLINE_CHARS_PER_SECOND = 10_000
 _worker_detector: TextDetector | None = None
 
 
-class WorkerCrashed(Exception):
-    """A pool worker died mid-call; the pool was replaced and the call can be retried."""
+class WorkerCrashed(ArchiverError):
+    """A pool worker died mid-call; the pool was replaced and the call can be retried (the input is fine)."""
+
+    code = "worker_crashed"
+    retriable = True
 
 
 class DetectionTimedOut(ArchiverError):

@@ -17,7 +17,7 @@ import msgspec
 
 from shared import metrics
 from shared.kafka.dead_letters import problems_of
-from shared.kafka.loop import Output, Record, RetryableError, StageLoop, dead_letter
+from shared.kafka.loop import Output, Record, StageLoop, dead_letter
 from shared.kafka.page_processor import PageProcessor
 from shared.key_check import key_check_value
 from shared.messages import SanitizedPage, VerifiedMessage, VerifiedPage
@@ -27,7 +27,7 @@ from shared.telemetry import tracer
 from shared.topics import PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from stages.sanitizer.engine import PiiEngine
 from stages.sanitizer.fields import CONTACT_ID, check_nesting
-from stages.sanitizer.pool import WorkerCrashed, worker_count
+from stages.sanitizer.pool import worker_count
 from stages.sanitizer.recognizers.registry import ENTITY_TYPES
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,8 @@ class Sanitizer(PageProcessor):
         """Raises (the page goes dead, see PageProcessor) ValidationFailed, PatternTimeout or DetectionTimedOut
         for a page that can never be sanitized."""
         message, letters = self._without_deep_records(record, message)
-        try:
-            sanitized = await asyncio.to_thread(self.sanitize, message)
-        except WorkerCrashed as exc:  # the page is fine; the pool was restarted: retry the batch
-            raise RetryableError(str(exc)) from None
+        # A WorkerCrashed is retriable: the page is fine, the pool was restarted, the batch is tried again.
+        sanitized = await asyncio.to_thread(self.sanitize, message)
         return [*letters, self.page_output(record, sanitized)]
 
     def _without_deep_records(self, record: Record, page: VerifiedPage) -> tuple[VerifiedPage, list[Output]]:

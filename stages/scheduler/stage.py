@@ -27,7 +27,7 @@ from shared.health import HEALTH
 from shared.kafka.clients import TransactionalProducer, group_consumer, reader
 from shared.kafka.dead_letters import problems_of
 from shared.kafka.loop import Output, Record, dead_letter, send_transaction
-from shared.kafka.tables import read_table
+from shared.kafka.state import StateStore
 from shared.messages import ExportStatus, ScheduleRequest, ScheduleState, decode, encode
 from shared.settings import Settings
 from shared.topics import EXPORTS, EXPORTS_STATUS, SCHEDULER_STATE, SCHEDULES
@@ -58,6 +58,7 @@ class Scheduler:
         self.timing = Timing.of(settings)
         self.producer = TransactionalProducer(settings, STAGE)
         self.group = settings.group_id(STAGE)
+        self.state_store = StateStore(settings, SCHEDULER_STATE, ScheduleState)
         self.states: dict[str, ScheduleState] = {}
         self.statuses: dict[tuple[str, str], ExportStatus] = {}
         self.warned_at: dict[str, float] = {}
@@ -65,8 +66,7 @@ class Scheduler:
     async def run(self, stop: asyncio.Event) -> None:
         await self.producer.start()  # first: fences a killed predecessor, aborting its open transaction
         try:
-            table = await read_table(self.settings, self.settings.topic(SCHEDULER_STATE), ScheduleState)
-            self.states = {state.name: state for state in table.values()}
+            self.states = {state.name: state for state in (await self.state_store.read()).values()}
             await self._start_continuous()
             statuses = reader(self.settings)
             requests = group_consumer(self.settings, STAGE, self.settings.topic(SCHEDULES))
@@ -109,7 +109,7 @@ class Scheduler:
                 try:
                     status: ExportStatus = decode(record.value, ExportStatus)
                 except (msgspec.DecodeError, msgspec.ValidationError):
-                    continue  # not a status (read_table's rule: one bad entry must not stop the stage)
+                    continue  # not a status (the state store's rule: one bad entry must not stop the stage)
                 self.statuses[(status.export_id, status.stage)] = status
 
     async def _take_requests(self, consumer: AIOKafkaConsumer) -> None:
@@ -178,7 +178,7 @@ class Scheduler:
 
     async def _write(self, state: ScheduleState, outputs: list[Output],
                      offsets: dict[TopicPartition, int] | None = None) -> None:
-        out = Output(self.settings.topic(SCHEDULER_STATE), encode(state), key=state.name.encode())
+        out = self.state_store.put(state.name.encode(), state)
         await send_transaction(self.producer, [*outputs, out], offsets, self.group if offsets else None)
         self.states[state.name] = state
 

@@ -224,7 +224,7 @@ def finished(state: ScheduleState) -> bool:
 
 def _setting_time(text: str) -> datetime:
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"CA_SCHEDULE_SINCE: {text!r} is not an ISO-8601 time") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -21,8 +21,9 @@ from typing import Any
 import msgspec
 
 from shared import metrics
+from shared.errors import MessageTooLarge, PoisonError
 from shared.kafka.dead_letters import problems_of
-from shared.kafka.loop import MessageTooLarge, Output, PoisonError, Record, StageLoop, dead_letter
+from shared.kafka.loop import Output, Record, StageLoop, dead_letter
 from shared.kafka.page_processor import PageProcessor
 from shared.messages import PageMessage, RawPage, VerifiedPage
 from shared.nesting import TooDeeplyNested, decode_json, json_array

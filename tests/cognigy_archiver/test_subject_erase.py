@@ -19,7 +19,8 @@ from cognigy_archiver.subject_search import find_subject
 from shared.archive_reader import read_export_records, verify_export
 from shared.audit import AuditLog
 from shared.encryption import LocalMasterKey
-from shared.keystore import DataKeyMissing, KeyStore, key_object
+from shared.errors import DataKeyMissing
+from shared.keystore import KeyStore, key_object
 from shared.manifest import Manifest, read_manifest
 from shared.settings import load_settings
 from shared.storage import FilesystemStore

@@ -14,8 +14,8 @@ import pytest
 from shared.archive_reader import ExportReader, read_export_records, verify_export
 from shared.audit import AuditLog, verify_log
 from shared.encryption import DataKey, DecryptionFailed, LocalMasterKey, is_sealed, load_key_wrapper
-from shared.errors import ConfigError
-from shared.keystore import DataKeyMissing, KeyStore, check_apart, key_object
+from shared.errors import ConfigError, DataKeyMissing
+from shared.keystore import KeyStore, check_apart, key_object
 from shared.retention import expire_exports
 from shared.settings import load_settings
 from shared.storage import FilesystemStore

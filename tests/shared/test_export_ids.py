@@ -23,7 +23,6 @@ from shared.messages import (
     FetchCheckpoint,
     FetchedIds,
     FetchFailed,
-    NotifierState,
     PageProgress,
     PiiRule,
     RawPage,
@@ -38,6 +37,8 @@ from shared.messages import (
 from shared.settings import Settings
 from shared.storage import FilesystemStore, InvalidObjectKey, StorageError
 from shared.storage.base import check_key
+from stages.notifier import changelog
+from stages.notifier.changelog import NotifierState
 
 BAD_IDS = [".", "..", "...", ".hidden", "-x", "a/b", "a\\b", "exp\n", "", "x" * 65, "exp:1", "ex p"]
 NOW = datetime(2026, 10, 1, tzinfo=UTC)
@@ -66,7 +67,7 @@ SAMPLES: list[msgspec.Struct] = [
 
 
 def test_every_message_with_an_export_id_is_covered() -> None:
-    carrying = {cls for cls in vars(messages).values()
+    carrying = {cls for module in (messages, changelog) for cls in vars(module).values()
                 if isinstance(cls, type) and issubclass(cls, msgspec.Struct) and cls is not msgspec.Struct
                 and "export_id" in cls.__struct_fields__}
     assert carrying == {type(sample) for sample in SAMPLES}

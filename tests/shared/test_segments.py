@@ -8,8 +8,8 @@ import io
 import pytest
 import zstandard
 
+from shared.errors import SegmentError
 from shared.segments import (
-    SegmentError,
     decode_segment,
     dictionary_id,
     encode_csv,

@@ -48,7 +48,7 @@ async def arrivals(client: httpx.AsyncClient) -> list[Arrival]:
 
 
 def epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    return datetime.fromisoformat(text).timestamp()
 
 
 def assert_bracketed(served: list[str], expected: list[Arrival], before: float, after: float) -> None:

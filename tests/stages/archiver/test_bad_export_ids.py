@@ -13,8 +13,8 @@ import msgspec
 import pytest
 
 from cognigy_archiver.processes import ProcessGroup, child_env
+from shared.errors import PoisonError
 from shared.kafka.clients import plain_producer
-from shared.kafka.loop import PoisonError
 from shared.messages import DeadLetter, SanitizedPage, decode, encode
 from shared.settings import Settings
 from shared.storage import FilesystemStore

@@ -15,8 +15,8 @@ import msgspec
 import pytest
 from aiohttp import web
 
-from cognigy_archiver.cli import publish_request
 from cognigy_archiver.processes import ProcessGroup, child_env
+from shared.export_requests import publish_request
 from shared.kafka.tables import read_topic
 from shared.messages import DeadLetter, VerifiedMessage, VerifiedPage, decode
 from shared.nesting import MAX_DEPTH

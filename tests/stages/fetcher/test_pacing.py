@@ -4,37 +4,18 @@ errors, and a token bucket that keeps a fetcher under the tenant's limit."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
-import httpx
 import pytest
 
 from shared.errors import SourceError
 from shared.localkafka import free_port
 from shared.settings import Settings, load_settings
-from stages.fetcher.api_client import retry_after
 from stages.fetcher.rate_limit import TokenBucket
 from tests.stages.fetcher.simulated import PAGE_SIZE, Sim, export_request, fetch_all, running_sim, sim_config
 
 
 def pages_of(sim: Sim) -> int:
     return -(-len(sim.state.dataset.records) // PAGE_SIZE)
-
-
-def response_with(headers: dict[str, str]) -> httpx.Response:
-    return httpx.Response(429, headers=headers)
-
-
-def test_retry_after_reads_seconds_and_http_dates() -> None:
-    assert retry_after(response_with({"Retry-After": "7"})) == 7.0
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
-    dated = {"Retry-After": format_datetime(now + timedelta(seconds=30), usegmt=True),
-             "Date": format_datetime(now, usegmt=True)}
-    assert retry_after(response_with(dated)) == 30.0  # measured against the server's clock, not ours
-    assert retry_after(response_with({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0  # in the past
-    assert retry_after(response_with({"Retry-After": "soon"})) is None
-    assert retry_after(response_with({})) is None
 
 
 @pytest.mark.parametrize("style", ["seconds", "date", "none"])

@@ -13,7 +13,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from cognigy_archiver.cli import publish_request
+from shared.export_requests import publish_request
 from shared.kafka.clients import client_kwargs
 from shared.kafka.tables import read_topic
 from shared.messages import DeadLetter, ExportOptions, ExportRequest, TimeWindow, decode
@@ -98,12 +98,12 @@ async def test_a_refused_export_request_is_dead_lettered_with_each_problem(topic
     request = ExportRequest(export_id="bad-request", window=backwards, options=ExportOptions(max_storage_mb=-1))
     await publish_request(topics, request)
     fetcher = Fetcher(topics)
-    await fetcher.producer.start()
+    await fetcher.sink.start()
     try:
         async for record in read_topic(topics, topics.topic(EXPORTS)):
-            await fetcher.handle(record, asyncio.Event())
+            await fetcher.loop.take(record, asyncio.Event())
     finally:
-        await fetcher.producer.stop()
+        await fetcher.sink.producer.stop()
         await fetcher.api.close()
     [letter] = [decode(v, DeadLetter) for v in await topic_values(topics, DLQ)]
     assert (letter.error_type, letter.reason, letter.export_id) == ("ValidationFailed", "invalid export request", None)

@@ -11,7 +11,7 @@ import time
 import msgspec
 import pytest
 
-from cognigy_archiver.cli import publish_request
+from shared.export_requests import publish_request
 from shared.messages import DeadLetter, ExportOptions, PiiRule, decode
 from shared.settings import Settings
 from shared.topics import DLQ

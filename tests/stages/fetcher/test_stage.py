@@ -13,8 +13,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from cognigy_archiver.cli import publish_request
 from cognigy_archiver.processes import ProcessGroup, child_env
+from shared.export_requests import publish_request
 from shared.kafka.tables import read_table, read_topic
 from shared.messages import ExportRequest, ExportStatus, FetchCheckpoint, PageMessage, RawPage, decode
 from shared.settings import Settings

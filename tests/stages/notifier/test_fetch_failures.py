@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from cognigy_archiver.cli import publish_request
 from cognigy_archiver.processes import child_env
 from shared.audit import authentic_entries
+from shared.export_requests import publish_request
 from shared.settings import Settings
 from tests.e2e_harness import Pipeline, start_pipeline
 

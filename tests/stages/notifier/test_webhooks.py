@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
 from standardwebhooks import Webhook
 
 from shared.errors import ConfigError
-from shared.messages import DeliveryOutcome, WebhookDelivery
+from shared.messages import DeliveryOutcome
 from shared.settings import Settings
+from stages.notifier.changelog import WebhookDelivery
 from stages.notifier.deliveries import DeliveryWorker
 from stages.notifier.webhooks import Endpoint, RetryPolicy, endpoints, event_body, webhook_id
 from tests.stages.notifier.webhook_receivers import Receiver, new_secret, start
@@ -112,6 +114,22 @@ async def test_retry_after_is_honoured(receivers: list[Receiver]) -> None:
     await deliver_until_accepted(receiver)
     first, second = receiver.requests
     assert second.at - first.at >= 0.95  # not the 0.05 s backoff
+
+
+async def test_retry_after_as_an_http_date_is_honoured(receivers: list[Receiver]) -> None:
+    receiver = await start(receivers, script=[503, 204],
+                           retry_after=format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True))
+    await deliver_until_accepted(receiver)
+    first, second = receiver.requests
+    assert second.at - first.at >= 0.95  # the date's whole seconds away, not the 0.05 s backoff
+
+
+def test_backoff_is_five_fold_from_the_base_with_jitter_up_to_the_cap_and_retry_after_wins() -> None:
+    policy = RetryPolicy(max_attempts=8, base_seconds=5, max_seconds=36_000, attempt_seconds=10)  # the defaults
+    for attempt, nominal in [(1, 5), (2, 25), (3, 125), (4, 625), (5, 3_125), (6, 15_625), (7, 36_000)]:
+        assert all(0.8 * nominal <= policy.delay(attempt, None) <= 1.2 * nominal for _ in range(50))
+    assert policy.delay(3, 7.0) == 7.0
+    assert policy.delay(1, 100_000.0) == 36_000
 
 
 async def test_410_disables_the_endpoint_for_every_later_delivery(receivers: list[Receiver]) -> None:

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cognigy_archiver.processes import child_env
-from cognigy_archiver.schedule_command import read_schedules
 from shared.archive_reader import read_export_records
+from shared.export_requests import read_schedules
 from shared.kafka.tables import read_topic
 from shared.messages import ExportRequest, ScheduleState, decode
 from shared.settings import Settings

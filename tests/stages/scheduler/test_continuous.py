@@ -52,6 +52,8 @@ async def test_records_arriving_late_through_kills_are_archived_exactly_once(set
             pipeline.procs.start_stage(stage)
         everything = {a["id"] for a in arrivals}
         await eventually(pipeline, partial(_archived_all, pipeline, everything), SPAN + 90, "every record archived")
+        # Stopped first: it goes on submitting windows after the last record, and the state must be its last word.
+        assert pipeline.procs.stop("scheduler") == 0
         ids = await archived_ids(pipeline, "continuous-")
         requests = await submitted(pipeline)
         requested = await submitted_requests(pipeline)

@@ -1,0 +1,114 @@
+"""What every command shares: ending with an error, loading the settings, running a coroutine against Kafka,
+and opening the archive (its storage, key store, audit log and manifest trust).
+
+Command modules import this one, never `cli.py`. The archive's modules (storage backends, encryption) and
+asyncio are imported when a command uses them: the CLI imports this module for every command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import typer
+
+from shared.errors import ArchiverError, ConfigError
+from shared.settings import Settings, env_name, load_settings
+
+if TYPE_CHECKING:
+    from shared.audit import AuditLog
+    from shared.keystore import KeyStore
+    from shared.manifest import ManifestTrust
+    from shared.storage import ObjectStore
+
+T = TypeVar("T")
+
+
+def fail(error: ArchiverError, as_json: bool = False) -> NoReturn:
+    """End the command with exit code 2: the error as JSON on stderr, or its message and each problem."""
+    if as_json:
+        typer.echo(json.dumps(error.to_dict()), err=True)
+    else:
+        typer.secho(f"error: {error.message}", fg="red", err=True)
+        for p in error.details.get("problems", []):
+            typer.echo(f"  - {p['field']}: {p['problem']}", err=True)
+    raise typer.Exit(2)
+
+
+def settings_or_fail() -> Settings:
+    try:
+        return load_settings()
+    except ArchiverError as exc:
+        fail(exc)
+
+
+def kafka_unreachable(settings: Settings) -> ArchiverError:
+    where = settings.kafka_bootstrap_servers
+    if settings.kafka_security_protocol.upper().startswith("SASL_"):
+        # aiokafka reports a refused login as a failed bootstrap; say both, and what was tried.
+        tls = settings.kafka_security_protocol.upper() == "SASL_SSL"
+        checks = "mechanism, password and CA_KAFKA_SSL_CAFILE" if tls else "mechanism and password"
+        return ArchiverError(f"cannot connect or authenticate to Kafka at {where} "
+                             f"({settings.kafka_security_protocol}, {settings.kafka_sasl_mechanism}, user "
+                             f"{settings.kafka_sasl_username!r}): check the address, {checks}")
+    if settings.kafka_security_protocol.upper() == "SSL":
+        return ArchiverError(f"cannot connect to Kafka at {where} over TLS: check the address, and that "
+                             "CA_KAFKA_SSL_CAFILE names the CA that signed the broker's certificate")
+    return ArchiverError(f"cannot reach Kafka at {where}: is it running? "
+                         "(`cognigy-archiver kafka start`, or set CA_KAFKA_BOOTSTRAP_SERVERS)")
+
+
+def run_async(coro: Coroutine[Any, Any, T], settings: Settings) -> T:
+    """Run `coro`; a broker that cannot be reached ends the command with `kafka_unreachable`."""
+    import asyncio
+
+    from aiokafka.errors import KafkaConnectionError
+
+    try:
+        return asyncio.run(coro)
+    except KafkaConnectionError:
+        fail(kafka_unreachable(settings))
+
+
+def with_archive(settings: Settings, work: Callable[[ObjectStore, KeyStore], Awaitable[T]]) -> T:
+    """Run `work` on the archive storage and the key store the settings name; an ArchiverError ends the
+    command with its message."""
+    import asyncio
+
+    from shared.keystore import open_key_store
+    from shared.storage import open_store
+
+    if settings.archive_backend != "s3" and not settings.archive_path.is_dir():
+        # A mistyped path must not read as an empty archive: "nothing held for this person" would be false,
+        # and the audit copy would create the directory.
+        fail(ConfigError(f"no archive at {settings.archive_path} ({env_name('archive_dir')}): check the path"))
+
+    async def run() -> T:
+        async with open_store(settings) as store, open_key_store(settings) as keys:
+            return await work(store, keys)
+
+    try:
+        return asyncio.run(run())
+    except ArchiverError as exc:
+        fail(exc)
+
+
+def with_store(settings: Settings, work: Callable[[ObjectStore], Awaitable[T]]) -> T:
+    """`with_archive` for work that needs the storage alone."""
+    return with_archive(settings, lambda store, _keys: work(store))
+
+
+def audit_log(settings: Settings, store: ObjectStore) -> AuditLog:
+    from shared.audit import AuditLog
+
+    settings.require("audit_hmac_key")
+    return AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
+
+
+async def manifest_trust(settings: Settings, store: ObjectStore) -> ManifestTrust:
+    """What tells an authentic manifest: the audit key, and the audit log (or its storage copy)."""
+    from shared.manifest import ManifestTrust
+
+    settings.require("audit_hmac_key")
+    return await ManifestTrust.load(settings.audit_hmac_key.encode(), Path(settings.audit_log_path), store)
