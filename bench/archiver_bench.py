@@ -29,16 +29,16 @@ import zstandard
 from aiokafka.structs import ConsumerRecord
 
 from bench.archiver_dictionary import sanitized_records
-from shared.encryption import LocalMasterKey
+from cognigy_archiver.localkafka import LocalKafka, free_port
+from shared.archive.encryption import LocalMasterKey
+from shared.archive.keystore import KeyStore
+from shared.archive.segments import COMPRESSION_LEVEL, encode_segment, load_dictionary
+from shared.archive.storage import FilesystemStore
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import Record, StageLoop
-from shared.keystore import KeyStore
-from shared.localkafka import LocalKafka, free_port
+from shared.kafka.topics import TRANSCRIPTS_SANITIZED, create_topics
 from shared.messages import ExportOptions, SanitizedPage, SegmentWritten, encode, page_key
-from shared.segments import COMPRESSION_LEVEL, encode_segment, load_dictionary
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import TRANSCRIPTS_SANITIZED, create_topics
 from stages.archiver.stage import Archiver
 
 RESULTS = Path(__file__).parent / "results" / "archiver.json"

@@ -1,4 +1,4 @@
-"""Trains the zstd dictionary the archiver ships (shared/dictionaries/cognigy-conversations.zdict).
+"""Trains the zstd dictionary the archiver ships (shared/archive/dictionaries/cognigy-conversations.zdict).
 
 Samples are sanitized conversation records of the simulator's synthetic tenant, as the archiver sees them,
 seeded differently from bench/archiver_bench.py (seed 7), so the benchmark measures the dictionary on
@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import zstandard
 
-from shared.segments import BUILTIN_DICTIONARY, COMPRESSION_LEVEL
+from shared.archive.segments import BUILTIN_DICTIONARY, COMPRESSION_LEVEL
 from simulator.dataset import generate_dataset
 from simulator.server import dataset_window
 from stages.sanitizer.engine import PiiEngine

@@ -41,7 +41,7 @@ from bench.pipeline_runs import (
     start_bench_pipeline,
     stop_bench_pipeline,
 )
-from shared.localkafka import LocalKafka, free_port
+from cognigy_archiver.localkafka import LocalKafka, free_port
 
 READY_TIMEOUT = 120.0
 

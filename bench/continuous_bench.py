@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.pipeline_runs import RESULTS_DIR, BenchPipeline, machine, start_bench_pipeline, stop_bench_pipeline
-from shared.archive_reader import read_export_records
-from shared.localkafka import LocalKafka, free_port
-from shared.manifest import read_manifest
-from shared.segments import manifest_key
-from shared.storage import FilesystemStore
+from cognigy_archiver.localkafka import LocalKafka, free_port
+from shared.archive.manifest import read_manifest
+from shared.archive.reader import read_export_records
+from shared.archive.segments import manifest_key
+from shared.archive.storage import FilesystemStore
 from simulator.config import DEMO_API_KEY
 
 SCHEDULE = "continuous"

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from shared.localkafka import free_port
+from cognigy_archiver.localkafka import free_port
 from shared.messages import ExportOptions, ExportRequest, PiiRule, SourceName, TimeWindow
 from shared.settings import Settings, load_settings
 from simulator.config import DEMO_API_KEY, SimulatorConfig, dataset_window

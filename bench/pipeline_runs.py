@@ -1,5 +1,5 @@
 """What the scale and chaos benchmarks share: the real pipeline (simulator + stage processes, via
-tests/e2e_harness.py's start_pipeline) with one health port per process and any number of sanitizer
+cognigy_archiver/local_pipeline.py's start_pipeline) with one health port per process and any number of sanitizer
 processes, a wait until every stage holds its partitions, and an exact check of the archive against the
 simulator's records and planted PII."""
 
@@ -17,17 +17,17 @@ from typing import Any
 
 import httpx
 
+from cognigy_archiver.local_pipeline import Pipeline, record_hash, sanitized_as_served, start_pipeline
+from cognigy_archiver.localkafka import free_port
 from cognigy_archiver.stages import PIPELINE_STAGES
-from shared.archive_reader import read_export_records, verify_export
-from shared.audit import verify_log
-from shared.keystore import KeyStore, open_key_store
-from shared.localkafka import free_port
+from shared.archive.audit import verify_log
+from shared.archive.keystore import KeyStore, open_key_store
+from shared.archive.reader import read_export_records, verify_export
+from shared.archive.storage import FilesystemStore
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
 from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import DLQ, TRANSCRIPTS_SANITIZED
-from tests.e2e_harness import Pipeline, record_hash, sanitized_as_served, start_pipeline
-from tests.kafka_io import topic_values
 
 RESULTS_DIR = Path(__file__).parent / "results"
 DOCS_DIR = Path(__file__).parents[1] / "docs"

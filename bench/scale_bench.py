@@ -33,11 +33,11 @@ from bench.pipeline_runs import (
     start_bench_pipeline,
     stop_bench_pipeline,
 )
+from cognigy_archiver.localkafka import LocalKafka, free_port
 from shared.kafka.tables import read_topic
-from shared.localkafka import LocalKafka, free_port
+from shared.kafka.topics import ARCHIVE_SEGMENTS, PAGES_RAW
 from shared.messages import PageMessage, RawPage, SegmentMessage, SegmentWritten, decode
 from shared.settings import Settings
-from shared.topics import ARCHIVE_SEGMENTS, PAGES_RAW
 
 
 async def page_timings(settings: Settings, export_id: str) -> dict[str, Any]:

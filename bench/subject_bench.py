@@ -38,16 +38,16 @@ from typing import Any
 
 from cognigy_archiver.subject_identifiers import SubjectRequest, probes
 from cognigy_archiver.subject_search import find_subject
-from shared.archive_reader import ExportReader
-from shared.audit import STORAGE_FOLDER
-from shared.encryption import LocalMasterKey
-from shared.keystore import KeyStore
+from cognigy_archiver.synthetic_archive import archive_export
+from shared.archive.audit import STORAGE_FOLDER
+from shared.archive.encryption import LocalMasterKey
+from shared.archive.keystore import KeyStore
+from shared.archive.reader import ExportReader
+from shared.archive.storage import FilesystemStore
+from shared.archive.subject_index import record_tokens
 from shared.settings import Settings, load_settings
-from shared.storage import FilesystemStore
-from shared.subject_index import record_tokens
 from stages.sanitizer.actions import Pseudonymizer
 from stages.sanitizer.fields import CONTACT_ID
-from tests.archive_fixtures import archive_export
 
 RESULTS = Path(__file__).parent / "results" / "subject.json"
 MASTER_KEY = bytes(range(32))
@@ -65,7 +65,7 @@ def settings_for(work: Path) -> Settings:
                           "CA_AUDIT_HMAC_KEY": "bench-audit-key-0123456789abcdef"})
 
 
-def synthetic_pages(rng: random.Random, export: int, records: int, page: int, planted: set[int],
+def synthetic_pages(rng: random.Random, export: int, records: int, page: int, planted: set[tuple[int, int]],
                     pseudonymizer: Pseudonymizer) -> list[list[dict[str, Any]]]:
     subject_email = pseudonymizer.token("EMAIL_ADDRESS", SUBJECT_EMAIL)
     subject_contact = pseudonymizer.token(CONTACT_ID, SUBJECT_CONTACT)

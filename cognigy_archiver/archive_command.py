@@ -20,8 +20,8 @@ from shared.export_requests import parse_time
 from shared.settings import Settings, env_name
 
 if TYPE_CHECKING:
-    from shared.keystore import KeyStore
-    from shared.storage import ObjectStore
+    from shared.archive.keystore import KeyStore
+    from shared.archive.storage import ObjectStore
 
 archive_app = typer.Typer(no_args_is_help=True, help="Verify the archive and delete what has expired.")
 audit_app = typer.Typer(no_args_is_help=True, help="Check the audit log.")
@@ -41,7 +41,7 @@ def archive_verify(export_id: str) -> None:
     """Check that the export's manifest is authentic (its HMAC, and the audit log's record of it) and whole
     (every page once), then re-read every object and check hashes, sizes and record counts against it (an
     encrypted export: over the stored bytes, and with the master key over the decrypted records too)."""
-    from shared.archive_reader import VerifyReport, verify_export
+    from shared.archive.reader import VerifyReport, verify_export
 
     settings = settings_or_fail()
     try:
@@ -77,7 +77,7 @@ def archive_expire(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per export")] = False,
 ) -> None:
     """Delete every export whose retention has run out, unless it is under legal hold (audit-logged)."""
-    from shared.retention import expire_exports
+    from shared.archive.retention import expire_exports
 
     settings = settings_or_fail()
     when = _now_or(now)
@@ -106,7 +106,7 @@ def archive_hold(export_id: str, reason: Annotated[str, typer.Option(help="why (
 
 
 async def _hold(settings: Settings, store: ObjectStore, export_id: str, reason: str) -> None:
-    from shared.retention import set_legal_hold
+    from shared.archive.retention import set_legal_hold
 
     if not await store.keys(export_id):
         raise ArchiverError(f"no export {export_id!r} in the archive")
@@ -116,7 +116,7 @@ async def _hold(settings: Settings, store: ObjectStore, export_id: str, reason: 
 @archive_app.command("release")
 def archive_release(export_id: str) -> None:
     """Release a legal hold."""
-    from shared.retention import release_legal_hold
+    from shared.archive.retention import release_legal_hold
 
     settings = settings_or_fail()
     with_store(settings, lambda store: release_legal_hold(store, audit_log(settings, store), export_id,
@@ -131,7 +131,7 @@ def archive_rewrap(
 ) -> None:
     """Rotate the master key: wrap every data key in the key store again with the master key the settings
     name (CA_ARCHIVE_MASTER_KEY, CA_ARCHIVE_MASTER_KEY_ID). Segments are untouched; rerun if interrupted."""
-    from shared.encryption import load_key_wrapper
+    from shared.archive.encryption import load_key_wrapper
 
     settings = settings_or_fail()
     try:
@@ -167,8 +167,8 @@ def audit_verify(
     """Check every entry's HMAC and the hash chain, and (with the storage) the storage copy, the signed
     head checkpoint and that every manifest in the archive is recorded; exits 1 on any edited, removed or
     reordered entry, and on a log truncated or emptied in both places."""
-    from shared.audit import verify_against_storage, verify_head, verify_lines
-    from shared.manifest import unrecorded_manifests
+    from shared.archive.audit import verify_against_storage, verify_head, verify_lines
+    from shared.archive.manifest import unrecorded_manifests
 
     settings = settings_or_fail()
     try:

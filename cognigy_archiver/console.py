@@ -17,10 +17,10 @@ from shared.errors import ArchiverError, ConfigError
 from shared.settings import Settings, env_name, load_settings
 
 if TYPE_CHECKING:
-    from shared.audit import AuditLog
-    from shared.keystore import KeyStore
-    from shared.manifest import ManifestTrust
-    from shared.storage import ObjectStore
+    from shared.archive.audit import AuditLog
+    from shared.archive.keystore import KeyStore
+    from shared.archive.manifest import ManifestTrust
+    from shared.archive.storage import ObjectStore
 
 T = TypeVar("T")
 
@@ -76,8 +76,8 @@ def with_archive(settings: Settings, work: Callable[[ObjectStore, KeyStore], Awa
     command with its message."""
     import asyncio
 
-    from shared.keystore import open_key_store
-    from shared.storage import open_store
+    from shared.archive.keystore import open_key_store
+    from shared.archive.storage import open_store
 
     if settings.archive_backend != "s3" and not settings.archive_path.is_dir():
         # A mistyped path must not read as an empty archive: "nothing held for this person" would be false,
@@ -100,7 +100,7 @@ def with_store(settings: Settings, work: Callable[[ObjectStore], Awaitable[T]]) 
 
 
 def audit_log(settings: Settings, store: ObjectStore) -> AuditLog:
-    from shared.audit import AuditLog
+    from shared.archive.audit import AuditLog
 
     settings.require("audit_hmac_key")
     return AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
@@ -108,7 +108,7 @@ def audit_log(settings: Settings, store: ObjectStore) -> AuditLog:
 
 async def manifest_trust(settings: Settings, store: ObjectStore) -> ManifestTrust:
     """What tells an authentic manifest: the audit key, and the audit log (or its storage copy)."""
-    from shared.manifest import ManifestTrust
+    from shared.archive.manifest import ManifestTrust
 
     settings.require("audit_hmac_key")
     return await ManifestTrust.load(settings.audit_hmac_key.encode(), Path(settings.audit_log_path), store)

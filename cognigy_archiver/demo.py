@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from cognigy_archiver.localkafka import LocalKafka, free_port
 from cognigy_archiver.metrics_plot import MetricsSampler
 from cognigy_archiver.processes import ProcessGroup, child_env
 from cognigy_archiver.progress import ProgressDisplay, ProgressReader
@@ -22,15 +23,14 @@ from cognigy_archiver.stages import PIPELINE_STAGES
 from cognigy_archiver.subject_identifiers import SubjectRequest, probes
 from cognigy_archiver.subject_search import find_subject
 from cognigy_archiver.webhook_receiver import WebhookReceiver
-from shared.archive_reader import verify_export
-from shared.audit import verify_log
+from shared.archive.audit import verify_log
+from shared.archive.keystore import open_key_store
+from shared.archive.manifest import ManifestTrust, read_manifest
+from shared.archive.reader import verify_export
+from shared.archive.storage import FilesystemStore
 from shared.export_requests import build_request, publish_request
-from shared.keystore import open_key_store
-from shared.localkafka import LocalKafka, free_port
-from shared.manifest import ManifestTrust, read_manifest
+from shared.kafka.topics import create_topics
 from shared.settings import Settings, load_settings
-from shared.storage import FilesystemStore
-from shared.topics import create_topics
 from simulator.server import dataset_window
 
 console = Console()

@@ -63,8 +63,8 @@ def export_list() -> None:
 
     from cognigy_archiver.progress import status_rows
     from shared.kafka.tables import read_table
+    from shared.kafka.topics import EXPORTS_STATUS
     from shared.messages import ExportStatus
-    from shared.topics import EXPORTS_STATUS
 
     settings = settings_or_fail()
     table = run_async(read_table(settings, settings.topic(EXPORTS_STATUS), ExportStatus), settings)

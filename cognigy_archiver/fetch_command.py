@@ -35,7 +35,7 @@ def fetch(
     """Run one export against any Cognigy base URL with the configured credentials, into a directory."""
     import asyncio
 
-    from shared.logs import setup_logging
+    from shared.telemetry.logs import setup_logging
     from stages.fetcher.to_directory import fetch_to_directory
 
     settings = settings_or_fail()

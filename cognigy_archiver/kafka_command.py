@@ -16,7 +16,7 @@ kafka_app = typer.Typer(no_args_is_help=True, help="Start and stop a local Apach
 @kafka_app.command("fetch")
 def kafka_fetch() -> None:
     """Download the broker's jars from Maven Central into .cache/ (once)."""
-    from shared.localkafka import fetch_jars
+    from cognigy_archiver.localkafka import fetch_jars
 
     try:
         jars = fetch_jars()
@@ -28,7 +28,7 @@ def kafka_fetch() -> None:
 @kafka_app.command("start")
 def kafka_start(work_dir: Path = Path("var/kafka"), port: int = 9092) -> None:
     """Start a single-node KRaft broker in the background on 127.0.0.1."""
-    from shared.localkafka import LocalKafka, read_running
+    from cognigy_archiver.localkafka import LocalKafka, read_running
 
     running = read_running(work_dir)
     if running:
@@ -45,7 +45,7 @@ def kafka_start(work_dir: Path = Path("var/kafka"), port: int = 9092) -> None:
 @kafka_app.command("stop")
 def kafka_stop(work_dir: Path = Path("var/kafka")) -> None:
     """Stop the broker started by `kafka start` (controlled shutdown)."""
-    from shared.localkafka import LocalKafka, read_running
+    from cognigy_archiver.localkafka import LocalKafka, read_running
 
     if not read_running(work_dir):
         typer.echo("no local Kafka is running")

@@ -22,9 +22,9 @@ from rich.table import Table
 
 from shared.kafka.clients import reader
 from shared.kafka.tables import read_table
+from shared.kafka.topics import EXPORTS_PROGRESS, EXPORTS_STATUS, FETCH_CHECKPOINTS
 from shared.messages import CheckpointEntry, ExportStatus, FetchCheckpoint, PageProgress, decode
 from shared.settings import Settings
-from shared.topics import EXPORTS_PROGRESS, EXPORTS_STATUS, FETCH_CHECKPOINTS
 
 PAGE_STAGES = ("verifier", "sanitizer", "archiver")
 TERMINAL_STATES = ("completed", "partial", "failed")

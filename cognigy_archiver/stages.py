@@ -7,11 +7,11 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 
-from shared.health import start_health_server
 from shared.kafka.loop import install_stop_signals
-from shared.logs import setup_logging
 from shared.settings import Settings
-from shared.telemetry import setup_tracing
+from shared.telemetry.health import start_health_server
+from shared.telemetry.logs import setup_logging
+from shared.telemetry.tracing import setup_tracing
 
 log = logging.getLogger(__name__)
 StageMain = Callable[[Settings, asyncio.Event], Awaitable[None]]

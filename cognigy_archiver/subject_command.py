@@ -25,8 +25,8 @@ from shared.settings import Settings, env_name
 if TYPE_CHECKING:
     from cognigy_archiver.subject_identifiers import Probe
     from cognigy_archiver.subject_search import Search
-    from shared.keystore import KeyStore
-    from shared.storage import ObjectStore
+    from shared.archive.keystore import KeyStore
+    from shared.archive.storage import ObjectStore
 
 subject_app = typer.Typer(no_args_is_help=True, help="Data-subject requests: find, erase or export what the "
                                                      "archive holds about a person.")
@@ -61,7 +61,7 @@ async def _search(settings: Settings, store: ObjectStore, keys: KeyStore, found:
                   action: str, reason: str) -> Search:
     from cognigy_archiver.subject_identifiers import request_id
     from cognigy_archiver.subject_search import find_subject
-    from shared.key_check import key_check_value
+    from shared.archive.key_check import key_check_value
 
     search = await find_subject(store, keys, found, settings.tokenization_key_id, whole,
                                 key_check=key_check_value(settings.tokenization_key.encode()),
@@ -117,7 +117,7 @@ def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], c
     finds nothing and changes nothing."""
     from cognigy_archiver.subject_erase import erase_subject, sweep_all
     from cognigy_archiver.subject_identifiers import request_id
-    from shared.archive_reader import verify_export
+    from shared.archive.reader import verify_export
 
     settings = settings_or_fail()
     found = _probes(settings, emails, phones, names, contacts, request_file)

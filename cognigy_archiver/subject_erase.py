@@ -6,7 +6,7 @@ Per affected export, in an order that a crash at any point leaves readable and t
    erasure number), sealed with the export's data key if it is encrypted, with its metadata;
 3. the subject index rewritten (`subjects.e<n>.idx`) with those segments' entries replaced;
 4. the manifest, sealed, in one atomic write: the new segment keys, hashes, counts, index, and the erasure;
-   then its SHA-256 recorded in the audit log (`manifest rewritten`: see shared/manifest.py);
+   then its SHA-256 recorded in the audit log (`manifest rewritten`: see shared/archive/manifest.py);
 5. the old segments, their metadata and the old index deleted.
 Everything not affected stays byte-identical. Objects an interrupted run left behind (steps 2-3 without
 4, or 4 without 5) are removed by the next run (`sweep_all`), before anything else, and a manifest written
@@ -31,10 +31,9 @@ from functools import partial
 import msgspec
 
 from cognigy_archiver.subject_search import ExportHits, Search
-from shared.archive_reader import ExportReader
-from shared.audit import AuditLog
-from shared.keystore import KeyStore
-from shared.manifest import (
+from shared.archive.audit import AuditLog
+from shared.archive.keystore import KeyStore
+from shared.archive.manifest import (
     MANIFEST_VERSION,
     EncryptionRef,
     Erasure,
@@ -48,7 +47,8 @@ from shared.manifest import (
     read_manifest,
     write_manifest,
 )
-from shared.segments import (
+from shared.archive.reader import ExportReader
+from shared.archive.segments import (
     SegmentEncryption,
     SegmentMeta,
     encode_segment,
@@ -61,8 +61,8 @@ from shared.segments import (
     subjects_key,
     write_meta,
 )
-from shared.storage import ObjectStore
-from shared.subject_index import replace_segments, segment_entries
+from shared.archive.storage import ObjectStore
+from shared.archive.subject_index import replace_segments, segment_entries
 from stages.notifier.manifests import without_subjects, write_index
 
 log = logging.getLogger(__name__)

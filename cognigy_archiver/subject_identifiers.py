@@ -1,6 +1,6 @@
 """A data-subject request (who: e-mail addresses, phone numbers, names, contact ids) and what the archive
 can look them up by: the index keys of the tokens the sanitizer made from each value (see
-shared/subject_index.py).
+shared/archive/subject_index.py).
 
 Each raw value is normalized exactly as the sanitizer's recognizer normalizes what it detects (e-mail lower
 case, phone E.164 read in CA_PHONE_REGIONS, names lower case with single spaces), then turned into both
@@ -17,9 +17,9 @@ from typing import Literal
 
 import msgspec
 
+from shared.archive.subject_index import field_key, token_key
 from shared.errors import ArchiverError
 from shared.settings import Settings
-from shared.subject_index import field_key, token_key
 from stages.sanitizer.actions import Pseudonymizer
 from stages.sanitizer.fields import CONTACT_ID
 from stages.sanitizer.recognizers.base import squash

@@ -7,8 +7,8 @@ become probes too, and every record of those sessions is found, in whatever expo
 
 A search is only as good as its key: the tokens of a key other than the one the export was tokenized
 with match nothing. Each segment records the check value of the key it was tokenized with
-(shared/key_check.py), and a key that is not that one, under the same key id, is an error (WrongKey), never
-an empty result. Manifests that are not authentic (shared/manifest.py) are not searched: their exports are
+(shared/archive/key_check.py), and a key that is not that one, under the same key id, is an error (WrongKey), never
+an empty result. Manifests that are not authentic (shared/archive/manifest.py) are not searched: their exports are
 named, with the reason.
 """
 
@@ -21,13 +21,13 @@ from typing import Any
 import msgspec
 
 from cognigy_archiver.subject_identifiers import Probe
-from shared.archive_reader import ExportReader
-from shared.key_check import WrongKey
-from shared.keystore import KeyStore
-from shared.manifest import Manifest, ManifestTrust, complete_exports, read_manifest
+from shared.archive.key_check import WrongKey
+from shared.archive.keystore import KeyStore
+from shared.archive.manifest import Manifest, ManifestTrust, complete_exports, read_manifest
+from shared.archive.reader import ExportReader
+from shared.archive.storage import ObjectStore
+from shared.archive.subject_index import lookup, record_tokens
 from shared.settings import env_name
-from shared.storage import ObjectStore
-from shared.subject_index import lookup, record_tokens
 
 PARALLEL_EXPORTS = 16  # S3 answers each ranged read in tens of ms: look into many exports at once
 

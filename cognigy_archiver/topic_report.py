@@ -7,8 +7,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from rich.table import Table
 
 from shared.kafka.clients import client_kwargs, reader
-from shared.settings import Settings
-from shared.topics import (
+from shared.kafka.topics import (
     ARCHIVE_SEGMENTS,
     EXPORTS,
     PAGES_RAW,
@@ -17,6 +16,7 @@ from shared.topics import (
     TRANSCRIPTS_SANITIZED,
     topic_specs,
 )
+from shared.settings import Settings
 
 CONSUMER = {EXPORTS: "fetcher", PAGES_RAW: "verifier", PAGES_VERIFIED: "sanitizer",
             TRANSCRIPTS_SANITIZED: "archiver", ARCHIVE_SEGMENTS: "notifier", SCHEDULES: "scheduler"}

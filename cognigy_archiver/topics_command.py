@@ -13,7 +13,7 @@ topics_app = typer.Typer(no_args_is_help=True, help="Create and list the pipelin
 def topics_create() -> None:
     """Create every topic the pipeline uses; an existing one is left alone, except that a message limit
     (max.message.bytes) below the pipeline's is raised."""
-    from shared.topics import create_topics, topic_specs
+    from shared.kafka.topics import create_topics, topic_specs
 
     settings = settings_or_fail()
     changes = run_async(create_topics(settings), settings)

@@ -10,7 +10,7 @@ An error lives in the module that raises it; one raised in several modules lives
 
     ArchiverError                                   code, retriable (False unless said)
     ├── ConfigError
-    │   └── WrongKey                                shared/key_check.py
+    │   └── WrongKey                                shared/archive/key_check.py
     ├── ValidationFailed
     ├── QuotaExceeded
     ├── RetryableError                  retriable
@@ -21,19 +21,19 @@ An error lives in the module that raises it; one raised in several modules lives
     │   ├── TransientSourceError        retriable   stages/fetcher/errors.py
     │   └── AuthenticationFailed, PermissionDenied, ExportJobFailed   stages/fetcher/errors.py
     ├── DataKeyMissing                  retriable
-    ├── DecryptionFailed                retriable   shared/encryption.py
+    ├── DecryptionFailed                retriable   shared/archive/encryption.py
     ├── SegmentError
-    ├── StorageError                    retriable   shared/storage/base.py
-    │   ├── ObjectMissing               retriable   shared/storage/base.py
-    │   └── _PreconditionFailed         retriable   shared/storage/s3.py
-    ├── InvalidObjectKey                            shared/storage/base.py
+    ├── StorageError                    retriable   shared/archive/storage/base.py
+    │   ├── ObjectMissing               retriable   shared/archive/storage/base.py
+    │   └── _PreconditionFailed         retriable   shared/archive/storage/s3.py
+    ├── InvalidObjectKey                            shared/archive/storage/base.py
     ├── MessageRefused                  retriable   shared/kafka/loop.py
-    ├── ManifestNotAuthentic                        shared/manifest.py
-    ├── AuditTampered                               shared/audit.py
-    ├── SubjectIndexError                           shared/subject_index.py
+    ├── ManifestNotAuthentic                        shared/archive/manifest.py
+    ├── AuditTampered                               shared/archive/audit.py
+    ├── SubjectIndexError                           shared/archive/subject_index.py
     ├── TooDeeplyNested                             shared/nesting.py
     ├── PatternTimeout                              shared/user_patterns.py
-    ├── LocalKafkaError                             shared/localkafka/__init__.py
+    ├── LocalKafkaError                             cognigy_archiver/localkafka/__init__.py
     ├── WorkerCrashed                   retriable   stages/sanitizer/pool.py
     ├── DetectionTimedOut                           stages/sanitizer/pool.py
     └── ResubmittedWithChanges                      stages/fetcher/stage.py

@@ -179,13 +179,13 @@ def request_fingerprint(request: ExportRequest) -> str:
 
 
 async def publish_request(settings: Settings, request: ExportRequest) -> None:
-    from shared.topics import EXPORTS
+    from shared.kafka.topics import EXPORTS
 
     await _publish(settings, EXPORTS, request.export_id, request)
 
 
 async def publish_schedule_request(settings: Settings, request: ScheduleRequest) -> None:
-    from shared.topics import SCHEDULES
+    from shared.kafka.topics import SCHEDULES
 
     await _publish(settings, SCHEDULES, request.name, request)
 
@@ -193,7 +193,7 @@ async def publish_schedule_request(settings: Settings, request: ScheduleRequest)
 async def read_schedules(settings: Settings) -> dict[str, ScheduleState]:
     """Every schedule's state as the scheduler last wrote it, by name."""
     from shared.kafka.tables import read_table
-    from shared.topics import SCHEDULER_STATE
+    from shared.kafka.topics import SCHEDULER_STATE
 
     table = await read_table(settings, settings.topic(SCHEDULER_STATE), ScheduleState)
     return {state.name: state for state in table.values()}

@@ -158,7 +158,7 @@ class SanitizedPage(msgspec.Struct, frozen=True, kw_only=True, tag="sanitized_pa
     redactions: list[RedactionCount]  # the page's totals
     key_id: str
     options: ExportOptions
-    key_check: str = ""  # the tokenization key's check value (shared/key_check.py): a wrong key shows, not hides
+    key_check: str = ""  # the tokenization key check value (shared/archive/key_check.py): a wrong key shows, not hides
     rejected_records: int = 0
     dead: bool = False
     record_redactions: list[list[RedactionCount]] = []  # per record, in the order of `records`

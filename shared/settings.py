@@ -115,7 +115,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_secret_access_key: str = ""
     archive_dictionary: str = "builtin"  # zstd dictionary for JSONL segments: builtin, none or a file path
     archive_expire_interval_seconds: float = 0.0  # > 0: the archiver also deletes expired exports this often
-    # Encryption at rest (shared/encryption.py): "aes-256-gcm" encrypts every segment under its export's data
+    # Encryption at rest (shared/archive/encryption.py): "aes-256-gcm" encrypts every segment under its export's data
     # key; data keys are wrapped by the master key (base64 of 32 bytes) and kept in the key store, a
     # directory or s3://bucket/prefix that must live apart from the archive and its backups: destroying an
     # export's wrapped key (`archive expire`) makes every copy of its segments unreadable.

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.localkafka import LocalKafka
+from cognigy_archiver.localkafka import LocalKafka
+from shared.kafka.topics import create_topics
 from shared.settings import Settings, load_settings
-from shared.topics import create_topics
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from shared.export_requests import validate_export_request
 from shared.kafka.state import ChangelogWatermark
+from shared.kafka.topics import ARCHIVE_SEGMENTS, EXPORTS, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from shared.messages import (
     DeadLetter,
     DeliveryOutcome,
@@ -47,7 +48,6 @@ from shared.messages import (
     encode,
 )
 from shared.settings import Settings
-from shared.topics import ARCHIVE_SEGMENTS, EXPORTS, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from simulator.config import dataset_window
 from stages.fetcher.pages import page_body
 

@@ -1,4 +1,4 @@
-"""Reading what the stages wrote, for assertions."""
+"""Writing pages straight to a topic partition, for tests of what a stage does with them."""
 
 from __future__ import annotations
 
@@ -6,14 +6,7 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 
-from shared.kafka.tables import read_topic
 from shared.messages import RawPage, encode, page_key
-from shared.settings import Settings
-
-
-async def topic_values(settings: Settings, topic: str) -> list[bytes]:
-    """Every committed value of a topic (short name), all partitions, as of now."""
-    return [r.value async for r in read_topic(settings, settings.topic(topic)) if r.value is not None]
 
 
 async def send_to_partition_0(producer: AIOKafkaProducer, topic: str, pages: Sequence[RawPage]) -> list[bytes]:

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from moto.server import ThreadedMotoServer
 
-from shared.localkafka import free_port
-from shared.storage.s3 import S3Store
+from cognigy_archiver.localkafka import free_port
+from shared.archive.storage.s3 import S3Store
 
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key-never-logged"

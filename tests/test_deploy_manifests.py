@@ -31,8 +31,8 @@ import yaml
 
 from cognigy_archiver.stages import STAGES
 from cognigy_archiver.topic_report import CONSUMER
+from shared.kafka.topics import topic_specs
 from shared.settings import SECRET_FIELDS, Settings, env_name, env_names, load_settings
-from shared.topics import topic_specs
 from tests.metric_names import exported_metric_names
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -960,7 +960,8 @@ def test_alert_rules_use_exported_metrics_and_say_what_to_do() -> None:
     for rule in alert_rules():
         name = rule["alert"]
         used = set(re.findall(r"cognigy_archiver_\w+", rule["expr"])) | set(re.findall(r"\b(\w+)\{", rule["expr"]))
-        assert used and used <= exported, f"{name}: {sorted(used - exported)} are not exported by shared/metrics.py"
+        assert used and used <= exported, \
+            f"{name}: {sorted(used - exported)} are not exported by shared/telemetry/metrics.py"
         assert DURATION.fullmatch(str(rule.get("for"))), f"{name}: a `for` duration, so one bad scrape never pages"
         severities.setdefault(name, set()).add(rule["labels"]["severity"])
         assert {"summary", "description"} <= set(rule["annotations"]), name

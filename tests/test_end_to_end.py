@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from shared.archive_reader import read_export_records, verify_export
-from shared.audit import verify_log
-from shared.manifest import read_manifest
+from cognigy_archiver.local_pipeline import PAGE_SIZE, Pipeline, record_hash, sanitized_as_served, start_pipeline
+from shared.archive.audit import verify_log
+from shared.archive.manifest import read_manifest
+from shared.archive.reader import read_export_records, verify_export
+from shared.archive.storage import FilesystemStore
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
 from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import DLQ, TRANSCRIPTS_SANITIZED
-from tests.e2e_harness import PAGE_SIZE, Pipeline, record_hash, sanitized_as_served, start_pipeline
-from tests.kafka_io import topic_values
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -28,17 +28,17 @@ from aiokafka.admin import AIOKafkaAdminClient
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 
+from cognigy_archiver.local_pipeline import PAGE_SIZE, Pipeline, record_hash, sanitized_as_served, start_pipeline
+from cognigy_archiver.localkafka import free_port
 from cognigy_archiver.stages import PIPELINE_STAGES
-from shared.archive_reader import read_export_records, verify_export
+from shared.archive.reader import read_export_records, verify_export
+from shared.archive.segments import decode_segment, dictionary_id, load_dictionary, read_metas
+from shared.archive.storage import FilesystemStore
 from shared.kafka.clients import client_kwargs
 from shared.kafka.tables import read_topic
-from shared.localkafka import free_port
+from shared.kafka.topics import ARCHIVE_SEGMENTS, DLQ, EXPORTS, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from shared.messages import DeadLetter, SegmentWritten, decode, encode
-from shared.segments import decode_segment, dictionary_id, load_dictionary, read_metas
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import ARCHIVE_SEGMENTS, DLQ, EXPORTS, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
-from tests.e2e_harness import PAGE_SIZE, Pipeline, record_hash, sanitized_as_served, start_pipeline
 from tests.hostile_messages import READER, Case, hostile_set, request, total
 
 pytestmark = pytest.mark.timeout(300)

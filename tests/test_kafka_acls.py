@@ -27,18 +27,24 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.protocol.admin import CreateAclsRequest
 
+from cognigy_archiver.local_pipeline import start_pipeline
+from cognigy_archiver.localkafka import LocalKafka, free_port
 from cognigy_archiver.stages import STAGES
 from cognigy_archiver.topic_report import CONSUMER
 from shared.export_requests import build_request, publish_request, publish_schedule_request
 from shared.kafka.clients import client_kwargs, plain_producer
-from shared.kafka.tables import read_table, read_topic
-from shared.localkafka import LocalKafka, free_port
+from shared.kafka.tables import read_table, read_topic, topic_values
+from shared.kafka.topics import (
+    DLQ,
+    EXPORTS_PROGRESS,
+    EXPORTS_STATUS,
+    FETCH_CHECKPOINTS,
+    TRANSCRIPTS_SANITIZED,
+    topic_specs,
+)
 from shared.messages import DeadLetter, ExportStatus, FetchCheckpoint, ScheduleRequest, decode
 from shared.settings import Settings
-from shared.topics import DLQ, EXPORTS_PROGRESS, EXPORTS_STATUS, FETCH_CHECKPOINTS, TRANSCRIPTS_SANITIZED, topic_specs
 from simulator.server import dataset_window
-from tests.e2e_harness import start_pipeline
-from tests.kafka_io import topic_values
 from tests.stages.scheduler.scheduled import idle_continuous_schedule, schedule_states
 
 pytestmark = pytest.mark.timeout(300)

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.health import HealthState
-from shared.localkafka import free_port
+from cognigy_archiver.local_pipeline import start_pipeline
+from cognigy_archiver.localkafka import free_port
 from shared.settings import Settings
-from tests.e2e_harness import start_pipeline
+from shared.telemetry.health import HealthState
 from tests.metric_names import exported_metric_names
 from tests.otlp_receiver import OtlpReceiver, ReceivedSpan
 

@@ -17,22 +17,22 @@ from typing import Any
 
 import pytest
 
-from shared.archive_reader import read_export_records, verify_export
-from shared.audit import verify_log
-from shared.encryption import is_sealed
+from cognigy_archiver.local_pipeline import Pipeline, start_pipeline
+from shared.archive.audit import verify_log
+from shared.archive.encryption import is_sealed
+from shared.archive.keystore import open_key_store
+from shared.archive.manifest import read_manifest
+from shared.archive.reader import read_export_records, verify_export
+from shared.archive.segments import meta_key
+from shared.archive.storage import FilesystemStore
 from shared.export_requests import build_request, publish_request
-from shared.keystore import open_key_store
-from shared.manifest import read_manifest
-from shared.segments import meta_key
 from shared.settings import Settings
-from shared.storage import FilesystemStore
 from simulator.server import dataset_window
 from stages.sanitizer.recognizers.base import TextContext
 from stages.sanitizer.recognizers.email import ENTITY_TYPE as EMAIL
 from stages.sanitizer.recognizers.email import EmailRecognizer
 from stages.sanitizer.recognizers.phone import ENTITY_TYPE as PHONE
 from stages.sanitizer.recognizers.phone import PhoneRecognizer
-from tests.e2e_harness import Pipeline, start_pipeline
 
 pytestmark = pytest.mark.timeout(420)
 EXPORTS = 3

@@ -1,1 +1,2 @@
-"""Kafka plumbing written once: client settings, the transactional consume-transform-produce loop."""
+"""Kafka plumbing written once: client settings, topic admin, the transactional page and source loops,
+changelog-backed state, and reading topics back."""

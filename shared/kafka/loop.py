@@ -26,9 +26,7 @@ from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
 from opentelemetry import trace
 
-from shared import metrics
 from shared.errors import ArchiverError, MessageTooLarge, PoisonError, RetryableError, is_retriable
-from shared.health import HEALTH
 from shared.kafka.clients import (
     TransactionalProducer,
     broker_refused,
@@ -37,10 +35,12 @@ from shared.kafka.clients import (
     message_size,
 )
 from shared.kafka.dead_letters import letter, problems_of, reason_for
+from shared.kafka.topics import DLQ
 from shared.messages import Problem, encode
 from shared.settings import Settings
-from shared.telemetry import current_trace_id, extract_context, inject_headers, tracer
-from shared.topics import DLQ
+from shared.telemetry import metrics
+from shared.telemetry.health import HEALTH
+from shared.telemetry.tracing import current_trace_id, extract_context, inject_headers, tracer
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import msgspec
 
-from shared import metrics
 from shared.errors import PoisonError, is_retriable
 from shared.kafka.loop import Output, Record, check_sizes, poison_letter, with_trace_context
+from shared.kafka.topics import EXPORTS_PROGRESS
 from shared.messages import ExportTotal, PageProgress, decode, encode
 from shared.settings import Settings
-from shared.topics import EXPORTS_PROGRESS
+from shared.telemetry import metrics
 
 
 class PageProcessor:

@@ -45,6 +45,11 @@ async def read_topic(settings: Settings, topic: str, partitions: Iterable[int] |
         await consumer.stop()
 
 
+async def topic_values(settings: Settings, topic: str) -> list[bytes]:
+    """Every committed value of a topic (short name), all partitions, as of now."""
+    return [r.value async for r in read_topic(settings, settings.topic(topic)) if r.value is not None]
+
+
 async def read_table(settings: Settings, topic: str, kind: Any,
                      partitions: Iterable[int] | None = None) -> dict[bytes, Any]:
     """The latest value per key of a compacted topic, decoded as `kind`; tombstones delete. An entry that

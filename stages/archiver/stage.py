@@ -4,11 +4,11 @@ A segment is one sanitized page, keyed by (export, topic, partition, offset): bo
 never the clock, so a replay after a crash rebuilds the same bytes under the same key and overwrites it.
 The input offset commits (in the same transaction as the segment event) only after the dictionary copy,
 the object and its metadata are durable (fsync + rename, or a completed PUT). A storage failure aborts the
-batch and retries it; nothing is skipped. A key no store takes (shared/storage/base.py check_key) is not a
+batch and retries it; nothing is skipped. A key no store takes (shared/archive/storage/base.py check_key) is not a
 storage failure: that page is dead-lettered with the reason, and the others go on.
 
 With CA_ARCHIVE_ENCRYPTION=aes-256-gcm each segment is sealed under its export's data key (made by the
-first archiver that needs it, see shared/keystore.py); sealing is deterministic too. The metadata carries
+first archiver that needs it, see shared/archive/keystore.py); sealing is deterministic too. The metadata carries
 the segment's subject index entries, which the notifier merges into the export's index.
 """
 
@@ -18,14 +18,10 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from shared.audit import AuditLog
-from shared.errors import PoisonError
-from shared.kafka.loop import Output, Record, StageLoop
-from shared.kafka.page_processor import PageProcessor
-from shared.keystore import KeyStore, open_key_store
-from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
-from shared.retention import expire_periodically
-from shared.segments import (
+from shared.archive.audit import AuditLog
+from shared.archive.keystore import KeyStore, open_key_store
+from shared.archive.retention import expire_periodically
+from shared.archive.segments import (
     SegmentEncryption,
     SegmentMeta,
     content_size,
@@ -39,11 +35,15 @@ from shared.segments import (
     sha256_hex,
     write_meta,
 )
+from shared.archive.storage import FilesystemStore, InvalidObjectKey, ObjectStore, open_store
+from shared.archive.subject_index import segment_entries
+from shared.errors import PoisonError
+from shared.kafka.loop import Output, Record, StageLoop
+from shared.kafka.page_processor import PageProcessor
+from shared.kafka.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
+from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
 from shared.settings import Settings
-from shared.storage import FilesystemStore, InvalidObjectKey, ObjectStore, open_store
-from shared.subject_index import segment_entries
-from shared.telemetry import tracer
-from shared.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
+from shared.telemetry.tracing import tracer
 
 STAGE = "archiver"
 

@@ -21,10 +21,10 @@ from urllib.parse import quote
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
-from shared import metrics
 from shared.errors import QuotaExceeded, SourceError
 from shared.http_retry import retry_after
 from shared.settings import SECRET_FIELDS, Settings
+from shared.telemetry import metrics
 from stages.fetcher.auth import SURFACE, CognigyAuth, Surface, authenticator
 from stages.fetcher.errors import AuthenticationFailed, PermissionDenied, TransientSourceError
 from stages.fetcher.rate_limit import TokenBucket

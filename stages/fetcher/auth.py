@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 import httpx
 
-from shared import metrics
 from shared.errors import ConfigError
 from shared.settings import Settings, redact_url
+from shared.telemetry import metrics
 from stages.fetcher.errors import AuthenticationFailed, PermissionDenied
 from stages.fetcher.responses import describe, json_object
 

@@ -13,15 +13,15 @@ import msgspec
 from opentelemetry import trace
 
 from shared.export_requests import request_fingerprint
-from shared.health import HEALTH
 from shared.messages import ExportRequest, FetchCheckpoint
-from shared.telemetry import tracer
+from shared.telemetry.health import HEALTH
+from shared.telemetry.tracing import tracer
 from stages.fetcher.errors import ExportJobFailed
 from stages.fetcher.pages import FetchedPage
 from stages.fetcher.sources import Source
 
 log = logging.getLogger(__name__)
-HEALTH_BEAT_SECONDS = 10.0  # well within shared.health's STALL_SECONDS
+HEALTH_BEAT_SECONDS = 10.0  # well within shared.telemetry.health's STALL_SECONDS
 
 
 class PageSink(Protocol):

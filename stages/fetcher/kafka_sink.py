@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from shared import metrics
 from shared.errors import MessageTooLarge
-from shared.health import HEALTH
 from shared.kafka.loop import MessageRefused, Output, Record, check_sizes
 from shared.kafka.source_loop import RequestTransactions
 from shared.kafka.tables import read_table
+from shared.kafka.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
 from shared.messages import (
     CheckpointEntry,
     ExportRequest,
@@ -31,7 +30,8 @@ from shared.messages import (
     page_key,
 )
 from shared.settings import Settings
-from shared.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
+from shared.telemetry import metrics
+from shared.telemetry.health import HEALTH
 from stages.fetcher.deduplication import NO_IDS, Deduplicator, PageIds, ids_key
 from stages.fetcher.pages import FetchedPage, carried_context
 

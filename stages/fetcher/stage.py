@@ -31,9 +31,9 @@ from shared.errors import ArchiverError
 from shared.export_requests import request_fingerprint, validate_export_request
 from shared.kafka.loop import MessageRefused, Output, Record, dead_letter
 from shared.kafka.source_loop import SourceLoop
+from shared.kafka.topics import ARCHIVE_SEGMENTS, EXPORTS, PAGES_RAW
 from shared.messages import ExportRequest, ExportTotal, FetchCheckpoint, FetchFailed, decode, encode
 from shared.settings import Settings, redact_url
-from shared.topics import ARCHIVE_SEGMENTS, EXPORTS, PAGES_RAW
 from stages.fetcher.api_client import ApiClient
 from stages.fetcher.export_run import run_export
 from stages.fetcher.kafka_sink import STAGE, KafkaSink

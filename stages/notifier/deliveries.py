@@ -23,7 +23,7 @@ from aiokafka.errors import KafkaError
 
 from shared.messages import DeliveryOutcome
 from shared.settings import redact_url
-from shared.telemetry import tracer
+from shared.telemetry.tracing import tracer
 from stages.notifier.changelog import WebhookDelivery
 from stages.notifier.webhooks import Endpoint, RetryPolicy, attempt
 

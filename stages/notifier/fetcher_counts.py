@@ -15,9 +15,9 @@ from aiokafka.errors import KafkaError
 
 from shared.errors import PoisonError, RetryableError
 from shared.kafka.clients import reader
+from shared.kafka.topics import FETCH_CHECKPOINTS
 from shared.messages import CheckpointEntry, ExportTotal, FetchCheckpoint, decode
 from shared.settings import Settings
-from shared.topics import FETCH_CHECKPOINTS
 
 log = logging.getLogger(__name__)
 CATCH_UP_SECONDS = 30.0

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from shared.manifest import (
+from shared.archive.manifest import (
     DictionaryRef,
     EncryptionRef,
     IndexRef,
@@ -16,9 +16,9 @@ from shared.manifest import (
     offset_ranges,
     write_manifest,
 )
-from shared.segments import SegmentMeta, dictionary_key, read_metas, sha256_hex, subjects_key
-from shared.storage import ObjectStore
-from shared.subject_index import build_index, entry_count
+from shared.archive.segments import SegmentMeta, dictionary_key, read_metas, sha256_hex, subjects_key
+from shared.archive.storage import ObjectStore
+from shared.archive.subject_index import build_index, entry_count
 from stages.notifier.changelog import NotifierState
 from stages.notifier.page_ranges import has_page
 

@@ -31,13 +31,16 @@ import httpx
 import msgspec
 from aiokafka import TopicPartition
 
-from shared.audit import AuditLog
-from shared.errors import PoisonError, QuotaExceeded
+from shared.archive.audit import AuditLog
+from shared.archive.keystore import KeyStore, open_key_store
+from shared.archive.manifest import ExportFailure, ManifestSeal, manifest_record
+from shared.archive.segments import failure_key, manifest_key, sha256_hex
+from shared.archive.storage import ObjectStore, open_store
+from shared.errors import PoisonError, QuotaExceeded, is_retriable
 from shared.kafka.clients import plain_producer
-from shared.kafka.loop import Output, Record, StageLoop
+from shared.kafka.loop import Output, Record, StageLoop, poison_letter
 from shared.kafka.state import CoPartitionedStore, Table
-from shared.keystore import KeyStore, open_key_store
-from shared.manifest import ExportFailure, ManifestSeal, manifest_record
+from shared.kafka.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_STATE
 from shared.messages import (
     DeliveryOutcome,
     ExportStatus,
@@ -48,10 +51,7 @@ from shared.messages import (
     decode,
     encode,
 )
-from shared.segments import failure_key, manifest_key, sha256_hex
 from shared.settings import Settings, redact_url
-from shared.storage import ObjectStore, open_store
-from shared.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_STATE
 from stages.notifier.changelog import ChangelogEntry, EndpointDisabled, NotifierState, WebhookDelivery
 from stages.notifier.deliveries import DeliveryWorker
 from stages.notifier.fetcher_counts import FetcherCounts
@@ -115,6 +115,17 @@ class Notifier:
 
     async def process(self, record: Record) -> list[Output]:
         try:
+            outputs = await self._process(record)
+        except Exception as exc:
+            if is_retriable(exc):
+                raise
+            # Dead-lettered here rather than by the loop, so that the changelog's watermark still moves past the
+            # record: otherwise a restore would wait RESTORE_TIMEOUT for an offset no state change ever reaches.
+            outputs = [poison_letter(self.settings, STAGE, record, exc)]
+        return [*outputs, self.changelog.watermark(record)]
+
+    async def _process(self, record: Record) -> list[Output]:
+        try:
             message: SegmentMessage = decode(record.value, SegmentMessage)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise PoisonError(f"not a segment message: {exc}") from None
@@ -130,7 +141,7 @@ class Notifier:
             outputs = await self._announce_fetch_failure(record, message)
         else:
             outputs = await self._apply_progress(record, message)
-        return [*outputs, self.changelog.watermark(record)]
+        return outputs
 
     def _save(self, record: Record, state: NotifierState) -> Output:
         self.states[state.export_id] = state

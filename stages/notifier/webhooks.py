@@ -28,11 +28,11 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks import Webhook
 
-from shared import metrics
 from shared.errors import ConfigError
 from shared.http_retry import backoff, retry_after
 from shared.messages import DeliveryOutcome, DeliveryState
 from shared.settings import Settings, redact_url
+from shared.telemetry import metrics
 from stages.notifier.changelog import WebhookDelivery
 
 COMPLETED_EVENT = "archival.completed"

@@ -15,16 +15,16 @@ from typing import Any
 
 import msgspec
 
-from shared import metrics
+from shared.archive.key_check import key_check_value
 from shared.kafka.dead_letters import problems_of
 from shared.kafka.loop import Output, Record, StageLoop, dead_letter
 from shared.kafka.page_processor import PageProcessor
-from shared.key_check import key_check_value
+from shared.kafka.topics import PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from shared.messages import SanitizedPage, VerifiedMessage, VerifiedPage
 from shared.nesting import TooDeeplyNested
 from shared.settings import Settings
-from shared.telemetry import tracer
-from shared.topics import PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
+from shared.telemetry import metrics
+from shared.telemetry.tracing import tracer
 from stages.sanitizer.engine import PiiEngine
 from stages.sanitizer.fields import CONTACT_ID, check_nesting
 from stages.sanitizer.pool import worker_count

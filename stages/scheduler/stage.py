@@ -20,17 +20,17 @@ from datetime import UTC, datetime
 import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared import metrics
 from shared.errors import ArchiverError
 from shared.export_requests import validate_export_request
-from shared.health import HEALTH
 from shared.kafka.clients import TransactionalProducer, group_consumer, reader
 from shared.kafka.dead_letters import problems_of
 from shared.kafka.loop import Output, Record, dead_letter, send_transaction
 from shared.kafka.state import StateStore
+from shared.kafka.topics import EXPORTS, EXPORTS_STATUS, SCHEDULER_STATE, SCHEDULES
 from shared.messages import ExportStatus, ScheduleRequest, ScheduleState, decode, encode
 from shared.settings import Settings
-from shared.topics import EXPORTS, EXPORTS_STATUS, SCHEDULER_STATE, SCHEDULES
+from shared.telemetry import metrics
+from shared.telemetry.health import HEALTH
 from stages.scheduler.windows import (
     CONTINUOUS,
     Step,

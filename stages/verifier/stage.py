@@ -20,16 +20,16 @@ from typing import Any
 
 import msgspec
 
-from shared import metrics
 from shared.errors import MessageTooLarge, PoisonError
 from shared.kafka.dead_letters import problems_of
 from shared.kafka.loop import Output, Record, StageLoop, dead_letter
 from shared.kafka.page_processor import PageProcessor
+from shared.kafka.topics import PAGES_RAW, PAGES_VERIFIED
 from shared.messages import PageMessage, RawPage, VerifiedPage
 from shared.nesting import TooDeeplyNested, decode_json, json_array
 from shared.settings import Settings
-from shared.telemetry import tracer
-from shared.topics import PAGES_RAW, PAGES_VERIFIED
+from shared.telemetry import metrics
+from shared.telemetry.tracing import tracer
 
 log = logging.getLogger(__name__)
 STAGE = "verifier"

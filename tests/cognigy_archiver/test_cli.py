@@ -8,10 +8,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import EXPORTS
 from shared.messages import ExportRequest, decode
 from shared.settings import Settings
-from shared.topics import EXPORTS
-from tests.kafka_io import topic_values
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

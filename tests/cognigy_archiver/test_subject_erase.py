@@ -16,15 +16,15 @@ from cognigy_archiver import subject_erase
 from cognigy_archiver.subject_erase import erase_subject, sweep_all
 from cognigy_archiver.subject_identifiers import SubjectRequest, probes, request_id
 from cognigy_archiver.subject_search import find_subject
-from shared.archive_reader import read_export_records, verify_export
-from shared.audit import AuditLog
-from shared.encryption import LocalMasterKey
+from cognigy_archiver.synthetic_archive import archive_export
+from shared.archive.audit import AuditLog
+from shared.archive.encryption import LocalMasterKey
+from shared.archive.keystore import KeyStore, key_object
+from shared.archive.manifest import Manifest, read_manifest
+from shared.archive.reader import read_export_records, verify_export
+from shared.archive.storage import FilesystemStore
 from shared.errors import DataKeyMissing
-from shared.keystore import KeyStore, key_object
-from shared.manifest import Manifest, read_manifest
 from shared.settings import load_settings
-from shared.storage import FilesystemStore
-from tests.archive_fixtures import archive_export
 from tests.s3_server import connect, s3_bucket, s3_endpoint  # noqa: F401
 
 KEY = "erase-test-tokenization-key-0123456789"

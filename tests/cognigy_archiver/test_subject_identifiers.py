@@ -10,10 +10,10 @@ import pytest
 
 from cognigy_archiver import subject_identifiers
 from cognigy_archiver.subject_identifiers import SubjectRequest, load_request, probes, request_id
+from shared.archive.subject_index import record_tokens
 from shared.errors import ArchiverError
 from shared.messages import PiiRule
 from shared.settings import load_settings
-from shared.subject_index import record_tokens
 from stages.sanitizer.engine import PiiEngine
 from stages.sanitizer.recognizers.person import ENTITY_TYPE as PERSON
 from tests.archive_fixtures import cli

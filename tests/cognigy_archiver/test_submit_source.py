@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import EXPORTS
 from shared.messages import ExportRequest, decode
 from shared.settings import Settings
-from shared.topics import EXPORTS
 from simulator.config import DEMO_API_KEY
 from simulator.server import dataset_window
 from tests.cognigy_archiver.test_cli import cli
-from tests.kafka_io import topic_values
 from tests.stages.fetcher.simulated import running_sim, sim_config
 from tests.stages.fetcher.test_stage import checkpoint_of, published_pages, run_fetcher, stage_settings
 

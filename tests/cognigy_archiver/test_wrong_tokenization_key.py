@@ -10,13 +10,14 @@ import hashlib
 import json
 from pathlib import Path
 
-from shared.audit import AuditLog
+from cognigy_archiver.synthetic_archive import archive_pages
+from shared.archive.audit import AuditLog
+from shared.archive.storage import FilesystemStore
 from shared.messages import ExportOptions, VerifiedPage
 from shared.settings import load_settings
-from shared.storage import FilesystemStore
 from stages.sanitizer.engine import PiiEngine
 from stages.sanitizer.stage import Sanitizer
-from tests.archive_fixtures import archive_pages, cli, conversation_records
+from tests.archive_fixtures import cli, conversation_records
 
 KEY = "the-tokenization-key-0123456789abcdef"
 WRONG_KEY = "not-the-tokenization-key-0123456789ab"

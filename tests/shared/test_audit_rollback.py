@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.audit import AuditHead, AuditLog, checkpoint_bytes
-from shared.storage import FilesystemStore, ObjectStore
-from tests.archive_fixtures import archive_export, cli, conversation_records
+from cognigy_archiver.synthetic_archive import archive_export
+from shared.archive.audit import AuditHead, AuditLog, checkpoint_bytes
+from shared.archive.storage import FilesystemStore, ObjectStore
+from tests.archive_fixtures import cli, conversation_records
 from tests.s3_server import connect, s3_bucket, s3_endpoint, s3_env  # noqa: F401
 
 KEY = b"audit-rollback-test-key-0123456789abcdef"

@@ -13,6 +13,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.kafka.clients import client_kwargs, plain_producer
 from shared.kafka.loop import Output, Record, StageLoop
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import DLQ, EXPORTS_PROGRESS, PAGES_RAW, PAGES_VERIFIED
 from shared.messages import (
     DeadLetter,
     ExportOptions,
@@ -23,9 +25,8 @@ from shared.messages import (
     decode,
 )
 from shared.settings import Settings
-from shared.topics import DLQ, EXPORTS_PROGRESS, PAGES_RAW, PAGES_VERIFIED
 from stages.verifier.stage import Verifier
-from tests.kafka_io import send_to_partition_0, topic_values
+from tests.kafka_io import send_to_partition_0
 from tests.shared.test_stage_loop import raw_page, run_for
 
 

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from shared.archive_reader import ExportReader, read_export_records, verify_export
-from shared.audit import AuditLog, verify_log
-from shared.encryption import DataKey, DecryptionFailed, LocalMasterKey, is_sealed, load_key_wrapper
+from cognigy_archiver.synthetic_archive import archive_export
+from shared.archive.audit import AuditLog, verify_log
+from shared.archive.encryption import DataKey, DecryptionFailed, LocalMasterKey, is_sealed, load_key_wrapper
+from shared.archive.keystore import KeyStore, check_apart, key_object
+from shared.archive.reader import ExportReader, read_export_records, verify_export
+from shared.archive.retention import expire_exports
+from shared.archive.storage import FilesystemStore
 from shared.errors import ConfigError, DataKeyMissing
-from shared.keystore import KeyStore, check_apart, key_object
-from shared.retention import expire_exports
 from shared.settings import load_settings
-from shared.storage import FilesystemStore
-from tests.archive_fixtures import archive_export, cli, conversation_records
+from tests.archive_fixtures import cli, conversation_records
 
 MASTER = LocalMasterKey(bytes(range(32)), "m1")
 OTHER_MASTER = LocalMasterKey(bytes(range(1, 33)), "m1")

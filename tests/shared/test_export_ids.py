@@ -11,6 +11,8 @@ import msgspec
 import pytest
 
 from shared import messages
+from shared.archive.storage import FilesystemStore, InvalidObjectKey, StorageError
+from shared.archive.storage.base import check_key
 from shared.errors import ValidationFailed
 from shared.export_requests import validate_export_request
 from shared.messages import (
@@ -35,8 +37,6 @@ from shared.messages import (
     encode,
 )
 from shared.settings import Settings
-from shared.storage import FilesystemStore, InvalidObjectKey, StorageError
-from shared.storage.base import check_key
 from stages.notifier import changelog
 from stages.notifier.changelog import NotifierState
 

@@ -12,16 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cognigy_archiver.localkafka import free_port
 from cognigy_archiver.processes import ProcessGroup, child_env
-from shared.health import HEALTH, start_health_server
+from shared.archive.storage import FilesystemStore
 from shared.kafka.loop import StageLoop
-from shared.localkafka import free_port
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
 from shared.messages import ExportOptions, SanitizedPage, encode, page_key
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
+from shared.telemetry.health import HEALTH, start_health_server
 from stages.archiver.stage import Archiver
-from tests.kafka_io import topic_values
 from tests.shared.test_stage_loop import produce
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from cognigy_archiver.localkafka import LocalKafka, free_port
 from cognigy_archiver.processes import ProcessGroup, child_env
-from shared.localkafka import LocalKafka, free_port
+from shared.kafka.topics import create_topics
 from shared.settings import load_settings
-from shared.topics import create_topics
 
 pytestmark = pytest.mark.timeout(120)
 

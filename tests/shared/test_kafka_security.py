@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.localkafka import LocalKafka
+from cognigy_archiver.localkafka import LocalKafka
 
 USER, PASSWORD = "archiver", "archiver-secret-0123"
 

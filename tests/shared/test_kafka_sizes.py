@@ -12,9 +12,9 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.kafka.clients import TransactionalProducer, client_kwargs, message_limit, message_size
 from shared.kafka.loop import MessageRefused, Output, send_transaction
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import PAGES_VERIFIED, create_topics, topic_specs
 from shared.settings import Settings
-from shared.topics import PAGES_VERIFIED, create_topics, topic_specs
-from tests.kafka_io import topic_values
 
 MIB = 1024 * 1024
 

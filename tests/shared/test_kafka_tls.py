@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from shared.localkafka import BrokerTls, LocalKafka
+from cognigy_archiver.localkafka import BrokerTls, LocalKafka
 
 USER, PASSWORD = "archiver", "archiver-tls-secret-0123"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from shared.localkafka import LocalKafka
+from cognigy_archiver.localkafka import LocalKafka
 
 
 async def _topics(bootstrap: str, create: str | None = None) -> set[str]:

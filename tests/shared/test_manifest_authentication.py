@@ -19,13 +19,14 @@ import pytest
 from cognigy_archiver.subject_erase import erase_subject
 from cognigy_archiver.subject_identifiers import Probe
 from cognigy_archiver.subject_search import find_subject
-from shared.archive_reader import verify_export
-from shared.audit import AuditLog
-from shared.keystore import KeyStore
-from shared.manifest import Manifest, ManifestSeal, ManifestTrust, read_manifest
-from shared.segments import decode_segment, encode_segment, load_dictionary, meta_key, sha256_hex
-from shared.storage import FilesystemStore, ObjectStore
-from tests.archive_fixtures import archive_export, cli, conversation_records
+from cognigy_archiver.synthetic_archive import archive_export
+from shared.archive.audit import AuditLog
+from shared.archive.keystore import KeyStore
+from shared.archive.manifest import Manifest, ManifestSeal, ManifestTrust, read_manifest
+from shared.archive.reader import verify_export
+from shared.archive.segments import decode_segment, encode_segment, load_dictionary, meta_key, sha256_hex
+from shared.archive.storage import FilesystemStore, ObjectStore
+from tests.archive_fixtures import cli, conversation_records
 from tests.s3_server import connect, s3_bucket, s3_endpoint, s3_env  # noqa: F401
 
 AUDIT_KEY = b"manifest-authentication-audit-key-0123456789"

@@ -8,8 +8,7 @@ import io
 import pytest
 import zstandard
 
-from shared.errors import SegmentError
-from shared.segments import (
+from shared.archive.segments import (
     decode_segment,
     dictionary_id,
     encode_csv,
@@ -18,6 +17,7 @@ from shared.segments import (
     segment_dictionary_id,
     segment_key,
 )
+from shared.errors import SegmentError
 from tests.archive_fixtures import conversation_records
 
 DICTIONARY = load_dictionary("builtin")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.archive_reader import read_export_records, verify_export
-from shared.audit import AuditLog
-from shared.segments import failure_key
-from shared.storage import FilesystemStore
-from tests.archive_fixtures import archive_export, cli, conversation_records
+from cognigy_archiver.synthetic_archive import archive_export
+from shared.archive.audit import AuditLog
+from shared.archive.reader import read_export_records, verify_export
+from shared.archive.segments import failure_key
+from shared.archive.storage import FilesystemStore
+from tests.archive_fixtures import cli, conversation_records
 from tests.s3_server import connect, s3_bucket, s3_endpoint, s3_env  # noqa: F401
 
 PAGES = [conversation_records(60)[i:i + 20] for i in range(0, 60, 20)]

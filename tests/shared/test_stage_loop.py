@@ -11,8 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cognigy_archiver.processes import ProcessGroup, child_env
+from shared.archive.storage import FilesystemStore
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import StageLoop
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import ARCHIVE_SEGMENTS, DLQ, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from shared.messages import (
     DeadLetter,
     ExportOptions,
@@ -25,11 +28,8 @@ from shared.messages import (
     page_key,
 )
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import ARCHIVE_SEGMENTS, DLQ, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from stages.archiver.stage import Archiver
 from stages.verifier.stage import Verifier
-from tests.kafka_io import topic_values
 
 
 def raw_page(export_id: str, index: int, corrupt: bool = False) -> RawPage:

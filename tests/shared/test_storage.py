@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from shared.storage import FilesystemStore, InvalidObjectKey, ObjectMissing, ObjectStore, StorageError, export_folders
+from shared.archive.storage import (
+    FilesystemStore,
+    InvalidObjectKey,
+    ObjectMissing,
+    ObjectStore,
+    StorageError,
+    export_folders,
+)
 from tests.s3_server import SECRET_KEY, FaultyProxy, connect, s3_bucket, s3_endpoint, s3_proxy  # noqa: F401
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from shared import subject_index
-from shared.storage import FilesystemStore
-from shared.subject_index import (
+from shared.archive import subject_index
+from shared.archive.storage import FilesystemStore
+from shared.archive.subject_index import (
     build_index,
     entry_count,
     field_key,

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
+from cognigy_archiver.localkafka import free_port
 from cognigy_archiver.processes import ProcessGroup, child_env
-from shared.localkafka import free_port
 from simulator.config import DEMO_API_KEY, Faults, SimulatorConfig
 from tests.simulator.test_apis import odata
 from tests.simulator.test_server import all_pages, authorize, simulator

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from cognigy_archiver.processes import ProcessGroup, child_env
+from shared.archive.segments import dictionary_id, dictionary_key, encode_segment, load_dictionary, meta_key
+from shared.archive.storage import FilesystemStore, ObjectStore, StorageError
 from shared.kafka.loop import StageLoop
+from shared.kafka.topics import TRANSCRIPTS_SANITIZED
 from shared.messages import SanitizedPage, SegmentWritten
-from shared.segments import dictionary_id, dictionary_key, encode_segment, load_dictionary, meta_key
 from shared.settings import Settings
-from shared.storage import FilesystemStore, ObjectStore, StorageError
-from shared.topics import TRANSCRIPTS_SANITIZED
 from stages.archiver.stage import Archiver
 from tests.archive_fixtures import produce_pages, sanitized_pages, segment_events
 from tests.s3_server import FaultyProxy, connect

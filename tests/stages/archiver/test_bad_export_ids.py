@@ -13,15 +13,16 @@ import msgspec
 import pytest
 
 from cognigy_archiver.processes import ProcessGroup, child_env
+from cognigy_archiver.synthetic_archive import input_record
+from shared.archive.storage import FilesystemStore
 from shared.errors import PoisonError
 from shared.kafka.clients import plain_producer
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
 from shared.messages import DeadLetter, SanitizedPage, decode, encode
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import DLQ, TRANSCRIPTS_SANITIZED
 from stages.archiver.stage import Archiver
-from tests.archive_fixtures import input_record, sanitized_pages, segment_events
-from tests.kafka_io import topic_values
+from tests.archive_fixtures import sanitized_pages, segment_events
 
 
 async def produce_on_one_partition(settings: Settings, values: list[bytes]) -> None:

@@ -8,11 +8,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from shared.audit import AuditLog, verify_log
-from shared.keystore import KeyStore
-from shared.retention import expire_exports, expire_periodically, release_legal_hold, set_legal_hold
-from shared.storage import FilesystemStore
-from tests.archive_fixtures import archive_export, cli, conversation_records
+from cognigy_archiver.synthetic_archive import archive_export
+from shared.archive.audit import AuditLog, verify_log
+from shared.archive.keystore import KeyStore
+from shared.archive.retention import expire_exports, expire_periodically, release_legal_hold, set_legal_hold
+from shared.archive.storage import FilesystemStore
+from tests.archive_fixtures import cli, conversation_records
 
 KEY = b"retention-test-key-0123456789abcd"
 DONE = datetime(2026, 10, 1, tzinfo=UTC)

@@ -20,6 +20,7 @@ import pytest
 from cognigy_archiver.processes import ProcessGroup, child_env
 from shared.export_requests import publish_request
 from shared.kafka.tables import read_table, read_topic
+from shared.kafka.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS
 from shared.messages import (
     CheckpointEntry,
     Deduplication,
@@ -32,7 +33,6 @@ from shared.messages import (
     decode,
 )
 from shared.settings import Settings
-from shared.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS
 from simulator.config import DEMO_API_KEY, Faults
 from stages.fetcher.deduplication import NO_IDS, Deduplicator, ids_key
 from stages.fetcher.pages import FetchedPage, local_page

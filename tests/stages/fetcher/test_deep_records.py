@@ -17,14 +17,13 @@ from aiohttp import web
 
 from cognigy_archiver.processes import ProcessGroup, child_env
 from shared.export_requests import publish_request
-from shared.kafka.tables import read_topic
+from shared.kafka.tables import read_topic, topic_values
+from shared.kafka.topics import DLQ, PAGES_VERIFIED
 from shared.messages import DeadLetter, VerifiedMessage, VerifiedPage, decode
 from shared.nesting import MAX_DEPTH
 from shared.settings import Settings, load_settings
-from shared.topics import DLQ, PAGES_VERIFIED
 from simulator.config import DEMO_API_KEY
 from tests.http_servers import serving
-from tests.kafka_io import topic_values
 from tests.stages.fetcher.simulated import export_request, fetch_all, running_sim, sim_config
 from tests.stages.fetcher.test_stage import status_of
 

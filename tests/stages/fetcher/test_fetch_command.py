@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from cognigy_archiver.localkafka import free_port
 from cognigy_archiver.processes import ProcessGroup, child_env
-from shared.localkafka import free_port
 
 WINDOW = ["--start", "2025-01-01T00:00:00Z", "--end", "2025-02-01T00:00:00Z"]
 FAULTS = {"throttle_every": 7, "throttle_burst": 2, "truncate_pages": [1], "flaky_checksum_pages": [2]}

@@ -1,12 +1,12 @@
 """Waiting on a long Cognigy export job keeps the fetcher healthy: every answered status poll counts as
-progress, so the stall probe (shared.health.STALL_SECONDS) never restarts a fetcher for waiting."""
+progress, so the stall probe (shared.telemetry.health.STALL_SECONDS) never restarts a fetcher for waiting."""
 
 from __future__ import annotations
 
 import asyncio
 
-from shared.health import HEALTH
 from shared.messages import FetchCheckpoint
+from shared.telemetry.health import HEALTH
 from stages.fetcher.api_client import ApiClient
 from stages.fetcher.export_run import run_export
 from stages.fetcher.sources import open_source

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from cognigy_archiver.localkafka import free_port
 from shared.errors import SourceError
-from shared.localkafka import free_port
 from shared.settings import Settings, load_settings
 from stages.fetcher.rate_limit import TokenBucket
 from tests.stages.fetcher.simulated import PAGE_SIZE, Sim, export_request, fetch_all, running_sim, sim_config

@@ -13,15 +13,14 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from cognigy_archiver.local_pipeline import start_pipeline
 from shared.export_requests import publish_request
 from shared.kafka.clients import client_kwargs
-from shared.kafka.tables import read_topic
+from shared.kafka.tables import read_topic, topic_values
+from shared.kafka.topics import DLQ, EXPORTS, PAGES_RAW
 from shared.messages import DeadLetter, ExportOptions, ExportRequest, TimeWindow, decode
 from shared.settings import Settings
-from shared.topics import DLQ, EXPORTS, PAGES_RAW
 from stages.fetcher.stage import Fetcher
-from tests.e2e_harness import start_pipeline
-from tests.kafka_io import topic_values
 from tests.stages.fetcher.simulated import export_request, running_sim, sim_config
 from tests.stages.fetcher.test_stage import published_pages, run_fetcher, stage_settings, wait_for_status
 from tests.test_end_to_end import archived_records

@@ -12,12 +12,12 @@ import msgspec
 import pytest
 
 from shared.export_requests import publish_request
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import DLQ
 from shared.messages import DeadLetter, ExportOptions, PiiRule, decode
 from shared.settings import Settings
-from shared.topics import DLQ
 from simulator.config import Faults
 from stages.fetcher.stage import Fetcher
-from tests.kafka_io import topic_values
 from tests.stages.fetcher.simulated import export_request, running_sim, sim_config
 from tests.stages.fetcher.test_stage import (
     published_pages,

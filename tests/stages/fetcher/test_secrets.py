@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.errors import ArchiverError
-from shared.logs import JsonFormatter, setup_logging
+from shared.telemetry.logs import JsonFormatter, setup_logging
 from simulator.config import DEMO_API_KEY
 from stages.fetcher import export_run
 from tests.stages.fetcher.simulated import Sim, export_request, fetch_all, running_sim, sim_config

@@ -16,9 +16,9 @@ import pytest
 from cognigy_archiver.processes import ProcessGroup, child_env
 from shared.export_requests import publish_request
 from shared.kafka.tables import read_table, read_topic
+from shared.kafka.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
 from shared.messages import ExportRequest, ExportStatus, FetchCheckpoint, PageMessage, RawPage, decode
 from shared.settings import Settings
-from shared.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_RAW
 from simulator.config import DEMO_API_KEY
 from stages.fetcher.stage import Fetcher
 from tests.stages.fetcher.simulated import Sim, export_request, fetch_all, running_sim, sim_config

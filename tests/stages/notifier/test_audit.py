@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.audit import AuditLog, verify_against_storage, verify_log
-from shared.storage import FilesystemStore
+from shared.archive.audit import AuditLog, verify_against_storage, verify_log
+from shared.archive.storage import FilesystemStore
 from tests.archive_fixtures import cli
 
 KEY = b"audit-test-key-0123456789abcdef0123"

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from cognigy_archiver.local_pipeline import Pipeline, start_pipeline
 from cognigy_archiver.processes import child_env
-from shared.audit import authentic_entries
+from shared.archive.audit import authentic_entries
 from shared.export_requests import publish_request
 from shared.settings import Settings
-from tests.e2e_harness import Pipeline, start_pipeline
 
 pytestmark = pytest.mark.timeout(300)
 REASON = "index shard 3 unavailable"

@@ -9,11 +9,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from shared.archive_reader import verify_export
-from shared.audit import read_checkpoint, verify_head
-from shared.manifest import ManifestTrust, unrecorded_manifests
+from shared.archive.audit import read_checkpoint, verify_head
+from shared.archive.manifest import ManifestTrust, unrecorded_manifests
+from shared.archive.reader import verify_export
+from shared.archive.storage import FilesystemStore
 from shared.settings import Settings
-from shared.storage import FilesystemStore
 from stages.archiver import stage as archiver
 from stages.notifier import stage as notifier
 from tests.stages.notifier.test_notifier import audit_actions, configured, running, submit, until

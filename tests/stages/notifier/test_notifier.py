@@ -16,17 +16,17 @@ from typing import Any
 
 import msgspec
 
-from shared.archive_reader import verify_export
+from shared.archive.reader import verify_export
+from shared.archive.segments import failure_key
+from shared.archive.storage import FilesystemStore
 from shared.kafka.clients import plain_producer
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, TRANSCRIPTS_SANITIZED
 from shared.messages import ExportOptions, ExportStatus, ExportTotal, FetchCheckpoint, encode
-from shared.segments import failure_key
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, TRANSCRIPTS_SANITIZED
 from stages.archiver import stage as archiver
 from stages.notifier import stage as notifier
 from tests.archive_fixtures import produce_pages, sanitized_pages, segment_events
-from tests.kafka_io import topic_values
 from tests.stages.notifier.webhook_receivers import Receiver, start
 
 AUDIT_KEY = "notifier-test-audit-key-0123456789"

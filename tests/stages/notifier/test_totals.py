@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from shared.archive.segments import manifest_key
+from shared.archive.storage import FilesystemStore
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import ARCHIVE_SEGMENTS, DLQ, FETCH_CHECKPOINTS
 from shared.messages import DeadLetter, ExportTotal, decode
-from shared.segments import manifest_key
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import ARCHIVE_SEGMENTS, DLQ, FETCH_CHECKPOINTS
 from stages.archiver import stage as archiver
 from stages.notifier import stage as notifier
 from tests.archive_fixtures import produce_pages, sanitized_pages
-from tests.kafka_io import topic_values
 from tests.stages.notifier.test_notifier import (
     audit_actions,
     configured,

@@ -10,13 +10,13 @@ from typing import Any
 
 import msgspec
 
+from cognigy_archiver.synthetic_archive import input_record
+from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
 from shared.messages import DeadLetter, ExportOptions, PiiRule, SanitizedPage, VerifiedPage, decode, encode
 from shared.nesting import MAX_DEPTH
 from shared.settings import Settings
-from shared.topics import DLQ, TRANSCRIPTS_SANITIZED
 from stages.sanitizer.engine import PiiEngine
 from stages.sanitizer.stage import Sanitizer
-from tests.archive_fixtures import input_record
 
 from .conftest import KEY
 from .test_engine import pii_dialogue

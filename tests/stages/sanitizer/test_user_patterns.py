@@ -18,9 +18,12 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from cognigy_archiver.local_pipeline import start_pipeline
 from shared.errors import ValidationFailed
 from shared.export_requests import validate_export_request
 from shared.kafka.clients import plain_producer
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import DLQ, FETCH_CHECKPOINTS, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from shared.messages import (
     DeadLetter,
     ExportOptions,
@@ -37,7 +40,6 @@ from shared.messages import (
     page_key,
 )
 from shared.settings import Settings
-from shared.topics import DLQ, FETCH_CHECKPOINTS, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
 from shared.user_patterns import PatternTimeout, expanded_size, pattern_problem
 from stages.sanitizer.detector import DetectionOptions, TextItem
 from stages.sanitizer.engine import PiiEngine
@@ -45,8 +47,6 @@ from stages.sanitizer.policy import build_policy
 from stages.sanitizer.pool import DetectionTimedOut, DetectorPool
 from stages.sanitizer.stage import CUSTOM_TYPE_LABEL, Sanitizer
 from tests.archive_fixtures import conversation_records
-from tests.e2e_harness import start_pipeline
-from tests.kafka_io import topic_values
 
 from .conftest import KEY
 from .test_pool import wait_for, workers_of

@@ -12,15 +12,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from cognigy_archiver.local_pipeline import Pipeline
 from cognigy_archiver.processes import child_env
-from shared.archive_reader import read_export_records
+from shared.archive.reader import read_export_records
+from shared.archive.storage import FilesystemStore
 from shared.export_requests import read_schedules
 from shared.kafka.tables import read_topic
+from shared.kafka.topics import EXPORTS
 from shared.messages import ExportRequest, ScheduleState, decode
 from shared.settings import Settings
-from shared.storage import FilesystemStore
-from shared.topics import EXPORTS
-from tests.e2e_harness import Pipeline
 
 
 async def cli(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:

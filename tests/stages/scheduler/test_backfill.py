@@ -6,11 +6,11 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from cognigy_archiver.local_pipeline import Pipeline, start_pipeline
 from shared.settings import Settings
 from simulator.config import SimulatorConfig
 from simulator.dataset import generate_dataset
 from stages.scheduler.windows import finished
-from tests.e2e_harness import Pipeline, start_pipeline
 from tests.stages.scheduler.scheduled import (
     archived_ids,
     cli,

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from cognigy_archiver.local_pipeline import Pipeline, start_pipeline
 from shared.kafka.tables import read_table
+from shared.kafka.topics import FETCH_CHECKPOINTS
 from shared.messages import CheckpointEntry, FetchCheckpoint
 from shared.settings import Settings
-from shared.topics import FETCH_CHECKPOINTS
 from stages.scheduler.windows import window_export_id
-from tests.e2e_harness import Pipeline, start_pipeline
 from tests.stages.scheduler.scheduled import (
     archived_ids,
     archived_records,

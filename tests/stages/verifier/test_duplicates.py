@@ -8,10 +8,10 @@ import hashlib
 import msgspec
 from prometheus_client import REGISTRY
 
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import DLQ, PAGES_VERIFIED
 from shared.messages import DeadLetter, decode
 from shared.settings import Settings
-from shared.topics import DLQ, PAGES_VERIFIED
-from tests.kafka_io import topic_values
 from tests.stages.verifier.test_hostile_pages import produce, raw, record, records_body, run_verifier_until, verified
 
 

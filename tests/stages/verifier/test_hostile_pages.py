@@ -14,11 +14,12 @@ from aiokafka import AIOKafkaProducer
 
 from shared.kafka.clients import client_kwargs
 from shared.kafka.loop import StageLoop
+from shared.kafka.tables import topic_values
+from shared.kafka.topics import DLQ, PAGES_RAW, PAGES_VERIFIED
 from shared.messages import DeadLetter, ExportOptions, Problem, RawPage, VerifiedPage, decode
 from shared.settings import Settings
-from shared.topics import DLQ, PAGES_RAW, PAGES_VERIFIED
 from stages.verifier.stage import MAX_RECORD_LETTERS, Verifier
-from tests.kafka_io import send_to_partition_0, topic_values
+from tests.kafka_io import send_to_partition_0
 
 MB = 1_000_000
 

@@ -13,7 +13,7 @@ Truncating both copies alike (or emptying both) leaves a shorter chain that is s
 anchored outside the log: after each append the storage gets a signed checkpoint of the head
 (`@audit/head.json`: sequence number and SHA-256 of the last entry, HMAC under a key derived from the audit
 key), which only ever moves forward along the same chain; every manifest's SHA-256 is recorded in the log
-(shared/manifest.py), so a manifest whose entry is gone shows the removal; and the `archival.completed`
+(shared/archive/manifest.py), so a manifest whose entry is gone shows the removal; and the `archival.completed`
 webhook carries the head as of its own entry, so receivers hold a copy no one here can roll back. A
 checkpoint is a lower bound: writers racing may leave it an entry or two behind, never ahead.
 """
@@ -34,8 +34,8 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from shared.archive.storage import ObjectMissing, ObjectStore
 from shared.errors import ArchiverError
-from shared.storage import ObjectMissing, ObjectStore
 
 log = logging.getLogger(__name__)
 GENESIS = "0" * 64

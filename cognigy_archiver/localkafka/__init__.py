@@ -1,6 +1,6 @@
-"""A real single-node Apache Kafka (KRaft, broker + controller) from Maven Central jars, for the demo
-and the tests. No Docker: Maven assembles the class path once into a git-ignored cache, and `java -cp`
-runs the broker on 127.0.0.1."""
+"""A real single-node Apache Kafka (KRaft, broker + controller) from Maven Central jars, for the demo, the
+tests and the benchmarks. No Docker: Maven assembles the class path once into a git-ignored cache, and
+`java -cp` runs the broker on 127.0.0.1."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Running the real pipeline for a test: the simulator and the five stages as OS processes against the real
-broker, a signed-webhook receiver, and readers for what came out."""
+"""Running the real pipeline on one machine, for the end-to-end tests and the benchmarks: the simulator and
+the five stages as OS processes against a real broker, a signed-webhook receiver, and readers for what came
+out."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ from typing import Any
 
 import httpx
 
+from cognigy_archiver.localkafka import free_port
 from cognigy_archiver.processes import ProcessGroup, child_env
 from cognigy_archiver.stages import PIPELINE_STAGES
 from cognigy_archiver.webhook_receiver import WebhookReceiver
+from shared.errors import ArchiverError
 from shared.export_requests import build_request, publish_request
-from shared.localkafka import free_port
+from shared.kafka.topics import create_topics
 from shared.messages import ExportRequest
 from shared.settings import Settings, load_settings
-from shared.topics import create_topics
 from simulator.server import dataset_window
 from stages.fetcher.pages import carried_context, page_body
 from stages.sanitizer.engine import PiiEngine
@@ -56,8 +58,10 @@ class Pipeline:
         deadline = time.monotonic() + timeout
         while not condition():
             dead = [n for n in self.procs.procs if not self.procs.alive(n)]
-            assert not dead, f"{dead} exited early; logs in {self.procs.log_dir}: {self.tail_logs()}"
-            assert time.monotonic() < deadline, f"timed out waiting for {what}; logs: {self.tail_logs()}"
+            if dead:
+                raise ArchiverError(f"{dead} exited early; logs in {self.procs.log_dir}: {self.tail_logs()}")
+            if time.monotonic() >= deadline:
+                raise ArchiverError(f"timed out waiting for {what}; logs: {self.tail_logs()}")
             await asyncio.sleep(0.1)
 
     async def wait_for_webhook(self, timeout: float = 120.0) -> dict[str, Any]:
@@ -75,7 +79,8 @@ class Pipeline:
     async def wait_until_fetched(self, pages: int, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while len(await self.pages_served()) < pages:
-            assert time.monotonic() < deadline, f"fetcher did not reach page {pages}: {self.tail_logs()}"
+            if time.monotonic() >= deadline:
+                raise ArchiverError(f"fetcher did not reach page {pages}: {self.tail_logs()}")
             await asyncio.sleep(0.05)
 
     def tail_logs(self) -> str:

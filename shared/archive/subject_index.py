@@ -37,8 +37,8 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from shared.archive.storage import ObjectStore
 from shared.errors import ArchiverError
-from shared.storage import ObjectStore
 
 MAGIC = b"CASUBIX1"
 HEADER = struct.Struct(">8sQII")

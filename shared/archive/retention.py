@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from shared.audit import AuditLog
-from shared.keystore import KeyStore
-from shared.manifest import complete_exports
-from shared.segments import legal_hold_key
-from shared.storage import ObjectStore, StorageError
+from shared.archive.audit import AuditLog
+from shared.archive.keystore import KeyStore
+from shared.archive.manifest import complete_exports
+from shared.archive.segments import legal_hold_key
+from shared.archive.storage import ObjectStore, StorageError
 
 log = logging.getLogger(__name__)
 

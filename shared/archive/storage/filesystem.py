@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path, PurePosixPath
 
-from shared.storage.base import ObjectMissing, StorageError, check_key
+from shared.archive.storage.base import ObjectMissing, StorageError, check_key
 
 INCOMING = ".incoming"
 

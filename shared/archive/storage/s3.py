@@ -19,7 +19,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.storage.base import ObjectMissing, StorageError, check_key
+from shared.archive.storage.base import ObjectMissing, StorageError, check_key
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client

@@ -15,7 +15,7 @@ partition, offset), so a replay rebuilds the same bytes under the same key. JSON
 with a zstd dictionary trained on conversation records (see bench/archiver_bench.py for what it gains on
 page-sized segments); the frame names the dictionary's id, and a copy of the dictionary is stored with the
 export, so an archive reads back with nothing but zstd (and, if it is encrypted, the export's data key: see
-shared/encryption.py; the zstd frame is sealed whole, so `sha256` is over the sealed bytes and
+shared/archive/encryption.py; the zstd frame is sealed whole, so `sha256` is over the sealed bytes and
 `encryption.plain_sha256` over the frame inside).
 """
 
@@ -32,10 +32,10 @@ from typing import Any
 import msgspec
 import zstandard
 
-from shared.encryption import ALGORITHM, DataKey
+from shared.archive.encryption import ALGORITHM, DataKey
+from shared.archive.storage import ObjectStore
 from shared.errors import SegmentError
 from shared.messages import OutputFormat
-from shared.storage import ObjectStore
 
 COMPRESSION_LEVEL = 6
 BUILTIN_DICTIONARY = Path(__file__).parent / "dictionaries" / "cognigy-conversations.zdict"
@@ -61,7 +61,7 @@ class SegmentMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     source_partition: int
     source_offset: int
     key_id: str
-    key_check: str = ""  # the check value of the tokenization key (shared/key_check.py); "": archived before it
+    key_check: str = ""  # the check value of the tokenization key (shared/archive/key_check.py); "": archived before it
     encryption: SegmentEncryption | None = None
     subjects: str = ""  # the segment's subject index entries (subject_index.py); the manifest leaves them out
 

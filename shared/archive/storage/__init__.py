@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from shared.archive.storage.base import InvalidObjectKey, ObjectMissing, ObjectStore, StorageError, export_folders
+from shared.archive.storage.filesystem import FilesystemStore
 from shared.errors import ConfigError
 from shared.settings import Settings
-from shared.storage.base import InvalidObjectKey, ObjectMissing, ObjectStore, StorageError, export_folders
-from shared.storage.filesystem import FilesystemStore
 
 __all__ = ["FilesystemStore", "InvalidObjectKey", "ObjectMissing", "ObjectStore", "StorageError", "connect_s3",
            "export_folders", "open_store", "split_s3_url"]
@@ -31,7 +31,7 @@ async def open_store(settings: Settings) -> AsyncIterator[ObjectStore]:
 
 async def connect_s3(settings: Settings, bucket: str, prefix: str) -> ObjectStore:
     """A store on `bucket`/`prefix` with the endpoint and credentials of the settings."""
-    from shared.storage.s3 import S3Store  # botocore is a heavy import; only S3 users pay for it
+    from shared.archive.storage.s3 import S3Store  # botocore is a heavy import; only S3 users pay for it
 
     return await S3Store.connect(
         bucket=bucket, prefix=prefix, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,

@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from shared.telemetry import current_ids
+from shared.telemetry.tracing import current_ids
 
 
 class JsonFormatter(logging.Formatter):

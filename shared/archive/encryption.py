@@ -3,7 +3,7 @@ a master key.
 
 Envelope encryption keeps the master key out of the archive and makes crypto-shredding possible: every
 export has its own random 256-bit data key; only its wrapped form is stored, in the key store (see
-shared/keystore.py), apart from the archive. Destroying that one small object makes every copy of the
+shared/archive/keystore.py), apart from the archive. Destroying that one small object makes every copy of the
 export's segments (replicas, backups, a stolen disk) unreadable, whoever holds the master key.
 
 A sealed segment is `MAGIC | nonce (12 bytes) | ciphertext | GCM tag (16 bytes)`; the associated data is

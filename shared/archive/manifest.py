@@ -26,11 +26,11 @@ from typing import Any
 
 import msgspec
 
-from shared.audit import authentic_entries, derive_key, read_log
+from shared.archive.audit import authentic_entries, derive_key, read_log
+from shared.archive.segments import SegmentMeta, failure_key, manifest_key, sha256_hex
+from shared.archive.storage import ObjectMissing, ObjectStore, export_folders
 from shared.errors import ArchiverError
 from shared.messages import OutputFormat, PiiRule
-from shared.segments import SegmentMeta, failure_key, manifest_key, sha256_hex
-from shared.storage import ObjectMissing, ObjectStore, export_folders
 
 MANIFEST_VERSION = 4
 FIRST_SEALED_VERSION = 4

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import msgspec
 
-from shared.encryption import (
+from shared.archive.encryption import (
     ALGORITHM,
     DataKey,
     DecryptionFailed,
@@ -25,9 +25,9 @@ from shared.encryption import (
     load_key_wrapper,
     new_data_key_bytes,
 )
+from shared.archive.storage import FilesystemStore, ObjectMissing, ObjectStore, connect_s3, export_folders, split_s3_url
 from shared.errors import ConfigError, DataKeyMissing
 from shared.settings import Settings, env_name
-from shared.storage import FilesystemStore, ObjectMissing, ObjectStore, connect_s3, export_folders, split_s3_url
 
 
 class WrappedKey(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,11 +11,10 @@ from typing import Any
 
 import msgspec
 
-from shared.encryption import DataKey, is_sealed
-from shared.errors import ArchiverError, DataKeyMissing, SegmentError
-from shared.keystore import KeyStore
-from shared.manifest import Manifest, ManifestNotAuthentic, ManifestTrust, read_failure, read_manifest
-from shared.segments import (
+from shared.archive.encryption import DataKey, is_sealed
+from shared.archive.keystore import KeyStore
+from shared.archive.manifest import Manifest, ManifestNotAuthentic, ManifestTrust, read_failure, read_manifest
+from shared.archive.segments import (
     SegmentEncryption,
     SegmentMeta,
     decode_segment,
@@ -27,7 +26,8 @@ from shared.segments import (
     sha256_hex,
     subjects_key,
 )
-from shared.storage import ObjectMissing, ObjectStore
+from shared.archive.storage import ObjectMissing, ObjectStore
+from shared.errors import ArchiverError, DataKeyMissing, SegmentError
 
 
 class ExportReader:
