@@ -38,10 +38,12 @@ from bench.pipeline_runs import (
     check_archive,
     exact,
     machine,
+    require_plots,
     start_bench_pipeline,
     stop_bench_pipeline,
 )
 from cognigy_archiver.localkafka import LocalKafka, free_port
+from cognigy_archiver.metrics_plot import pyplot
 
 READY_TIMEOUT = 120.0
 
@@ -160,10 +162,7 @@ async def chaos(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[st
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(11, 4))
     ts, pages = zip(*result["archived_pages_over_time"], strict=True)
@@ -185,6 +184,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
 
 async def main() -> None:
+    require_plots()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=200.0, help="seconds of chaos")
     parser.add_argument("--interval-min", type=float, default=2.0)

@@ -19,11 +19,13 @@ import httpx
 
 from cognigy_archiver.local_pipeline import Pipeline, record_hash, sanitized_as_served, start_pipeline
 from cognigy_archiver.localkafka import free_port
+from cognigy_archiver.metrics_plot import pyplot
 from cognigy_archiver.stages import PIPELINE_STAGES
 from shared.archive.audit import verify_log
 from shared.archive.keystore import KeyStore, open_key_store
 from shared.archive.reader import read_export_records, verify_export
 from shared.archive.storage import FilesystemStore
+from shared.errors import ArchiverError
 from shared.kafka.tables import topic_values
 from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
 from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
@@ -186,3 +188,12 @@ def exact(check: dict[str, Any]) -> bool:
             and check["archived_records"] == check["expected_records"] and check["archive_verify_ok"]
             and check["audit_export_archived_entries"] == 1 and check["audit_log_problems"] == 0
             and check["completion_webhooks_unique"] == 1)
+
+
+def require_plots() -> None:
+    """Exit with the fix before a benchmark spends minutes measuring, if it could not plot them at the end."""
+    try:
+        pyplot()
+    except ArchiverError as exc:
+        raise SystemExit(f"error: {exc.message}") from None
+

@@ -30,10 +30,12 @@ from bench.pipeline_runs import (
     check_archive,
     exact,
     machine,
+    require_plots,
     start_bench_pipeline,
     stop_bench_pipeline,
 )
 from cognigy_archiver.localkafka import LocalKafka, free_port
+from cognigy_archiver.metrics_plot import pyplot
 from shared.kafka.tables import read_topic
 from shared.kafka.topics import ARCHIVE_SEGMENTS, PAGES_RAW
 from shared.messages import PageMessage, RawPage, SegmentMessage, SegmentWritten, decode
@@ -111,10 +113,7 @@ def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def plot(summary: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     loaded = [r for r in summary if r["page_delay_s"] == 0]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
@@ -143,6 +142,7 @@ def plot(summary: list[dict[str, Any]], path: Path) -> None:
 
 
 async def main() -> None:
+    require_plots()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sanitizers", default="1,2", help="sanitizer process counts, comma-separated")
     parser.add_argument("--partitions", default="1,2,4", help="page-topic partition counts, comma-separated")

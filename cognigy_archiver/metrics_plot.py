@@ -9,6 +9,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -16,6 +17,19 @@ from shared.errors import ArchiverError
 
 RECORDS = "cognigy_archiver_records_processed_total"
 LAG = "cognigy_archiver_consumer_lag"
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot, drawing to files (no display); a clear error when the `bench` extra is missing, for a
+    caller to hit before it spends minutes measuring."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ArchiverError("plots need matplotlib: .venv/bin/pip install -e '.[bench]' (`make bench` does)") from None
+    return plt
 
 
 def metric_sum(text: str, name: str) -> float:
@@ -44,13 +58,7 @@ class MetricsSampler:
                     await asyncio.wait_for(stop.wait(), interval)
 
     def plot(self, path: Path) -> None:
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ArchiverError("--plot needs matplotlib: pip install -e '.[bench]'") from None
+        plt = pyplot()
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
         for stage in self.ports:
             points = [(t, row[stage]) for t, row in self.samples if stage in row]
