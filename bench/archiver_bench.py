@@ -38,7 +38,7 @@ from shared.kafka.clients import plain_producer
 from shared.kafka.loop import Record, StageLoop
 from shared.kafka.topics import TRANSCRIPTS_SANITIZED, create_topics
 from shared.messages import ExportOptions, SanitizedPage, SegmentWritten, encode, page_key
-from shared.settings import Settings
+from shared.settings import ArchiveSettings, KafkaSettings, Settings
 from stages.archiver.stage import Archiver
 
 RESULTS = Path(__file__).parent / "results" / "archiver.json"
@@ -79,7 +79,8 @@ async def archive_all(pages: list[list[dict[str, Any]]], dictionary_setting: str
     """The archiver's `archive()` for every page into a fresh directory: MB/s of records in; `encrypted`:
     sealed with AES-256-GCM under the export's data key (from a key store in the same directory)."""
     keys = KeyStore(FilesystemStore(root / "keys"), LocalMasterKey(bytes(32), "m1")) if encrypted else None
-    archiver = Archiver(Settings(archive_dictionary=dictionary_setting), FilesystemStore(root / "archive"), keys)
+    settings = Settings(archive=ArchiveSettings(dictionary=dictionary_setting))
+    archiver = Archiver(settings, FilesystemStore(root / "archive"), keys)
     messages = [SanitizedPage(export_id="exp-bench", page_index=i, records=p, redactions=[], key_id="k1",
                               options=ExportOptions()) for i, p in enumerate(pages)]
     raw = sum(jsonl_bytes(p) for p in pages)
@@ -119,17 +120,18 @@ async def stage_over_kafka(pages: list[list[dict[str, Any]]], work: Path) -> dic
     broker = LocalKafka(work / "kafka", port=free_port())
     broker.start()
     try:
-        settings = Settings(kafka_bootstrap_servers=broker.bootstrap, topic_prefix="bench.", instance_id="bench",
-                            archive_dir=str(work / "archive"))
+        settings = Settings(kafka=KafkaSettings(bootstrap_servers=broker.bootstrap, topic_prefix="bench.",
+                                                instance_id="bench"),
+                            archive=ArchiveSettings(dir=str(work / "archive")))
         await create_topics(settings)
         producer = plain_producer(settings)
         await producer.start()
         for i, records in enumerate(pages):
             page = SanitizedPage(export_id="exp-bench", page_index=i, records=records, redactions=[], key_id="k1",
                                  options=ExportOptions())
-            await producer.send(settings.topic(TRANSCRIPTS_SANITIZED), encode(page), key=page_key("exp-bench", i))
+            await producer.send(settings.kafka.topic(TRANSCRIPTS_SANITIZED), encode(page), key=page_key("exp-bench", i))
         await producer.stop()
-        archiver = TimedArchiver(settings, FilesystemStore(settings.archive_path))
+        archiver = TimedArchiver(settings, FilesystemStore(settings.archive.path))
         loop = StageLoop(settings, "archiver", TRANSCRIPTS_SANITIZED, archiver)
         archiver.loop, archiver.expected = loop, len(pages)
         stop = asyncio.Event()

@@ -29,7 +29,7 @@ from shared.errors import ArchiverError
 from shared.kafka.tables import topic_values
 from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
 from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
-from shared.settings import Settings
+from shared.settings import ArchiveSettings, AuditSettings, KafkaSettings, PiiSettings, Secret, Settings
 
 RESULTS_DIR = Path(__file__).parent / "results"
 DOCS_DIR = Path(__file__).parents[1] / "docs"
@@ -68,7 +68,7 @@ class BenchPipeline:
         """Until each stage's processes together hold every partition of its input; returns the seconds."""
         started = time.monotonic()
         single = ("fetcher", "scheduler")  # their inputs have one partition
-        inputs = {s: 1 if s in single else self.settings.page_partitions for s in set(self.stage_of.values())}
+        inputs = {s: 1 if s in single else self.settings.kafka.page_partitions for s in set(self.stage_of.values())}
         while True:
             held = Counter[str]()
             for name, stage in self.stage_of.items():
@@ -85,9 +85,10 @@ async def start_bench_pipeline(bootstrap: str, work: Path, *, prefix: str, parti
                                conversations: int, page_size: int, page_delay: float = 0.0,
                                sanitizer_workers: int = 1, extra_env: dict[str, str] | None = None,
                                simulator_args: tuple[str, ...] = (), scheduler: bool = False) -> BenchPipeline:
-    settings = Settings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, archive_dir=str(work / "archive"),
-                        audit_log_path=str(work / "audit" / "audit.jsonl"),
-                        tokenization_key=secrets.token_urlsafe(32))
+    settings = Settings(kafka=KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=prefix),
+                        archive=ArchiveSettings(dir=str(work / "archive")),
+                        audit=AuditSettings(log_path=str(work / "audit" / "audit.jsonl")),
+                        pii=PiiSettings(tokenization_key=Secret(secrets.token_urlsafe(32))))
     names = {stage: stage for stage in (*PIPELINE_STAGES, *(["scheduler"] if scheduler else []))}
     names.update({f"sanitizer-{i}": "sanitizer" for i in range(2, sanitizers + 1)})
     health = {name: free_port() for name in names}
@@ -128,7 +129,7 @@ async def check_archive(bench: BenchPipeline, export_id: str) -> dict[str, Any]:
     """The archive against the truth: every record the simulator has, sanitized the same way (tokens are
     deterministic), once; no planted PII value in the archive or the public topic; the manifest, the
     objects and the audit log verify. Counts, not asserts: a benchmark reports what it found."""
-    if bench.settings.archive_encryption == "none":
+    if bench.settings.archive.encryption == "none":
         return await _check(bench, export_id, None)
     async with open_key_store(bench.settings) as keys:
         return await _check(bench, export_id, keys)
@@ -153,7 +154,7 @@ async def _check(bench: BenchPipeline, export_id: str, keys: KeyStore | None) ->
                 texts.setdefault(str(r["id"]), []).append(json.dumps(r, ensure_ascii=False))
     leaked = [p for p in planted if any(p["value"] in t for t in texts.get(p["record_id"], []))]
     report = await verify_export(store, export_id, keys)
-    audit = Path(bench.settings.audit_log_path)
+    audit = Path(bench.settings.audit.log_path)
     actions = [json.loads(line)["action"] for line in (await asyncio.to_thread(audit.read_text)).splitlines()]
     dead = [decode(v, DeadLetter) for v in await topic_values(bench.settings, DLQ)]
     return {
@@ -170,11 +171,11 @@ async def _check(bench: BenchPipeline, export_id: str, keys: KeyStore | None) ->
         "archive_verify_ok": report.ok,
         "archive_verify_problems": report.problems[:5],
         "audit_export_archived_entries": actions.count("export archived"),
-        "audit_log_problems": len(verify_log(audit, bench.settings.audit_hmac_key.encode())),
+        "audit_log_problems": len(verify_log(audit, bench.settings.audit.hmac_key.reveal().encode())),
         "completion_webhooks_unique": len(pipeline.receiver.unique_events),
         "dead_letters": len(dead),
         "page_size": bench.page_size,
-        "encryption": bench.settings.archive_encryption,
+        "encryption": bench.settings.archive.encryption,
         "segments_checked_decrypted": report.encrypted and report.plaintext_checked,
     }
 

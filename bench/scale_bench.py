@@ -44,12 +44,12 @@ from shared.settings import Settings
 
 async def page_timings(settings: Settings, export_id: str) -> dict[str, Any]:
     fetched: dict[int, tuple[datetime, int]] = {}
-    async for r in read_topic(settings, settings.topic(PAGES_RAW)):
+    async for r in read_topic(settings, settings.kafka.topic(PAGES_RAW)):
         raw = decode(r.value, PageMessage)
         if isinstance(raw, RawPage) and raw.export_id == export_id:
             fetched[raw.page_index] = (raw.fetched_at, len(raw.body))
     archived: dict[int, tuple[float, int]] = {}
-    async for r in read_topic(settings, settings.topic(ARCHIVE_SEGMENTS)):
+    async for r in read_topic(settings, settings.kafka.topic(ARCHIVE_SEGMENTS)):
         seg = decode(r.value, SegmentMessage)
         if isinstance(seg, SegmentWritten) and seg.export_id == export_id:
             archived.setdefault(seg.page_index, (r.timestamp / 1000, seg.records))

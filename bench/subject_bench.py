@@ -92,8 +92,8 @@ async def build_archive(settings: Settings, exports: int, per_export: int, page:
     pseudonymizer = Pseudonymizer(TOKEN_KEY.encode(), "k1")
     candidates = [(e, n) for e in range(exports) for n in range(1, per_export, 4)]
     planted = set(rng.sample(candidates, PLANTED))
-    store = FilesystemStore(settings.archive_path)
-    keys = KeyStore(FilesystemStore(Path(settings.archive_key_store)), LocalMasterKey(MASTER_KEY, "m1"))
+    store = FilesystemStore(settings.archive.path)
+    keys = KeyStore(FilesystemStore(Path(settings.archive.key_store)), LocalMasterKey(MASTER_KEY, "m1"))
     started = time.perf_counter()
     index_bytes = entries = 0
     for export in range(exports):
@@ -111,8 +111,8 @@ EMAIL_ONLY = SubjectRequest(email=[SUBJECT_EMAIL])
 
 
 async def index_find(settings: Settings, request: SubjectRequest = HEAVY) -> tuple[float, int]:
-    store = FilesystemStore(settings.archive_path)
-    keys = KeyStore(FilesystemStore(Path(settings.archive_key_store)), LocalMasterKey(MASTER_KEY, "m1"))
+    store = FilesystemStore(settings.archive.path)
+    keys = KeyStore(FilesystemStore(Path(settings.archive.key_store)), LocalMasterKey(MASTER_KEY, "m1"))
     found = probes(request, settings)
     started = time.perf_counter()
     search = await find_subject(store, keys, found, "k1")
@@ -120,8 +120,8 @@ async def index_find(settings: Settings, request: SubjectRequest = HEAVY) -> tup
 
 
 async def scan_find(settings: Settings) -> tuple[float, int]:
-    store = FilesystemStore(settings.archive_path)
-    keys = KeyStore(FilesystemStore(Path(settings.archive_key_store)), LocalMasterKey(MASTER_KEY, "m1"))
+    store = FilesystemStore(settings.archive.path)
+    keys = KeyStore(FilesystemStore(Path(settings.archive.key_store)), LocalMasterKey(MASTER_KEY, "m1"))
     wanted = {p.value for p in probes(SubjectRequest(email=[SUBJECT_EMAIL], contact_id=[SUBJECT_CONTACT]), settings)}
     started = time.perf_counter()
     hits = 0
@@ -136,9 +136,9 @@ async def scan_find(settings: Settings) -> tuple[float, int]:
 
 def cli_find(settings: Settings) -> tuple[float, int]:
     env = {**os.environ, **{k: str(v) for k, v in {
-        "CA_ARCHIVE_DIR": settings.archive_dir, "CA_ARCHIVE_KEY_STORE": settings.archive_key_store,
-        "CA_TOKENIZATION_KEY": TOKEN_KEY, "CA_ARCHIVE_MASTER_KEY": settings.archive_master_key,
-        "CA_AUDIT_LOG_PATH": settings.audit_log_path, "CA_AUDIT_HMAC_KEY": settings.audit_hmac_key}.items()}}
+        "CA_ARCHIVE_DIR": settings.archive.dir, "CA_ARCHIVE_KEY_STORE": settings.archive.key_store,
+        "CA_TOKENIZATION_KEY": TOKEN_KEY, "CA_ARCHIVE_MASTER_KEY": settings.archive.master_key.reveal(),
+        "CA_AUDIT_LOG_PATH": settings.audit.log_path, "CA_AUDIT_HMAC_KEY": settings.audit.hmac_key.reveal()}.items()}}
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "cognigy_archiver.cli", "subject", "find", "--email", SUBJECT_EMAIL,
                              "--contact-id", SUBJECT_CONTACT, "--json"], capture_output=True, text=True, env=env,

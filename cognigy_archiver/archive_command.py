@@ -17,7 +17,7 @@ import typer
 from cognigy_archiver.console import audit_log, fail, manifest_trust, settings_or_fail, with_archive, with_store
 from shared.errors import ArchiverError, ValidationFailed
 from shared.export_requests import parse_time
-from shared.settings import Settings, env_name
+from shared.settings import Secret, Settings, env_name
 
 if TYPE_CHECKING:
     from shared.archive.keystore import KeyStore
@@ -45,7 +45,7 @@ def archive_verify(export_id: str) -> None:
 
     settings = settings_or_fail()
     try:
-        settings.require("audit_hmac_key")
+        settings.require("audit.hmac_key")
     except ArchiverError as exc:
         fail(exc)
 
@@ -63,7 +63,7 @@ def archive_verify(export_id: str) -> None:
         typer.echo(f"{export_id}: OK, {report.segments} segments{how}, {report.records} records match the manifest")
     else:
         typer.echo(f"{export_id}: OK, {report.segments} encrypted segments match the manifest's hashes; records not "
-                   f"checked (set {env_name('archive_master_key')} to decrypt and count them)")
+                   f"checked (set {env_name('archive.master_key')} to decrypt and count them)")
     if report.authenticated:
         typer.echo(f"  manifest authentic: {report.authenticity}")
     else:
@@ -135,28 +135,29 @@ def archive_rewrap(
 
     settings = settings_or_fail()
     try:
-        old = load_key_wrapper(msgspec.structs.replace(settings, archive_master_key=old_key_file.read_text().strip(),
-                                                       archive_master_key_id=old_key_id))
+        archive = msgspec.structs.replace(settings.archive, master_key=Secret(old_key_file.read_text().strip()),
+                                          master_key_id=old_key_id)
+        old = load_key_wrapper(msgspec.structs.replace(settings, archive=archive))
     except OSError as exc:
         fail(ArchiverError(f"--old-key-file: cannot read {old_key_file}: {exc.strerror}"))
     except ArchiverError as exc:
         fail(exc)
     if old is None:
         fail(ArchiverError(f"--old-key-file: {old_key_file} is empty"))
-    if not settings.archive_master_key or old.key_id == settings.archive_master_key_id:
+    if not settings.archive.master_key or old.key_id == settings.archive.master_key_id:
         fail(ArchiverError("set the NEW master key in CA_ARCHIVE_MASTER_KEY(_FILE), with a new "
                            "CA_ARCHIVE_MASTER_KEY_ID"))
 
     async def rewrap(store: ObjectStore, keys: KeyStore) -> tuple[int, int]:
         done, already = await keys.rewrap(old)
-        await audit_log(settings, store).append(f"rewrap:{old.key_id}:{settings.archive_master_key_id}:{done}",
+        await audit_log(settings, store).append(f"rewrap:{old.key_id}:{settings.archive.master_key_id}:{done}",
                                                 "master key rotated", "", {
-                                                    "from": old.key_id, "to": settings.archive_master_key_id,
+                                                    "from": old.key_id, "to": settings.archive.master_key_id,
                                                     "data_keys": done, "already_rewrapped": already})
         return done, already
 
     done, already = with_archive(settings, rewrap)
-    typer.echo(f"{done} data key(s) now wrapped by master key {settings.archive_master_key_id!r}"
+    typer.echo(f"{done} data key(s) now wrapped by master key {settings.archive.master_key_id!r}"
                + (f" ({already} already were)" if already else "") + f"; the old key {old_key_id!r} can be retired")
 
 
@@ -172,13 +173,13 @@ def audit_verify(
 
     settings = settings_or_fail()
     try:
-        settings.require("audit_hmac_key")
+        settings.require("audit.hmac_key")
     except ArchiverError as exc:
         fail(exc)
-    path = Path(settings.audit_log_path)
+    path = Path(settings.audit.log_path)
     if not path.exists():
         fail(ArchiverError(f"no audit log at {path}"))
-    key = settings.audit_hmac_key.encode()
+    key = settings.audit.hmac_key.reveal().encode()
     lines = path.read_bytes().splitlines()
     problems = verify_lines(lines, key)
 

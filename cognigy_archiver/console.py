@@ -44,15 +44,15 @@ def settings_or_fail() -> Settings:
 
 
 def kafka_unreachable(settings: Settings) -> ArchiverError:
-    where = settings.kafka_bootstrap_servers
-    if settings.kafka_security_protocol.upper().startswith("SASL_"):
+    where = settings.kafka.bootstrap_servers
+    if settings.kafka.security_protocol.upper().startswith("SASL_"):
         # aiokafka reports a refused login as a failed bootstrap; say both, and what was tried.
-        tls = settings.kafka_security_protocol.upper() == "SASL_SSL"
+        tls = settings.kafka.security_protocol.upper() == "SASL_SSL"
         checks = "mechanism, password and CA_KAFKA_SSL_CAFILE" if tls else "mechanism and password"
         return ArchiverError(f"cannot connect or authenticate to Kafka at {where} "
-                             f"({settings.kafka_security_protocol}, {settings.kafka_sasl_mechanism}, user "
-                             f"{settings.kafka_sasl_username!r}): check the address, {checks}")
-    if settings.kafka_security_protocol.upper() == "SSL":
+                             f"({settings.kafka.security_protocol}, {settings.kafka.sasl_mechanism}, user "
+                             f"{settings.kafka.sasl_username!r}): check the address, {checks}")
+    if settings.kafka.security_protocol.upper() == "SSL":
         return ArchiverError(f"cannot connect to Kafka at {where} over TLS: check the address, and that "
                              "CA_KAFKA_SSL_CAFILE names the CA that signed the broker's certificate")
     return ArchiverError(f"cannot reach Kafka at {where}: is it running? "
@@ -79,10 +79,10 @@ def with_archive(settings: Settings, work: Callable[[ObjectStore, KeyStore], Awa
     from shared.archive.keystore import open_key_store
     from shared.archive.storage import open_store
 
-    if settings.archive_backend != "s3" and not settings.archive_path.is_dir():
+    if settings.archive.backend != "s3" and not settings.archive.path.is_dir():
         # A mistyped path must not read as an empty archive: "nothing held for this person" would be false,
         # and the audit copy would create the directory.
-        fail(ConfigError(f"no archive at {settings.archive_path} ({env_name('archive_dir')}): check the path"))
+        fail(ConfigError(f"no archive at {settings.archive.path} ({env_name('archive.dir')}): check the path"))
 
     async def run() -> T:
         async with open_store(settings) as store, open_key_store(settings) as keys:
@@ -102,13 +102,13 @@ def with_store(settings: Settings, work: Callable[[ObjectStore], Awaitable[T]]) 
 def audit_log(settings: Settings, store: ObjectStore) -> AuditLog:
     from shared.archive.audit import AuditLog
 
-    settings.require("audit_hmac_key")
-    return AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
+    settings.require("audit.hmac_key")
+    return AuditLog(Path(settings.audit.log_path), settings.audit.hmac_key.reveal().encode(), store)
 
 
 async def manifest_trust(settings: Settings, store: ObjectStore) -> ManifestTrust:
     """What tells an authentic manifest: the audit key, and the audit log (or its storage copy)."""
     from shared.archive.manifest import ManifestTrust
 
-    settings.require("audit_hmac_key")
-    return await ManifestTrust.load(settings.audit_hmac_key.encode(), Path(settings.audit_log_path), store)
+    settings.require("audit.hmac_key")
+    return await ManifestTrust.load(settings.audit.hmac_key.reveal().encode(), Path(settings.audit.log_path), store)

@@ -31,6 +31,7 @@ from shared.archive.storage import FilesystemStore
 from shared.export_requests import build_request, publish_request
 from shared.kafka.topics import create_topics
 from shared.settings import Settings, load_settings
+from simulator.config import DEMO_CREDENTIALS
 from simulator.server import dataset_window
 
 console = Console()
@@ -38,13 +39,14 @@ console = Console()
 
 async def _find_a_contact(settings: Settings) -> tuple[str, int, float]:
     """`subject find` for the first contact in the simulator's data: (contact id, records, seconds)."""
-    async with httpx.AsyncClient(base_url=settings.cognigy_base_url) as http:
+    async with httpx.AsyncClient(base_url=settings.cognigy.base_url) as http:
         first = (await http.get("/_sim/records")).text.splitlines()[0]
     contact = str(json.loads(first)["contactId"])
     started = time.monotonic()
     async with open_key_store(settings) as keys:
         found = probes(SubjectRequest(contact_id=[contact]), settings)
-        search = await find_subject(FilesystemStore(settings.archive_path), keys, found, settings.tokenization_key_id)
+        search = await find_subject(FilesystemStore(settings.archive.path), keys, found,
+                                    settings.pii.tokenization_key_id)
     return contact, search.record_count, time.monotonic() - started
 
 
@@ -87,6 +89,7 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float, plot: Pat
     })
     sim_port = free_port()
     env["CA_COGNIGY_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
+    env.update(DEMO_CREDENTIALS)
     settings = load_settings(env)
     ports = {stage: free_port() for stage in PIPELINE_STAGES} if plot else {}
     procs = ProcessGroup(env, work_dir / "logs", {s: {"CA_HEALTH_PORT": str(p)} for s, p in ports.items()})
@@ -95,7 +98,7 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float, plot: Pat
     sampler_task = asyncio.create_task(sampler.run(sampling)) if plot else None
     try:
         await create_topics(settings)
-        console.print(f"  topics         {settings.topic_prefix}* created")
+        console.print(f"  topics         {settings.kafka.topic_prefix}* created")
         procs.start_simulator(sim_port, "--conversations", str(conversations), "--page-delay", str(page_delay))
         console.print(f"  simulator      {env['CA_COGNIGY_BASE_URL']} (seeded synthetic Cognigy tenant)")
         for stage in PIPELINE_STAGES:
@@ -147,9 +150,9 @@ async def _follow(export_id: str, settings: Settings, procs: ProcessGroup, recei
     elapsed = time.monotonic() - started
     event = next(iter(receiver.unique_events.values()))
     data = event["data"]
-    archive = settings.archive_path
+    archive = settings.archive.path
     store = FilesystemStore(archive)
-    trust = await ManifestTrust.load(settings.audit_hmac_key.encode(), Path(settings.audit_log_path), store)
+    trust = await ManifestTrust.load(settings.audit.hmac_key.reveal().encode(), Path(settings.audit.log_path), store)
     async with open_key_store(settings) as keys:
         report = await verify_export(store, export_id, keys, trust)
     manifest = await read_manifest(store, export_id)

@@ -67,5 +67,5 @@ def export_list() -> None:
     from shared.messages import ExportStatus
 
     settings = settings_or_fail()
-    table = run_async(read_table(settings, settings.topic(EXPORTS_STATUS), ExportStatus), settings)
+    table = run_async(read_table(settings, settings.kafka.topic(EXPORTS_STATUS), ExportStatus), settings)
     Console().print(status_rows(list(table.values())))

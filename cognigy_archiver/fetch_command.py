@@ -39,9 +39,10 @@ def fetch(
     from stages.fetcher.to_directory import fetch_to_directory
 
     settings = settings_or_fail()
-    setup_logging("fetch", settings.log_level)
-    overrides = {"cognigy_base_url": base_url, "cognigy_odata_url": odata_url, "cognigy_max_concurrency": concurrency}
-    settings = msgspec.structs.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    setup_logging("fetch", settings.operations.log_level)
+    overrides = {"base_url": base_url, "odata_url": odata_url, "max_concurrency": concurrency}
+    cognigy = msgspec.structs.replace(settings.cognigy, **{k: v for k, v in overrides.items() if v is not None})
+    settings = msgspec.structs.replace(settings, cognigy=cognigy)
     try:
         request = build_request(start, end, session_id or [], [], "jsonl", max_storage_mb, None, None, source=source)
         request = msgspec.structs.replace(request, session_range=_range(session_range))

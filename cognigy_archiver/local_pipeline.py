@@ -26,6 +26,7 @@ from shared.export_requests import build_request, publish_request
 from shared.kafka.topics import create_topics
 from shared.messages import ExportRequest
 from shared.settings import Settings, load_settings
+from simulator.config import DEMO_CREDENTIALS
 from simulator.server import dataset_window
 from stages.fetcher.pages import carried_context, page_body
 from stages.sanitizer.engine import PiiEngine
@@ -43,7 +44,7 @@ class Pipeline:
 
     @property
     def archive(self) -> Path:
-        return self.settings.archive_path
+        return self.settings.archive.path
 
     async def submit(self) -> ExportRequest:
         start, end = dataset_window()
@@ -110,18 +111,19 @@ async def start_pipeline(settings: Settings, work_dir: Path, *simulator_args: st
     hook_url = await receiver.start()
     port = free_port()
     env = child_env({
-        "CA_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "CA_TOPIC_PREFIX": settings.topic_prefix,
+        "CA_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "CA_TOPIC_PREFIX": settings.kafka.topic_prefix,
         "CA_INSTANCE_ID": "e2e",
-        "CA_ARCHIVE_DIR": str(settings.archive_path),
-        "CA_ARCHIVE_KEY_STORE": settings.archive_key_store,
-        "CA_AUDIT_LOG_PATH": settings.audit_log_path,
-        "CA_TOKENIZATION_KEY": settings.tokenization_key,
+        "CA_ARCHIVE_DIR": str(settings.archive.path),
+        "CA_ARCHIVE_KEY_STORE": settings.archive.key_store,
+        "CA_AUDIT_LOG_PATH": settings.audit.log_path,
+        "CA_TOKENIZATION_KEY": settings.pii.tokenization_key.reveal(),
         "CA_WEBHOOK_SECRET": webhook_secret,
         "CA_WEBHOOK_URLS": hook_url,
         "CA_WEBHOOK_EVENTS": "archival.completed",  # the tests count this one event (status events: notifier tests)
         "CA_AUDIT_HMAC_KEY": "e2e-audit-hmac-key-0123456789abcdef",
         "CA_COGNIGY_BASE_URL": f"http://127.0.0.1:{port}",
+        **DEMO_CREDENTIALS,
         "CA_SHUTDOWN_GRACE_SECONDS": "10",
         "CA_LOG_LEVEL": "DEBUG",
         **(extra_env or {}),
@@ -143,7 +145,7 @@ def sanitized_as_served(records: list[dict[str, Any]], page_size: int, settings:
     """Record id -> content hash of `records` sanitized as the pipeline does: in the simulator's pages, with
     the context the fetcher carries across page breaks, by an engine with the same key (tokens are
     deterministic)."""
-    engine = PiiEngine(settings.tokenization_key.encode(), settings.tokenization_key_id)
+    engine = PiiEngine(settings.pii.tokenization_key.reveal().encode(), settings.pii.tokenization_key_id)
     expected: dict[str, str] = {}
     previous = b""
     for start in range(0, len(records), page_size):

@@ -80,7 +80,7 @@ class ProgressReader:
 
     async def start(self) -> None:
         await self.consumer.start()
-        topic = self.settings.topic(EXPORTS_PROGRESS)
+        topic = self.settings.kafka.topic(EXPORTS_PROGRESS)
         await self.consumer._client.force_metadata_update()  # a fresh client may not know the topic yet
         partitions = sorted(self.consumer.partitions_for_topic(topic) or [])
         partition = DefaultPartitioner()(self.view.export_id.encode(), partitions, partitions)
@@ -98,11 +98,11 @@ class ProgressReader:
             for r in records:
                 if r.key == view.export_id.encode():
                     view.apply(decode(r.value, PageProgress))
-        checkpoints = await read_table(self.settings, self.settings.topic(FETCH_CHECKPOINTS), CheckpointEntry)
+        checkpoints = await read_table(self.settings, self.settings.kafka.topic(FETCH_CHECKPOINTS), CheckpointEntry)
         checkpoint = checkpoints.get(view.export_id.encode())
         if isinstance(checkpoint, FetchCheckpoint):
             view.fetched = checkpoint.next_page_index
-        statuses = await read_table(self.settings, self.settings.topic(EXPORTS_STATUS), ExportStatus)
+        statuses = await read_table(self.settings, self.settings.kafka.topic(EXPORTS_STATUS), ExportStatus)
         view.statuses = {s.stage: s for s in statuses.values() if s.export_id == view.export_id}
         totals = [s.total_pages for s in view.statuses.values() if s.total_pages is not None]
         view.total_pages = totals[0] if totals else None

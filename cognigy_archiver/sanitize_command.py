@@ -95,7 +95,7 @@ def detokenize(
     settings = settings_or_fail()
     try:
         key = _key(settings, key_file)
-        kid = key_id or settings.tokenization_key_id
+        kid = key_id or settings.pii.tokenization_key_id
         if tokens:
             for token in tokens:
                 typer.echo(detokenize_text(key, kid, token))
@@ -136,7 +136,7 @@ def _engine(settings: Settings, key: bytes, key_id: str | None, model: str | Non
 
     ner: NerRunner | None = None
     if workers == 1:
-        names = resolve_models(model or settings.spacy_model)
+        names = resolve_models(model or settings.pii.spacy_model)
         ner = NerProcess(names) if names else NerModels(names)
     from stages.sanitizer.engine import PiiEngine  # after the helper's start: a third of a second of imports
 
@@ -154,8 +154,8 @@ def _key(settings: Settings, key_file: Path | None) -> bytes:
             return key_file.read_text().strip().encode()
         except OSError as exc:
             raise ConfigError(f"--key-file: cannot read {key_file}: {exc.strerror}") from None
-    settings.require("tokenization_key")
-    return settings.tokenization_key.encode()
+    settings.require("pii.tokenization_key")
+    return settings.pii.tokenization_key.reveal().encode()
 
 
 def _rules(compact: list[str], rules_file: Path | None) -> list[PiiRule]:

@@ -77,7 +77,7 @@ def _backfill_request(settings: Settings, since: datetime, until: datetime, wind
         problems.append(format_problem)
     if window_seconds <= 0:
         problems.append({"field": "window_seconds", "problem": "must be more than 0"})
-    latest = datetime.now(UTC) - timedelta(seconds=settings.cognigy_settle_seconds)
+    latest = datetime.now(UTC) - timedelta(seconds=settings.cognigy.settle_seconds)
     if since >= until:
         problems.append({"field": "since", "problem": "must be before --until"})
     elif until > latest:
@@ -120,7 +120,7 @@ def schedule_status(
     settings = settings_or_fail()
     states = run_async(read_schedules(settings), settings)
     now = datetime.now(UTC)
-    retention = timedelta(days=settings.cognigy_retention_days)
+    retention = timedelta(days=settings.cognigy.retention_days)
     rows: list[dict[str, Any]] = []
     for state in sorted(states.values(), key=lambda s: s.name):
         behind = now - oldest_unarchived(state)

@@ -50,7 +50,7 @@ def _exit_quietly(signum: int, frame: object) -> None:
 def run_stage(name: str, settings: Settings) -> None:
     # Until the event loop takes over signals, SIGTERM (a pod stopped while starting) exits cleanly.
     signal.signal(signal.SIGTERM, _exit_quietly)
-    setup_logging(name, settings.log_level)
+    setup_logging(name, settings.operations.log_level)
     provider = setup_tracing(name)
     main = stage_main(name)
     log.info("starting %s with settings %s", name, settings.redacted())
@@ -58,8 +58,8 @@ def run_stage(name: str, settings: Settings) -> None:
     async def supervised() -> None:
         stop = asyncio.Event()
         install_stop_signals(stop)
-        health = (await start_health_server(settings.health_port, settings.health_host)
-                  if settings.health_port else None)
+        health = (await start_health_server(settings.operations.health_port, settings.operations.health_host)
+                  if settings.operations.health_port else None)
         try:
             await main(settings, stop)
         finally:

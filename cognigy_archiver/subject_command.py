@@ -63,8 +63,8 @@ async def _search(settings: Settings, store: ObjectStore, keys: KeyStore, found:
     from cognigy_archiver.subject_search import find_subject
     from shared.archive.key_check import key_check_value
 
-    search = await find_subject(store, keys, found, settings.tokenization_key_id, whole,
-                                key_check=key_check_value(settings.tokenization_key.encode()),
+    search = await find_subject(store, keys, found, settings.pii.tokenization_key_id, whole,
+                                key_check=key_check_value(settings.pii.tokenization_key.reveal().encode()),
                                 trust=await manifest_trust(settings, store))
     if action:
         await audit_log(settings, store).append(
@@ -211,7 +211,7 @@ def _notes(skipped: list[dict[str, str]], key_unchecked: list[str], settings: Se
     if key_unchecked:
         shown = ", ".join(key_unchecked[:5]) + (f" and {len(key_unchecked) - 5} more" if len(key_unchecked) > 5 else "")
         typer.secho(f"note: {len(key_unchecked)} export(s) were archived before key check values ({shown}): if "
-                    f"{env_name('tokenization_key')} is not the key {settings.tokenization_key_id!r} they were "
+                    f"{env_name('pii.tokenization_key')} is not the key {settings.pii.tokenization_key_id!r} they were "
                     "tokenized with, nothing is found in them, and that cannot be told", fg="yellow", err=True)
 
 

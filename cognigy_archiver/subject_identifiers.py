@@ -68,9 +68,9 @@ def load_request(path: Path) -> SubjectRequest:
 
 def probes(request: SubjectRequest, settings: Settings) -> list[Probe]:
     """What to look up for the request; an ArchiverError names each identifier that cannot be used."""
-    settings.require("tokenization_key")
-    pseudonymizer = Pseudonymizer(settings.tokenization_key.encode(), settings.tokenization_key_id)
-    phones = PhoneRecognizer(settings.phone_region_list)
+    settings.require("pii.tokenization_key")
+    pseudonymizer = Pseudonymizer(settings.pii.tokenization_key.reveal().encode(), settings.pii.tokenization_key_id)
+    phones = PhoneRecognizer(settings.pii.phone_region_list)
     found: list[Probe] = []
     problems: list[dict[str, str]] = []
 

@@ -112,10 +112,10 @@ def _check_key(manifests: list[Manifest], key_id: str, key_check: str) -> list[s
     for manifest in manifests:
         checks = {s.key_check for s in manifest.segments if s.key_id == key_id}
         if checks - {key_check, ""}:
-            raise WrongKey(f"{env_name('tokenization_key')} is not the tokenization key {key_id!r} that export "
+            raise WrongKey(f"{env_name('pii.tokenization_key')} is not the tokenization key {key_id!r} that export "
                            f"{manifest.export_id} was tokenized with (their key check values differ): no token made "
                            f"with it can match. Set the key {key_id!r} names, or the id of this key "
-                           f"({env_name('tokenization_key_id')})")
+                           f"({env_name('pii.tokenization_key_id')})")
         if "" in checks:
             unchecked.append(manifest.export_id)
     return unchecked

@@ -30,11 +30,11 @@ async def topic_report(settings: Settings) -> Table:
     # Each committed transaction leaves a marker at the end of its partitions, so a stage that has
     # consumed everything shows a lag of 1 per partition it has written transactionally to.
     table = Table("topic", "partitions", "policy", "end offset", "consumer", "lag (incl. txn markers)",
-                  title=f"topics {settings.topic_prefix}*")
+                  title=f"topics {settings.kafka.topic_prefix}*")
     try:
         existing = set(await admin.list_topics())
         for spec in topic_specs(settings):
-            name = settings.topic(spec.name)
+            name = settings.kafka.topic(spec.name)
             if name not in existing:
                 table.add_row(spec.name, str(spec.partitions), spec.config.get("cleanup.policy", ""), "missing", "", "")
                 continue
@@ -43,7 +43,7 @@ async def topic_report(settings: Settings) -> Table:
             stage = CONSUMER.get(spec.name, "")
             lag = ""
             if stage:
-                committed = await admin.list_consumer_group_offsets(settings.group_id(stage), partitions=tps)
+                committed = await admin.list_consumer_group_offsets(settings.kafka.group_id(stage), partitions=tps)
                 behind = [ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
                           for tp in tps]
                 lag = f"{sum(behind):,} ({' '.join(map(str, behind))})"

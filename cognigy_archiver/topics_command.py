@@ -18,7 +18,7 @@ def topics_create() -> None:
     settings = settings_or_fail()
     changes = run_async(create_topics(settings), settings)
     for spec in topic_specs(settings):
-        name = settings.topic(spec.name)
+        name = settings.kafka.topic(spec.name)
         mark = "created" if name in changes.created else "exists "
         line = f"{mark} {name} partitions={spec.partitions} {spec.config.get('cleanup.policy', '')}"
         if name in changes.raised:

@@ -114,8 +114,8 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
             problem("window", "start must be before end")
         else:
             days = (window.end - window.start).total_seconds() / 86400
-            if days > settings.max_window_days:
-                problem("window", f"{days:.0f} days is longer than the limit of {settings.max_window_days} days")
+            if days > (limit := settings.cognigy.max_window_days):
+                problem("window", f"{days:.0f} days is longer than the limit of {limit} days")
             now = datetime.now(UTC)
             if window.start > now:
                 problem("window", "start is in the future")
@@ -125,8 +125,8 @@ def validate_export_request(request: ExportRequest, settings: Settings) -> None:
                 problem("window", "end is in the future: submit the window once it has passed")
     if request.deduplication is not None and request.deduplication.remember_from.tzinfo is None:
         problem("deduplication.remember_from", "needs a time zone (e.g. 2024-06-01T00:00:00Z)")
-    if len(request.session_ids) > settings.max_session_ids:
-        problem("session_ids", f"{len(request.session_ids)} ids; at most {settings.max_session_ids} per request")
+    if len(request.session_ids) > (most := settings.cognigy.max_session_ids):
+        problem("session_ids", f"{len(request.session_ids)} ids; at most {most} per request")
     for i, session_id in enumerate(request.session_ids):
         if not valid_session_id(session_id):
             problem(f"session_ids[{i}]", f"not a session id: 1-{MAX_SESSION_ID_LENGTH} characters, no control "
@@ -195,7 +195,7 @@ async def read_schedules(settings: Settings) -> dict[str, ScheduleState]:
     from shared.kafka.tables import read_table
     from shared.kafka.topics import SCHEDULER_STATE
 
-    table = await read_table(settings, settings.topic(SCHEDULER_STATE), ScheduleState)
+    table = await read_table(settings, settings.kafka.topic(SCHEDULER_STATE), ScheduleState)
     return {state.name: state for state in table.values()}
 
 
@@ -205,6 +205,6 @@ async def _publish(settings: Settings, topic: str, key: str, message: ExportRequ
     producer = plain_producer(settings)
     try:
         await producer.start()
-        await producer.send_and_wait(settings.topic(topic), encode(message), key=key.encode())
+        await producer.send_and_wait(settings.kafka.topic(topic), encode(message), key=key.encode())
     finally:
         await producer.stop()

@@ -12,6 +12,11 @@ from typing import Literal
 import msgspec
 
 DEMO_API_KEY = "demo-api-key-0123456789abcdef"
+DEMO_CLIENT_ID = "demo-client"
+DEMO_CLIENT_SECRET = "demo-secret"
+# The variables that log a fetcher in as the demo client: the settings have no default credentials, so the demo,
+# the local pipeline and the tests set these.
+DEMO_CREDENTIALS = {"CA_COGNIGY_CLIENT_ID": DEMO_CLIENT_ID, "CA_COGNIGY_CLIENT_SECRET": DEMO_CLIENT_SECRET}
 ALL_GRANTS = ("export:manage", "conversations:read", "odata")
 
 
@@ -51,8 +56,8 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     seed: int = 7
     conversations: int = 300
     page_size: int = 50
-    client_id: str = "demo-client"
-    client_secret: str = "demo-secret"
+    client_id: str = DEMO_CLIENT_ID
+    client_secret: str = DEMO_CLIENT_SECRET
     # What the OAuth2 client (and a logged-in user) may be granted.
     client_scopes: list[str] = msgspec.field(default_factory=lambda: ["export:manage", "conversations:read"])
     # API key -> its user's grants (scopes and roles).

@@ -43,7 +43,8 @@ async def produce_pages(settings: Settings, pages: list[SanitizedPage], topic: s
     await producer.start()
     try:
         for page in pages:
-            await producer.send(settings.topic(topic), encode(page), key=page_key(page.export_id, page.page_index))
+            await producer.send(settings.kafka.topic(topic), encode(page),
+                                key=page_key(page.export_id, page.page_index))
         await producer.flush()
     finally:
         await producer.stop()

@@ -12,6 +12,7 @@ import pytest
 from cognigy_archiver.localkafka import LocalKafka
 from shared.kafka.topics import create_topics
 from shared.settings import Settings, load_settings
+from simulator.config import DEMO_CREDENTIALS
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +46,7 @@ def settings(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> Setting
         "CA_AUDIT_LOG_PATH": str(tmp_path / "audit" / "audit.jsonl"),
         "CA_TOKENIZATION_KEY": "test-tokenization-key-0123456789abcdef",
         "CA_SHUTDOWN_GRACE_SECONDS": "10",
+        **DEMO_CREDENTIALS,
     })
 
 

@@ -32,7 +32,7 @@ import yaml
 from cognigy_archiver.stages import STAGES
 from cognigy_archiver.topic_report import CONSUMER
 from shared.kafka.topics import topic_specs
-from shared.settings import SECRET_FIELDS, Settings, env_name, env_names, load_settings
+from shared.settings import SECRETS, VARIABLES, Settings, env_name, env_names, load_settings
 from tests.metric_names import exported_metric_names
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +62,13 @@ CRD_GROUPS = ("kafka.strimzi.io/", "keda.sh/", "monitoring.coreos.com/")
 KILL_MARGIN_SECONDS = 10
 CLIENT_SECRET = {"oauth2": "cognigy_client_secret", "api_key": "cognigy_api_key", "password": "cognigy_password"}
 INPUT_TOPIC = {stage: topic for topic, stage in CONSUMER.items()}
+# The manifests name a setting by its variable without CA_, in lower case (the key of its secret file).
+PATHS = {name.removeprefix("CA_").lower(): path for path, name in VARIABLES.items()}
+SECRET_KEYS = frozenset(key for key, path in PATHS.items() if path in SECRETS)
+
+
+def variable(key: str) -> str:
+    return env_name(PATHS[key])
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -211,7 +218,7 @@ class Workload:
         return " ".join(self.args[:2])
 
     def sets(self, setting: str) -> bool:
-        return env_name(setting) in self.env or env_name(setting) + "_FILE" in self.env
+        return variable(setting) in self.env or variable(setting) + "_FILE" in self.env
 
     def settings(self) -> Settings:
         return load_settings({k: v for k, v in self.env.items() if v is not None and not k.endswith("_FILE")})
@@ -232,22 +239,22 @@ def needs(w: Workload) -> frozenset[str]:
     out: set[str] = set()
     if w.command.startswith("run ") or w.command == "topics create":
         out |= {"kafka_bootstrap_servers", "topic_prefix"}
-        if s.kafka_security_protocol.upper().startswith("SASL_"):
+        if s.kafka.security_protocol.upper().startswith("SASL_"):
             out |= {"kafka_sasl_username", "kafka_sasl_password"}
-        if s.kafka_security_protocol.upper().endswith("SSL"):
+        if s.kafka.security_protocol.upper().endswith("SSL"):
             out.add("kafka_ssl_cafile")
-    storage = {"archive_dir"} if s.archive_backend == "filesystem" else {"s3_bucket"}
-    if s.archive_backend == "s3" and s.s3_access_key_id:  # static credentials (else the role's)
+    storage = {"archive_dir"} if s.archive.backend == "filesystem" else {"s3_bucket"}
+    if s.archive.backend == "s3" and s.archive.s3.access_key_id:  # static credentials (else the role's)
         storage.add("s3_secret_access_key")
-    sealed = s.archive_encryption != "none"
+    sealed = s.archive.encryption != "none"
     audit = {"audit_log_path", "audit_hmac_key"}
     if w.command == "run fetcher":
-        out |= {"cognigy_base_url", "cognigy_client_id", CLIENT_SECRET[s.cognigy_auth]}
+        out |= {"cognigy_base_url", "cognigy_client_id", CLIENT_SECRET[s.cognigy.auth]}
     elif w.command == "run sanitizer":
         out.add("tokenization_key")
     elif w.command == "run archiver":
         out |= storage | ({"archive_master_key", "archive_key_store"} if sealed else set())
-        if s.archive_expire_interval_seconds > 0:  # it expires exports itself, and audits each
+        if s.archive.expire_interval_seconds > 0:  # it expires exports itself, and audits each
             out |= audit | ({"archive_key_store"} if sealed else set())
     elif w.command == "run notifier":  # it destroys a failed export's data key
         out |= storage | audit | {"webhook_secret"} | ({"archive_key_store"} if sealed else set())
@@ -264,7 +271,7 @@ def needs(w: Workload) -> frozenset[str]:
 def persistent_settings(w: Workload) -> frozenset[str]:
     """Path settings among its needs that must be on a persistent volume (not the container's filesystem)."""
     paths = {"archive_dir", "audit_log_path"}
-    if not w.settings().archive_key_store.startswith("s3://"):
+    if not w.settings().archive.key_store.startswith("s3://"):
         paths.add("archive_key_store")
     return frozenset(paths & needs(w))
 
@@ -390,7 +397,7 @@ def test_base_kustomization_lists_every_manifest_and_no_secret() -> None:
     assert on_disk == set(resources), "every manifest in k8s/base is listed, and nothing else"
     (example,) = load_yaml(BASE_DIR / SECRET_EXAMPLE)
     assert example["kind"] == "Secret"
-    assert _secret_example_keys() == SECRET_FIELDS, "secret.example.yaml documents exactly the secret settings"
+    assert _secret_example_keys() == SECRET_KEYS, "secret.example.yaml documents exactly the secret settings"
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -449,7 +456,7 @@ def test_pods_run_hardened_and_stages_drain_before_sigkill(target: str) -> None:
     for w in k8s_workloads(target):
         if w.stage:
             sts = by_name(objects, "StatefulSet")[f"cognigy-archiver-{w.stage}"]
-            grace = w.settings().shutdown_grace_seconds
+            grace = w.settings().kafka.shutdown_grace_seconds
             assert sts["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= grace + KILL_MARGIN_SECONDS
 
 
@@ -466,7 +473,7 @@ def test_every_stage_has_a_disruption_budget_that_allows_drains(target: str) -> 
 
 
 def kafka_port_of(w: Workload) -> int:
-    return int(w.settings().kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+    return int(w.settings().kafka.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
 
 
 def egress_ports(policies: list[dict[str, Any]], labels: dict[str, str]) -> set[int]:
@@ -495,7 +502,8 @@ def test_network_policies_deny_by_default_and_let_stages_reach_kafka(target: str
         assert {kafka_port, 53} <= egress_ports(policies, labels), f"{w.where}: egress to Kafka ({kafka_port}) and DNS"
         ingress = [rule for p in policies if "Ingress" in p["spec"]["policyTypes"]
                    and selects(p["spec"]["podSelector"], labels) for rule in p["spec"].get("ingress") or []]
-        assert {port["port"] for rule in ingress for port in rule.get("ports") or []} == {w.settings().health_port}, (
+        ports = {port["port"] for rule in ingress for port in rule.get("ports") or []}
+        assert ports == {w.settings().operations.health_port}, (
             f"{w.where}: only the metrics port is reachable")
 
 
@@ -503,7 +511,7 @@ def test_network_policies_deny_by_default_and_let_stages_reach_kafka(target: str
 def test_kafka_topics_match_topic_specs(target: str) -> None:
     objects = built(target)
     settings = Settings()
-    expected = {settings.topic(spec.name): spec for spec in topic_specs(settings)}
+    expected = {settings.kafka.topic(spec.name): spec for spec in topic_specs(settings)}
     found: dict[str, dict[str, Any]] = {}
     for topic in of_kind(objects, "KafkaTopic"):
         meta = topic["metadata"]
@@ -519,8 +527,8 @@ def test_kafka_topics_match_topic_specs(target: str) -> None:
         assert config == spec.config, name
     # The CRs are written for the default prefix and partition count: no workload may change them.
     for w in k8s_workloads(target):
-        assert w.settings().topic_prefix == settings.topic_prefix, w.where
-        assert w.settings().page_partitions == settings.page_partitions, w.where
+        assert w.settings().kafka.topic_prefix == settings.kafka.topic_prefix, w.where
+        assert w.settings().kafka.page_partitions == settings.kafka.page_partitions, w.where
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -547,7 +555,7 @@ def test_each_stage_logs_in_to_kafka_as_its_own_user(target: str) -> None:
     for w in k8s_workloads(target):
         if not w.stage:
             continue
-        user = w.settings().kafka_sasl_username
+        user = w.settings().kafka.sasl_username
         assert user == f"cognigy-archiver-{w.stage}" and user in users, f"{w.where}: logs in as {user!r}"
         assert (user, "password") in w.secret_files.values(), f"{w.where}: does not mount the password of {user}"
         stages.append(w.stage)
@@ -576,7 +584,7 @@ def test_one_scheduler_replica_that_needs_only_kafka(target: str) -> None:
 def test_the_scheduler_and_the_fetcher_agree_on_the_settle_lag(platform: str) -> None:
     """The scheduler submits a window once its end has settled, the fetcher reads it only then: with two
     values, windows would wait in the fetcher, or be read before they settle."""
-    settle = {w.stage: w.settings().cognigy_settle_seconds for w in workloads(platform)
+    settle = {w.stage: w.settings().cognigy.settle_seconds for w in workloads(platform)
               if w.stage in ("scheduler", "fetcher")}
     assert set(settle) == {"scheduler", "fetcher"} and settle["scheduler"] == settle["fetcher"], settle
 
@@ -587,13 +595,13 @@ def test_the_scheduler_and_the_fetcher_agree_on_the_settle_lag(platform: str) ->
 def test_prod_encrypts_the_archive_with_the_key_store_apart() -> None:
     for w in k8s_workloads("prod"):
         s = w.settings()
-        assert s.archive_encryption == "aes-256-gcm", w.where
-        assert s.archive_backend == "s3" and s.s3_bucket, w.where
-        bucket = s.archive_key_store.removeprefix("s3://").split("/")[0]
-        assert s.archive_key_store.startswith("s3://") and bucket != s.s3_bucket, (
+        assert s.archive.encryption == "aes-256-gcm", w.where
+        assert s.archive.backend == "s3" and s.archive.s3.bucket, w.where
+        bucket = s.archive.key_store.removeprefix("s3://").split("/")[0]
+        assert s.archive.key_store.startswith("s3://") and bucket != s.archive.s3.bucket, (
             f"{w.where}: the key store must be a bucket of its own, apart from the archive and its backups")
         if "archive_master_key" in needs(w):
-            assert env_name("archive_master_key") + "_FILE" in w.env, f"{w.where}: the master key comes from a file"
+            assert env_name("archive.master_key") + "_FILE" in w.env, f"{w.where}: the master key comes from a file"
 
 
 def test_prod_scales_page_stages_on_lag_up_to_the_partition_count() -> None:
@@ -611,26 +619,27 @@ def test_prod_scales_page_stages_on_lag_up_to_the_partition_count() -> None:
         (w,) = [w for w in k8s_workloads("prod") if w.where.endswith(f"{ref['name']!r} container {container['name']!r}")
                 ]
         settings = w.settings()
-        assert so["spec"]["maxReplicaCount"] == settings.page_partitions, "a replica more than partitions idles"
+        assert so["spec"]["maxReplicaCount"] == settings.kafka.page_partitions, "a replica more than partitions idles"
         assert so["spec"]["minReplicaCount"] >= 1
         assert "replicas" not in statefulsets[ref["name"]]["spec"], "the HPA owns replicas; apply would reset them"
         (trigger,) = so["spec"]["triggers"]
         meta = trigger["metadata"]
         assert trigger["type"] == "kafka"
-        assert meta["topic"] == settings.topic(INPUT_TOPIC[stage]) and meta["consumerGroup"] == settings.group_id(stage)
-        assert meta["bootstrapServers"] == settings.kafka_bootstrap_servers
+        assert meta["topic"] == settings.kafka.topic(INPUT_TOPIC[stage])
+        assert meta["consumerGroup"] == settings.kafka.group_id(stage)
+        assert meta["bootstrapServers"] == settings.kafka.bootstrap_servers
         assert meta.get("allowIdleConsumers", "false") == "false"
-        assert int(meta["lagThreshold"]) > settings.page_partitions, "a caught-up topic shows lag 1 per partition"
-        assert meta["sasl"] == settings.kafka_sasl_mechanism.lower().replace("-", "_").replace("sha_", "sha")
+        assert int(meta["lagThreshold"]) > settings.kafka.page_partitions, "a caught-up topic shows lag 1 per partition"
+        assert meta["sasl"] == settings.kafka.sasl_mechanism.lower().replace("-", "_").replace("sha_", "sha")
         assert meta["tls"] == "enable"
         # KEDA reads offsets as the stage's own KafkaUser: the same name and the same password.
         auth = auths[trigger["authenticationRef"]["name"]]["spec"]
         (username,) = auth["env"]
-        assert username["parameter"] == "username" and username["name"] == env_name("kafka_sasl_username")
+        assert username["parameter"] == "username" and username["name"] == env_name("kafka.sasl_username")
         assert username["containerName"] == container["name"]
         refs = {r["parameter"]: r for r in auth["secretTargetRef"]}
-        assert refs["password"]["name"] == settings.kafka_sasl_username and refs["password"]["key"] == "password"
-        assert settings.kafka_sasl_username in users
+        assert refs["password"]["name"] == settings.kafka.sasl_username and refs["password"]["key"] == "password"
+        assert settings.kafka.sasl_username in users
         scaled[stage] = so
     assert "sanitizer" in scaled
 
@@ -657,7 +666,7 @@ def test_prod_service_monitor_scrapes_every_stage() -> None:
         assert port["targetPort"] in ports
     for w in k8s_workloads("prod"):
         if w.stage:
-            assert w.settings().health_port == ports[port["targetPort"]], w.where
+            assert w.settings().operations.health_port == ports[port["targetPort"]], w.where
 
 
 def test_prod_alerts_with_the_rules_compose_loads() -> None:
@@ -675,7 +684,7 @@ def test_expire_runs_as_one_cronjob_and_nothing_else_deletes(target: str) -> Non
     assert c["args"] == ["archive", "expire"]
     for w in k8s_workloads(target):
         if w.stage == "archiver":
-            assert w.settings().archive_expire_interval_seconds == 0, "one deleter: the CronJob"
+            assert w.settings().archive.expire_interval_seconds == 0, "one deleter: the CronJob"
 
 
 def test_subject_jobs_take_identifiers_only_from_a_mounted_secret() -> None:
@@ -757,7 +766,7 @@ def test_compose_secret_files_stay_out_of_git() -> None:
 
 
 def test_compose_runs_one_service_per_stage_hardened() -> None:
-    grace = Settings().shutdown_grace_seconds
+    grace = Settings().kafka.shutdown_grace_seconds
     stages = []
     for name, svc in compose()["services"].items():
         if svc.get("image") != IMAGE:
@@ -767,7 +776,7 @@ def test_compose_runs_one_service_per_stage_hardened() -> None:
         if stage is None:
             continue
         stages.append(stage)
-        env_grace = _compose_env(svc).get(env_name("shutdown_grace_seconds"))
+        env_grace = _compose_env(svc).get(env_name("kafka.shutdown_grace_seconds"))
         stop = re.fullmatch(r"(\d+)s", str(svc.get("stop_grace_period", "10s")))
         assert stop, f"{name}: write stop_grace_period in seconds, e.g. 40s"
         assert int(stop[1]) >= float(env_grace or grace) + KILL_MARGIN_SECONDS, name
@@ -799,14 +808,14 @@ def test_compose_archives_to_minio_with_keys_in_their_own_bucket() -> None:
         if not {"s3_bucket", "archive_key_store"} & needs(w):
             continue
         s = w.settings()
-        assert _host_port(s.s3_endpoint_url) == ("minio", 9000), w.where
-        assert minio_env["MINIO_ROOT_USER"] == s.s3_access_key_id, w.where
-        key_bucket = s.archive_key_store.removeprefix("s3://").split("/")[0]
-        assert key_bucket != s.s3_bucket, f"{w.where}: the key store's bucket must not be the archive's"
-        for bucket in (s.s3_bucket, key_bucket):
+        assert _host_port(s.archive.s3.endpoint_url) == ("minio", 9000), w.where
+        assert minio_env["MINIO_ROOT_USER"] == s.archive.s3.access_key_id, w.where
+        key_bucket = s.archive.key_store.removeprefix("s3://").split("/")[0]
+        assert key_bucket != s.archive.s3.bucket, f"{w.where}: the key store's bucket must not be the archive's"
+        for bucket in (s.archive.s3.bucket, key_bucket):
             assert f"local/{bucket}" in bucket_command, f"the one-shot `buckets` does not create {bucket}"
     minio_password = minio_env["MINIO_ROOT_PASSWORD_FILE"]
-    assert minio_password == f"/run/secrets/{env_name('s3_secret_access_key').removeprefix('CA_').lower()}"
+    assert minio_password == f"/run/secrets/{env_name('archive.s3.secret_access_key').removeprefix('CA_').lower()}"
 
 
 def test_compose_sends_traces_to_jaeger_and_metrics_to_grafana() -> None:
@@ -827,7 +836,7 @@ def test_compose_sends_traces_to_jaeger_and_metrics_to_grafana() -> None:
         assert env["OTEL_TRACES_EXPORTER"] == "otlp" and env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
         host, port = _host_port(str(env["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         assert host in services and port == int(http.rsplit(":", 1)[1]), w.where
-        assert stage in sd["names"] and sd["port"] == w.settings().health_port, w.where
+        assert stage in sd["names"] and sd["port"] == w.settings().operations.health_port, w.where
     grafana = _bind_mounts(services["grafana"])
     dashboard = ROOT / "docs" / "grafana" / "cognigy-archiver.json"
     assert grafana["/var/lib/grafana/dashboards/cognigy-archiver.json"] == dashboard
@@ -880,7 +889,7 @@ def test_only_variables_the_code_reads_are_set(platform: str) -> None:
     for w in workloads(platform):
         unknown = sorted(n for n in w.env if n.startswith("CA_") and n not in known)
         assert not unknown, f"{w.where} sets {unknown}, which no setting reads (see shared.settings.env_names)"
-        both = sorted(f for f in SECRET_FIELDS if env_name(f) in w.env and env_name(f) + "_FILE" in w.env)
+        both = sorted(f for f in SECRET_KEYS if variable(f) in w.env and variable(f) + "_FILE" in w.env)
         assert not both, f"{w.where}: {both} set both directly and as *_FILE"
 
 
@@ -889,20 +898,20 @@ def test_settings_without_safe_default_are_set_for_each_workload(platform: str) 
     found = workloads(platform)
     assert sorted(w.stage for w in found if w.stage) == sorted(STAGES)
     for w in found:
-        missing = sorted(env_name(f) for f in needs(w) if not w.sets(f))
+        missing = sorted(variable(f) for f in needs(w) if not w.sets(f))
         assert not missing, f"{w.where} does not set {missing}"
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_secrets_come_from_mounted_files_and_only_where_needed(platform: str) -> None:
     for w in workloads(platform):
-        for f in SECRET_FIELDS:
-            if env_name(f) in w.env:
-                assert w.env[env_name(f)] is None, (
-                    f"{w.where}: {env_name(f)} has a literal value; use {env_name(f)}_FILE or a secretKeyRef")
-            if env_name(f) + "_FILE" in w.env:
-                path = w.env[env_name(f) + "_FILE"]
-                assert path in w.secret_files, f"{w.where}: {env_name(f)}_FILE={path} but no secret is mounted there"
+        for f in SECRET_KEYS:
+            if variable(f) in w.env:
+                assert w.env[variable(f)] is None, (
+                    f"{w.where}: {variable(f)} has a literal value; use {variable(f)}_FILE or a secretKeyRef")
+            if variable(f) + "_FILE" in w.env:
+                path = w.env[variable(f) + "_FILE"]
+                assert path in w.secret_files, f"{w.where}: {variable(f)}_FILE={path} but no secret is mounted there"
                 assert w.setting_in_file(path) == f, f"{w.where}: {path} holds {w.secret_files[path]}, not {f!r}"
         # Least privilege: a container mounts only the secrets it reads.
         mounted = {held for p in w.secret_files if (held := w.setting_in_file(p)) is not None}
@@ -910,28 +919,28 @@ def test_secrets_come_from_mounted_files_and_only_where_needed(platform: str) ->
         # The Kafka password mounted is the one of the user the workload logs in as.
         for path, (secret, _) in w.secret_files.items():
             if w.setting_in_file(path) == "kafka_sasl_password" and secret != COMPOSE_SECRETS:
-                assert w.settings().kafka_sasl_username == secret, f"{w.where}: password of {secret}"
+                assert w.settings().kafka.sasl_username == secret, f"{w.where}: password of {secret}"
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_settings_load_and_paths_are_persistent(platform: str) -> None:
     for w in workloads(platform):
         settings = w.settings()  # raises ConfigError on a value of the wrong type
-        assert settings.topic_prefix.endswith("."), w.where
+        assert settings.kafka.topic_prefix.endswith("."), w.where
         for f in persistent_settings(w):
-            path = PurePosixPath(getattr(settings, f))
-            assert path.is_absolute(), f"{w.where}: {env_name(f)} must be absolute"
+            path = PurePosixPath(settings.value(PATHS[f]))
+            assert path.is_absolute(), f"{w.where}: {variable(f)} must be absolute"
             assert any(path.is_relative_to(m) for m in w.persistent_mounts), (
-                f"{w.where}: {env_name(f)}={path} is not on a persistent volume ({w.persistent_mounts})")
+                f"{w.where}: {variable(f)}={path} is not on a persistent volume ({w.persistent_mounts})")
         if "kafka_ssl_cafile" in needs(w):
-            assert settings.kafka_ssl_cafile in w.secret_files, f"{w.where}: the CA file is not mounted"
+            assert settings.kafka.ssl_cafile in w.secret_files, f"{w.where}: the CA file is not mounted"
 
 
 def test_compose_and_k8s_agree_on_topics() -> None:
     def prefixes(platform: str) -> set[tuple[str, int]]:
-        return {(w.settings().topic_prefix, w.settings().page_partitions) for w in workloads(platform)}
+        return {(w.settings().kafka.topic_prefix, w.settings().kafka.page_partitions) for w in workloads(platform)}
 
-    expected = {(Settings().topic_prefix, Settings().page_partitions)}
+    expected = {(Settings().kafka.topic_prefix, Settings().kafka.page_partitions)}
     assert all(prefixes(platform) == expected for platform in PLATFORMS)
 
 

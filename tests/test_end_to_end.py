@@ -85,10 +85,10 @@ async def assert_export_is_exact(pipeline: Pipeline, export_id: str) -> None:
     leaked = sorted({p["value"] for p in planted if p["value"] in archive_text or p["value"] in sanitized_text})
     assert leaked == [], f"{len(leaked)} planted PII values leaked"
 
-    audit = Path(pipeline.settings.audit_log_path)
+    audit = Path(pipeline.settings.audit.log_path)
     actions = [json.loads(line)["action"] for line in audit.read_text().splitlines()]
     assert actions.count("export archived") == 1
-    assert verify_log(audit, pipeline.settings.audit_hmac_key.encode()) == []
+    assert verify_log(audit, pipeline.settings.audit.hmac_key.reveal().encode()) == []
 
 
 async def test_export_flows_through_five_processes_into_a_verified_archive(pipeline: Pipeline) -> None:

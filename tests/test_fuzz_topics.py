@@ -87,7 +87,8 @@ async def inject(settings: Settings, cases: list[Case], prefix: str) -> list[Inj
         for number, case in enumerate(cases):
             tag = f"{prefix}-{number:03d}"
             key, value = case.key or tag.encode(), case.build(tag)
-            sent = await producer.send_and_wait(settings.topic(case.topic), value, key=key, partition=case.partition)
+            sent = await producer.send_and_wait(settings.kafka.topic(case.topic), value, key=key,
+                                                partition=case.partition)
             injected.append(Injected(case, tag, sent.topic, sent.partition, sent.offset, key, value))
     finally:
         await producer.stop()
@@ -106,12 +107,12 @@ class Lineage:
     @classmethod
     async def read(cls, settings: Settings, injected_anywhere: set[Coordinates]) -> Lineage:
         letters: dict[Coordinates, list[DeadLetter]] = defaultdict(list)
-        async for record in read_topic(settings, settings.topic(DLQ)):
+        async for record in read_topic(settings, settings.kafka.topic(DLQ)):
             letter = decode(record.value, DeadLetter)
             letters[letter.source_topic, letter.source_partition, letter.source_offset].append(letter)
         lineage = cls(letters, defaultdict(set), defaultdict(set), defaultdict(set))
         for topic in (PAGES_VERIFIED, TRANSCRIPTS_SANITIZED, ARCHIVE_SEGMENTS):
-            async for record in read_topic(settings, settings.topic(topic)):
+            async for record in read_topic(settings, settings.kafka.topic(topic)):
                 where = (record.topic, record.partition, record.offset)
                 if where in injected_anywhere:
                     continue
@@ -130,7 +131,7 @@ class Lineage:
         """Where the message and what the stages made of it are."""
         found = {message.where}
         for topic in DOWNSTREAM.get(message.case.topic, ()):
-            found |= self.by_key.get((settings.topic(topic), message.partition, message.key), set())
+            found |= self.by_key.get((settings.kafka.topic(topic), message.partition, message.key), set())
         if message.case.topic in DOWNSTREAM:
             found |= {s for where in found for s in self.segments_of.get(where, set())}
             found |= self.by_value.get(message.value, set()) if message.value is not None else set()
@@ -158,7 +159,7 @@ async def uncommitted(settings: Settings, injected: list[Injected]) -> list[str]
     try:
         behind = []
         for stage in sorted({stage for stage, _ in last}):
-            committed = await admin.list_consumer_group_offsets(settings.group_id(stage))
+            committed = await admin.list_consumer_group_offsets(settings.kafka.group_id(stage))
             for (reader, tp), offset in sorted(last.items()):
                 at = committed.get(tp)
                 if reader == stage and (at is None or at.offset <= offset):
@@ -176,7 +177,7 @@ async def problems(pipeline: Pipeline, injected: list[Injected], anywhere: set[C
     found = []
     for letters in lineage.letters.values():
         for letter in letters:
-            reader = READER.get(letter.source_topic.removeprefix(settings.topic_prefix))
+            reader = READER.get(letter.source_topic.removeprefix(settings.kafka.topic_prefix))
             if not letter.reason.strip() or not letter.error_type or letter.stage != reader:
                 found.append(f"a dead letter without a reason or from the wrong stage: {letter.stage} "
                              f"{letter.error_type!r} {letter.reason!r:.80} about {letter.source_topic}")
@@ -216,7 +217,7 @@ async def settle(pipeline: Pipeline, injected: list[Injected], anywhere: set[Coo
 
 async def test_hostile_messages_on_every_topic_are_dead_lettered_and_nothing_stalls(settings: Settings,
                                                                                      tmp_path: Path) -> None:
-    rounds = drawn_rounds(settings.page_partitions, settings.tokenization_key_id)
+    rounds = drawn_rounds(settings.kafka.page_partitions, settings.pii.tokenization_key_id)
     ports = {stage: free_port() for stage in PIPELINE_STAGES}
     pipeline = await start_pipeline(settings, tmp_path, "--conversations", "20",
                                     extra_env={"CA_SANITIZER_WORKERS": "1", "CA_LOG_LEVEL": "INFO"},

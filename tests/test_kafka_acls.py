@@ -43,14 +43,14 @@ from shared.kafka.topics import (
     topic_specs,
 )
 from shared.messages import DeadLetter, ExportStatus, FetchCheckpoint, ScheduleRequest, decode
-from shared.settings import Settings
+from shared.settings import ArchiveSettings, AuditSettings, KafkaSettings, PiiSettings, Secret, Settings
 from simulator.server import dataset_window
 from tests.stages.scheduler.scheduled import idle_continuous_schedule, schedule_states
 
 pytestmark = pytest.mark.timeout(300)
 
 USERS_FILE = Path(__file__).resolve().parents[1] / "k8s" / "base" / "kafkausers.yaml"
-PREFIX = Settings().topic_prefix  # the CRs name topics, groups and transactional ids with the default prefix
+PREFIX = Settings().kafka.topic_prefix  # the CRs name topics, groups and transactional ids with the default prefix
 CLIENT = "cognigy-archiver-client"
 ADMIN = "admin"
 # Kafka's protocol codes (org.apache.kafka.common.acl / resource).
@@ -103,10 +103,10 @@ def test_each_stage_has_its_own_user_with_only_its_own_resources() -> None:
         # Its input, by the code's own table of who consumes what.
         assert {t for t, s in CONSUMER.items() if s == stage} <= topics_with(acls, "Read")
         groups = {(p, r, op) for kind, p, r, op in grants(acls) if kind == "group"}
-        assert groups == {("literal", Settings().group_id(stage), "Read")}, f"{stage}: only its own group"
+        assert groups == {("literal", Settings().kafka.group_id(stage), "Read")}, f"{stage}: only its own group"
         txn = {(p, r) for kind, p, r, _ in grants(acls) if kind == "transactionalId"}
         assert txn == {("prefix", f"{PREFIX}{stage}-")}, f"{stage}: only its own transactional ids"
-        assert Settings(instance_id="cognigy-archiver-x-0").transactional_id(stage).startswith(f"{PREFIX}{stage}-")
+        assert KafkaSettings(instance_id="cognigy-archiver-x-0").transactional_id(stage).startswith(f"{PREFIX}{stage}-")
     readers = {t: {n for n, a in users.items() if t in topics_with(a, "Read")} for t in known_topics}
     writers = {t: {n for n, a in users.items() if t in topics_with(a, "Write")} for t in known_topics}
     # Raw pages (personal data) are read by the verifier alone; the public topic is written by the sanitizer alone.
@@ -137,9 +137,9 @@ def acl_broker(tmp_path_factory: pytest.TempPathFactory, passwords: dict[str, st
 
 
 def as_user(broker: LocalKafka, user: str, password: str, **overrides: Any) -> Settings:
-    return Settings(kafka_bootstrap_servers=broker.bootstrap, kafka_security_protocol="SASL_PLAINTEXT",
-                    kafka_sasl_mechanism="SCRAM-SHA-512", kafka_sasl_username=user, kafka_sasl_password=password,
-                    **overrides)
+    return Settings(kafka=KafkaSettings(bootstrap_servers=broker.bootstrap, security_protocol="SASL_PLAINTEXT",
+                                        sasl_mechanism="SCRAM-SHA-512", sasl_username=user,
+                                        sasl_password=Secret(password), **overrides))
 
 
 def sasl_env(user: str, password: str) -> dict[str, str]:
@@ -184,9 +184,10 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
     admin = as_user(acl_broker, ADMIN, passwords[ADMIN], topic_prefix=PREFIX)
     client = as_user(acl_broker, CLIENT, passwords[CLIENT], topic_prefix=PREFIX)
     await create_acls(admin)
-    settings = Settings(kafka_bootstrap_servers=acl_broker.bootstrap, topic_prefix=PREFIX,
-                        archive_dir=str(tmp_path / "archive"), audit_log_path=str(tmp_path / "audit" / "audit.jsonl"),
-                        tokenization_key=secrets.token_urlsafe(32))
+    settings = Settings(kafka=KafkaSettings(bootstrap_servers=acl_broker.bootstrap, topic_prefix=PREFIX),
+                        archive=ArchiveSettings(dir=str(tmp_path / "archive")),
+                        audit=AuditSettings(log_path=str(tmp_path / "audit" / "audit.jsonl")),
+                        pii=PiiSettings(tokenization_key=Secret(secrets.token_urlsafe(32))))
     stage_env = {stage: sasl_env(user_of(stage), passwords[user_of(stage)]) for stage in STAGES}
     stage_env["scheduler"] |= idle_continuous_schedule()
     pipeline = await start_pipeline(settings, tmp_path, "--conversations", "30",
@@ -198,7 +199,7 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
         await intruder.start()
         try:
             with pytest.raises(TopicAuthorizationFailedError):
-                await intruder.send_and_wait(verifier.topic(TRANSCRIPTS_SANITIZED), b"unsanitized", key=b"x")
+                await intruder.send_and_wait(verifier.kafka.topic(TRANSCRIPTS_SANITIZED), b"unsanitized", key=b"x")
         finally:
             await intruder.stop()
 
@@ -208,10 +209,10 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
         event = await pipeline.wait_for_webhook(timeout=120)
         assert event["data"]["export_id"] == request.export_id and event["data"]["partial"] is False
         assert event["data"]["records"] == len(await pipeline.simulator_lines("/_sim/records"))
-        statuses = await read_table(client, client.topic(EXPORTS_STATUS), ExportStatus)
+        statuses = await read_table(client, client.kafka.topic(EXPORTS_STATUS), ExportStatus)
         assert any(s.export_id == request.export_id for s in statuses.values())
-        assert [r async for r in read_topic(client, client.topic(EXPORTS_PROGRESS))]
-        assert await read_table(client, client.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
+        assert [r async for r in read_topic(client, client.kafka.topic(EXPORTS_PROGRESS))]
+        assert await read_table(client, client.kafka.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
 
         # A backfill: the client asks for it and follows it; the scheduler submits its window and sees it fetched.
         pipeline.procs.start_stage("scheduler")
@@ -233,7 +234,7 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
         await publish_request(client, failing)
 
         async def fetch_failed() -> bool:
-            statuses = await read_table(client, client.topic(EXPORTS_STATUS), ExportStatus)
+            statuses = await read_table(client, client.kafka.topic(EXPORTS_STATUS), ExportStatus)
             status = statuses.get(f"{failing.export_id}:fetcher".encode())
             return status is not None and status.state == "failed"
 
@@ -243,7 +244,7 @@ async def test_the_pipeline_runs_on_exactly_these_acls(acl_broker: LocalKafka, p
         producer = plain_producer(admin)
         await producer.start()
         for topic in CONSUMER:
-            await producer.send_and_wait(admin.topic(topic), b"not a message of ours", key=b"poison")
+            await producer.send_and_wait(admin.kafka.topic(topic), b"not a message of ours", key=b"poison")
         await producer.stop()
 
         async def all_dead_lettered() -> bool:

@@ -93,7 +93,7 @@ async def test_one_trace_per_page_metrics_health_and_no_leaks(settings: Settings
         by_trace[span.trace_id].append(span)
     fetches = [s for s in receiver.spans if s.name == "fetch page"]
     assert len(fetches) == pages
-    prefix = pipeline.settings.topic_prefix
+    prefix = pipeline.settings.kafka.topic_prefix
     for fetch in fetches:
         spans = {s.name: s for s in by_trace[fetch.trace_id]}
         chain = ["fetch page", f"process {prefix}pages.raw", f"process {prefix}pages.verified",
@@ -115,7 +115,7 @@ async def test_one_trace_per_page_metrics_health_and_no_leaks(settings: Settings
         assert fetch.attributes["cognigy.export_id"] == request.export_id
 
     # Nothing personal or secret in any log line, span attribute or metric.
-    secrets = {pipeline.settings.tokenization_key, pipeline.procs.env["CA_WEBHOOK_SECRET"],
+    secrets = {pipeline.settings.pii.tokenization_key.reveal(), pipeline.procs.env["CA_WEBHOOK_SECRET"],
                pipeline.procs.env["CA_WEBHOOK_SECRET"].removeprefix("whsec_"), "demo-secret"}
     logs = "\n".join(p.read_text() for p in (tmp_path / "logs").glob("*.log") if p.name != "simulator.log")
     attributes = json.dumps([s.attributes for s in receiver.spans])

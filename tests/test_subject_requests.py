@@ -69,7 +69,7 @@ class Truth:
 
     def __init__(self, records: list[dict[str, Any]], planted: list[dict[str, Any]], settings: Settings) -> None:
         self.records = {r["id"]: r for r in records}
-        phones = PhoneRecognizer(settings.phone_region_list)
+        phones = PhoneRecognizer(settings.pii.phone_region_list)
         self.normalized: dict[str, dict[str, set[str]]] = {EMAIL: {}, PHONE: {}}  # type -> value -> record ids
         self.raw: dict[tuple[str, str], str] = {}  # (type, normalized) -> a raw form as planted
         for pii in planted:
@@ -122,14 +122,14 @@ def archive_files(archive: Path) -> dict[str, str]:
 async def archived_ids(settings: Settings, export_ids: list[str]) -> dict[str, str]:
     """Record id -> export, read back (decrypted) from the archive."""
     async with open_key_store(settings) as keys:
-        store = FilesystemStore(settings.archive_path)
+        store = FilesystemStore(settings.archive.path)
         return {r["id"]: e for e in export_ids for r in await read_export_records(store, e, keys)}
 
 
 async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline: Pipeline, tmp_path: Path) -> None:
     settings = pipeline.settings
     export_ids = await archive_three_exports(pipeline)
-    store = FilesystemStore(settings.archive_path)
+    store = FilesystemStore(settings.archive.path)
     for export_id in export_ids:
         manifest = await read_manifest(store, export_id)
         assert manifest.encryption is not None and manifest.subject_index is not None
@@ -169,16 +169,16 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
     assert document["exports_searched"] == EXPORTS
 
     # erase: exactly those records go; every other object stays byte-identical; every export verifies.
-    files_before = archive_files(settings.archive_path)
+    files_before = archive_files(settings.archive.path)
     dry = cli(pipeline, "subject", "erase", "--request-file", str(request_file))
     assert dry.returncode == 0 and "run again with --yes" in dry.stdout
-    assert archive_files(settings.archive_path) == files_before
+    assert archive_files(settings.archive.path) == files_before
     erased = cli(pipeline, "subject", "erase", "--request-file", str(request_file), "--yes", "--reason", "DSR-1")
     assert erased.returncode == 0, erased.stderr
     assert f"{len(expected)} record(s) erased from" in erased.stdout
     after = await archived_ids(settings, export_ids)
     assert set(after) == set(before) - expected
-    files_after = archive_files(settings.archive_path)
+    files_after = archive_files(settings.archive.path)
     changed = {k for k in files_before if files_after.get(k) != files_before[k]}
     touched_exports = {loc["export_id"] for loc in locations}
     # Only the segments that held the records were rewritten (the old objects gone), only the touched exports'
@@ -197,7 +197,7 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
     # Again: nothing held, nothing changed.
     again = cli(pipeline, "subject", "erase", "--request-file", str(request_file), "--yes", "--reason", "DSR-1")
     assert again.returncode == 0 and "nothing held for this person" in again.stdout
-    assert archive_files(settings.archive_path) == files_after
+    assert archive_files(settings.archive.path) == files_after
     assert [json.loads(line) for line in cli(pipeline, "subject", "find", "--request-file", str(request_file),
                                              "--json").stdout.splitlines()] == []
 
@@ -213,13 +213,13 @@ async def test_find_export_and_erase_a_subject_across_encrypted_exports(pipeline
     assert result.returncode == 0, result.stderr
     assert set(await archived_ids(settings, export_ids)) == set(after) - gone
     touched = {after[i] for i in gone}
-    key_files = {p.parent.name: p.name for p in Path(settings.archive_key_store).rglob("*.json")}
+    key_files = {p.parent.name: p.name for p in Path(settings.archive.key_store).rglob("*.json")}
     assert {e for e, name in key_files.items() if name != "data-key.json"} == touched
     assert all(key_files[e].startswith("data-key.g") for e in touched)
 
     # Audited, and no raw identifier in the audit log or anything the commands printed.
-    audit = Path(settings.audit_log_path)
-    assert verify_log(audit, settings.audit_hmac_key.encode()) == []
+    audit = Path(settings.audit.log_path)
+    assert verify_log(audit, settings.audit.hmac_key.reveal().encode()) == []
     actions = [json.loads(line)["action"] for line in audit.read_text().splitlines()]
     assert {"subject search", "subject export", "subject records erased", "subject erase: nothing held"} <= set(
         actions)

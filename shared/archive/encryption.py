@@ -67,10 +67,10 @@ class LocalMasterKey:
 
     def __init__(self, key: bytes, key_id: str) -> None:
         if len(key) != KEY_BYTES:
-            raise ConfigError(f"{env_name('archive_master_key')} must be base64 of exactly {KEY_BYTES} bytes, "
+            raise ConfigError(f"{env_name('archive.master_key')} must be base64 of exactly {KEY_BYTES} bytes, "
                               f"got {len(key)} bytes")
         if not _KEY_ID.fullmatch(key_id):
-            raise ConfigError(f"{env_name('archive_master_key_id')} must be 1-64 letters, digits, '.', '_' or '-'")
+            raise ConfigError(f"{env_name('archive.master_key_id')} must be 1-64 letters, digits, '.', '_' or '-'")
         self._aead = AESGCM(key)
         self.key_id = key_id
 
@@ -88,13 +88,13 @@ class LocalMasterKey:
 
 def load_key_wrapper(settings: Settings) -> KeyWrapper | None:
     """The master key the settings name, or None when no master key is set."""
-    if not settings.archive_master_key:
+    if not settings.archive.master_key:
         return None
     try:
-        key = base64.b64decode(settings.archive_master_key, validate=True)
+        key = base64.b64decode(settings.archive.master_key.reveal(), validate=True)
     except binascii.Error:
-        raise ConfigError(f"{env_name('archive_master_key')} is not valid base64") from None
-    return LocalMasterKey(key, settings.archive_master_key_id)
+        raise ConfigError(f"{env_name('archive.master_key')} is not valid base64") from None
+    return LocalMasterKey(key, settings.archive.master_key_id)
 
 
 class DataKey:

@@ -64,7 +64,7 @@ class KeyStore:
         if record.master_key_id != wrapper.key_id:
             raise DataKeyMissing(f"export {export_id}: its data key was wrapped by master key "
                                  f"{record.master_key_id!r}, not {wrapper.key_id!r} "
-                                 f"({env_name('archive_master_key_id')})")
+                                 f"({env_name('archive.master_key_id')})")
         key = DataKey(record.data_key_id, wrapper.unwrap(base64.b64decode(record.wrapped), _context(record)))
         self._keys[(export_id, generation)] = key
         return key
@@ -90,7 +90,7 @@ class KeyStore:
                     try:
                         wrapper.unwrap(base64.b64decode(record.wrapped), _context(record))
                     except DecryptionFailed:
-                        raise ConfigError(f"{env_name('archive_master_key')} is not master key {wrapper.key_id!r}:"
+                        raise ConfigError(f"{env_name('archive.master_key')} is not master key {wrapper.key_id!r}:"
                                           f" it cannot unwrap the data key of export {export_id}") from None
                     return
 
@@ -139,8 +139,8 @@ class KeyStore:
 
     def _wrapper(self) -> KeyWrapper:
         if self.wrapper is None:
-            raise ConfigError(f"the archive is encrypted: set {env_name('archive_master_key')} "
-                              f"(or {env_name('archive_master_key')}_FILE) to read or write it")
+            raise ConfigError(f"the archive is encrypted: set {env_name('archive.master_key')} "
+                              f"(or {env_name('archive.master_key')}_FILE) to read or write it")
         return self.wrapper
 
 
@@ -156,7 +156,7 @@ def _context(record: WrappedKey) -> bytes:
 @asynccontextmanager
 async def open_key_store(settings: Settings) -> AsyncIterator[KeyStore]:
     check_apart(settings)
-    location = settings.archive_key_store
+    location = settings.archive.key_store
     store: ObjectStore
     if location.startswith("s3://"):
         bucket, prefix = split_s3_url(location)
@@ -172,23 +172,23 @@ async def open_key_store(settings: Settings) -> AsyncIterator[KeyStore]:
 def check_apart(settings: Settings) -> None:
     """The key store must not sit inside the archive (or the archive inside it): a backup of one would
     then carry the other, and destroying a key would no longer shred anything."""
-    location = settings.archive_key_store
-    name = env_name("archive_key_store")
+    location = settings.archive.key_store
+    name = env_name("archive.key_store")
     if not location:
         raise ConfigError(f"{name} is empty: set a directory or s3://bucket/prefix apart from the archive")
     if location.startswith("s3://"):
-        if settings.archive_backend != "s3":
+        if settings.archive.backend != "s3":
             return
         bucket, prefix = split_s3_url(location)
-        archive_prefix = settings.s3_prefix.strip("/")
-        if bucket == settings.s3_bucket and _nested(prefix, archive_prefix):
-            raise ConfigError(f"{name} ({location}) overlaps the archive (s3://{settings.s3_bucket}/{archive_prefix})"
+        archive_prefix = settings.archive.s3.prefix.strip("/")
+        if bucket == settings.archive.s3.bucket and _nested(prefix, archive_prefix):
+            raise ConfigError(f"{name} ({location}) overlaps the archive (s3://{settings.archive.s3.bucket}/{archive_prefix})"
                               ": use another bucket, or prefixes that do not contain each other")
         return
-    if settings.archive_backend == "filesystem":
-        keys, archive = Path(location).resolve(), settings.archive_path.resolve()
+    if settings.archive.backend == "filesystem":
+        keys, archive = Path(location).resolve(), settings.archive.path.resolve()
         if keys.is_relative_to(archive) or archive.is_relative_to(keys):
-            raise ConfigError(f"{name} ({location}) overlaps the archive directory ({settings.archive_dir}): "
+            raise ConfigError(f"{name} ({location}) overlaps the archive directory ({settings.archive.dir}): "
                               "keep the keys apart from the archive and its backups")
 
 

@@ -105,7 +105,7 @@ def sha256_hex(data: bytes) -> str:
 
 @cache
 def load_dictionary(setting: str) -> bytes | None:
-    """The dictionary the `archive_dictionary` setting names: "builtin", "none", or a file path."""
+    """The dictionary `CA_ARCHIVE_DICTIONARY` names: "builtin", "none", or a file path."""
     if setting == "none":
         return None
     return (BUILTIN_DICTIONARY if setting == "builtin" else Path(setting)).read_bytes()

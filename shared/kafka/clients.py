@@ -27,21 +27,21 @@ SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 def client_kwargs(settings: Settings) -> dict[str, Any]:
     """Connection settings for every aiokafka client (producer, consumer, admin)."""
-    protocol = settings.kafka_security_protocol.upper()
+    protocol = settings.kafka.security_protocol.upper()
     if protocol not in SECURITY_PROTOCOLS:
         raise ConfigError(f"CA_KAFKA_SECURITY_PROTOCOL={protocol!r}: use one of {', '.join(SECURITY_PROTOCOLS)}")
-    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap_servers, "security_protocol": protocol}
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka.bootstrap_servers, "security_protocol": protocol}
     if protocol.startswith("SASL_"):
-        mechanism = settings.kafka_sasl_mechanism.upper()
+        mechanism = settings.kafka.sasl_mechanism.upper()
         if mechanism not in SASL_MECHANISMS:
             raise ConfigError(f"CA_KAFKA_SASL_MECHANISM={mechanism!r}: use one of {', '.join(SASL_MECHANISMS)}")
-        settings.require("kafka_sasl_username", "kafka_sasl_password")
-        options.update(sasl_mechanism=mechanism, sasl_plain_username=settings.kafka_sasl_username,
-                       sasl_plain_password=settings.kafka_sasl_password)
+        settings.require("kafka.sasl_username", "kafka.sasl_password")
+        options.update(sasl_mechanism=mechanism, sasl_plain_username=settings.kafka.sasl_username,
+                       sasl_plain_password=settings.kafka.sasl_password.reveal())
     if protocol in ("SSL", "SASL_SSL"):
         options["ssl_context"] = create_ssl_context(
-            cafile=settings.kafka_ssl_cafile or None, certfile=settings.kafka_ssl_certfile or None,
-            keyfile=settings.kafka_ssl_keyfile or None)
+            cafile=settings.kafka.ssl_cafile or None, certfile=settings.kafka.ssl_certfile or None,
+            keyfile=settings.kafka.ssl_keyfile or None)
     return options
 
 
@@ -49,7 +49,7 @@ MIN_MESSAGE_BYTES = 1024 * 1024  # about the broker's default; a dead letter (at
 
 
 def max_message_bytes(settings: Settings) -> int:
-    limit = settings.kafka_max_message_bytes
+    limit = settings.kafka.max_message_bytes
     if limit < MIN_MESSAGE_BYTES:
         raise ConfigError(f"CA_KAFKA_MAX_MESSAGE_BYTES={limit}: at least {MIN_MESSAGE_BYTES} (1 MiB) is needed")
     return limit
@@ -87,7 +87,7 @@ def broker_refused(settings: Settings, topic: str, size: int) -> None:
         log.error("Kafka refused a message of %d bytes for %s, under CA_KAFKA_MAX_MESSAGE_BYTES=%d: the topic's "
                   "max.message.bytes is lower. Messages that large for it are dead-lettered from now on; "
                   "`cognigy-archiver topics create` raises the topic's limit",
-                  size, topic, settings.kafka_max_message_bytes)
+                  size, topic, settings.kafka.max_message_bytes)
 
 
 class TransactionalProducer:
@@ -103,8 +103,8 @@ class TransactionalProducer:
     def _new(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
             **client_kwargs(self.settings),
-            transactional_id=self.settings.transactional_id(self.stage),
-            transaction_timeout_ms=self.settings.transaction_timeout_ms,
+            transactional_id=self.settings.kafka.transactional_id(self.stage),
+            transaction_timeout_ms=self.settings.kafka.transaction_timeout_ms,
             enable_idempotence=True,
             compression_type="zstd",
             max_request_size=max_message_bytes(self.settings),
@@ -136,8 +136,8 @@ def group_consumer(settings: Settings, stage: str, *topics: str, **overrides: An
     predecessor's session before the group rebalances. The cost: a member that stops for good (a scale-down)
     does not leave the group, so its partitions move only when its session times out."""
     options: dict[str, Any] = {
-        "group_id": settings.group_id(stage),
-        "group_instance_id": settings.transactional_id(stage),
+        "group_id": settings.kafka.group_id(stage),
+        "group_instance_id": settings.kafka.transactional_id(stage),
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "isolation_level": "read_committed",

@@ -91,7 +91,7 @@ def dead_letter(settings: Settings, stage: str, record: Record, reason: str, err
     metrics.DLQ.labels(stage).inc()
     dead = letter(stage, record, reason, error_type, export_id=export_id, trace_id=current_trace_id(),
                   problems=problems, content=content, record_index=record_index)
-    return Output(settings.topic(DLQ), encode(dead), key=dead.key)
+    return Output(settings.kafka.topic(DLQ), encode(dead), key=dead.key)
 
 
 def poison_letter(settings: Settings, stage: str, record: Record, exc: BaseException,
@@ -115,7 +115,7 @@ def check_sizes(settings: Settings, outputs: Sequence[Output]) -> None:
         traced = with_trace_context(out)
         size, limit = message_size(traced.key, traced.value, traced.headers), message_limit(settings, out.topic)
         if size > limit:
-            learned = limit < settings.kafka_max_message_bytes
+            learned = limit < settings.kafka.max_message_bytes
             why = (f"and the topic refused one of {limit + 1:,}" if learned
                    else f"over the {limit:,}-byte limit (CA_KAFKA_MAX_MESSAGE_BYTES)")
             raise MessageTooLarge(f"its message for {out.topic} would be {size:,} bytes, {why}")
@@ -187,7 +187,7 @@ async def next_batch(stage: str, consumer: Any, stop: asyncio.Event,
 async def shutdown(settings: Settings, consumer: Any, producer: TransactionalProducer) -> None:
     """Not ready any more, then the consumer and the producer stopped, each within half the grace period."""
     HEALTH.draining = True
-    grace = settings.shutdown_grace_seconds
+    grace = settings.kafka.shutdown_grace_seconds
     try:
         await asyncio.wait_for(consumer.stop(), grace / 2)
     finally:
@@ -221,7 +221,7 @@ class StageLoop:
                  retry_pause_seconds: float = 2.0, consumer_options: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.stage = stage
-        self.input_topic = settings.topic(input_topic)
+        self.input_topic = settings.kafka.topic(input_topic)
         self.processor = processor
         self.on_assign = on_assign
         self.max_records = max_records
@@ -238,7 +238,7 @@ class StageLoop:
         consumer.subscribe([self.input_topic], listener=listener)
         await producer.start()
         await consumer.start()
-        log.info("%s consuming %s as group %s", self.stage, self.input_topic, self.settings.group_id(self.stage))
+        log.info("%s consuming %s as group %s", self.stage, self.input_topic, self.settings.kafka.group_id(self.stage))
         try:
             while not stop.is_set():
                 batches = await next_batch(self.stage, consumer, stop, self.max_records)
@@ -274,7 +274,7 @@ class StageLoop:
                 outputs.extend(await self._process_one(record))
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
         try:
-            await send_transaction(producer, outputs, offsets, self.settings.group_id(self.stage))
+            await send_transaction(producer, outputs, offsets, self.settings.kafka.group_id(self.stage))
         except (KafkaError, MessageRefused) as exc:
             raise RetryableError(f"transaction failed: {type(exc).__name__} {exc}") from exc
 
@@ -286,7 +286,7 @@ class StageLoop:
             "messaging.destination.name": record.topic,
             "messaging.destination.partition.id": str(record.partition),
             "messaging.kafka.offset": record.offset,
-            "messaging.consumer.group.name": self.settings.group_id(self.stage),
+            "messaging.consumer.group.name": self.settings.kafka.group_id(self.stage),
         }
         metrics.MESSAGES.labels(self.stage).inc()
         metrics.MESSAGE_BYTES.labels(self.stage).inc(len(record.value or b""))

@@ -47,7 +47,7 @@ class PageProcessor:
         progress = PageProgress(export_id=message.export_id, stage=self.stage, page_index=message.page_index,
                                 records=records, dead=dead or getattr(message, "dead", False), at=datetime.now(UTC))
         key = message.export_id.encode()
-        return [*outputs, Output(self.settings.topic(EXPORTS_PROGRESS), encode(progress), key=key)]
+        return [*outputs, Output(self.settings.kafka.topic(EXPORTS_PROGRESS), encode(progress), key=key)]
 
     async def _page_outputs(self, record: Record, page: Any) -> tuple[list[Output], bool]:
         """The page's outputs, or its dead letter and dead form; and whether it went dead."""

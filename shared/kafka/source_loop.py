@@ -50,7 +50,7 @@ class RequestTransactions:
 
     async def finish(self, record: Record, outputs: Sequence[Output]) -> None:
         offsets = {TopicPartition(record.topic, record.partition): record.offset + 1}
-        await send_transaction(self.producer, outputs, offsets, self.settings.group_id(self.stage))
+        await send_transaction(self.producer, outputs, offsets, self.settings.kafka.group_id(self.stage))
 
 
 class RequestHandler(Protocol[Request]):
@@ -70,7 +70,7 @@ class SourceLoop:
         """`what` names the request in the reason a malformed one is dead-lettered with ("bad <what>: ...")."""
         self.settings = settings
         self.stage = stage
-        self.input_topic = settings.topic(input_topic)
+        self.input_topic = settings.kafka.topic(input_topic)
         self.what = what
         self.handler = handler
         self.transactions = transactions
@@ -82,7 +82,8 @@ class SourceLoop:
         try:
             await self.transactions.start()
             await consumer.start()
-            log.info("%s consuming %s as group %s", self.stage, self.input_topic, self.settings.group_id(self.stage))
+            log.info("%s consuming %s as group %s", self.stage, self.input_topic,
+                     self.settings.kafka.group_id(self.stage))
             while not stop.is_set():
                 for records in (await next_batch(self.stage, consumer, stop, max_records=1)).values():
                     for record in records:

@@ -48,7 +48,7 @@ class StateStore:
 
     def __init__(self, settings: Settings, topic: str, kind: Any) -> None:
         self.settings = settings
-        self.topic = settings.topic(topic)
+        self.topic = settings.kafka.topic(topic)
         self.kind = kind
 
     async def read(self) -> Table:
@@ -66,7 +66,7 @@ class CoPartitionedStore(StateStore):
     def __init__(self, settings: Settings, topic: str, kind: Any, input_topic: str,
                  restore_timeout_seconds: float = RESTORE_TIMEOUT_SECONDS) -> None:
         super().__init__(settings, topic, kind)
-        self.input_topic = settings.topic(input_topic)
+        self.input_topic = settings.kafka.topic(input_topic)
         self.restore_timeout_seconds = restore_timeout_seconds
         self.next_offset: dict[int, int] = {}  # per input partition: the offset after the last one processed
         self.consumer: Any = None

@@ -47,7 +47,7 @@ async def read_topic(settings: Settings, topic: str, partitions: Iterable[int] |
 
 async def topic_values(settings: Settings, topic: str) -> list[bytes]:
     """Every committed value of a topic (short name), all partitions, as of now."""
-    return [r.value async for r in read_topic(settings, settings.topic(topic)) if r.value is not None]
+    return [r.value async for r in read_topic(settings, settings.kafka.topic(topic)) if r.value is not None]
 
 
 async def read_table(settings: Settings, topic: str, kind: Any,

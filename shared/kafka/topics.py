@@ -45,7 +45,7 @@ class TopicSpec:
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    pages = settings.page_partitions
+    pages = settings.kafka.page_partitions
     sized = {"max.message.bytes": str(topic_max_message_bytes(settings))}
     compacted = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000", **sized}
     kept = {"cleanup.policy": "delete", "retention.ms": str(WEEK_MS), **sized}
@@ -81,10 +81,10 @@ async def create_topics(settings: Settings, replication_factor: int = 1) -> Topi
     created: list[str] = []
     try:
         existing = set(await admin.list_topics())
-        raised = await _raise_message_limits(admin, settings, sorted(existing & {settings.topic(s.name)
+        raised = await _raise_message_limits(admin, settings, sorted(existing & {settings.kafka.topic(s.name)
                                                                                  for s in topic_specs(settings)}))
         for spec in topic_specs(settings):
-            name = settings.topic(spec.name)
+            name = settings.kafka.topic(spec.name)
             if name in existing:
                 continue
             try:
@@ -94,7 +94,7 @@ async def create_topics(settings: Settings, replication_factor: int = 1) -> Topi
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass
-        await _wait_for_metadata(admin, [settings.topic(s.name) for s in topic_specs(settings)])
+        await _wait_for_metadata(admin, [settings.kafka.topic(s.name) for s in topic_specs(settings)])
     finally:
         await admin.close()
     return TopicChanges(created, raised)

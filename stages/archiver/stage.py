@@ -56,8 +56,8 @@ class Archiver(PageProcessor):
         self.settings = settings
         self.store = store
         self.keys = keys  # set: seal every segment
-        self.out_topic = settings.topic(ARCHIVE_SEGMENTS)
-        self.dictionary = load_dictionary(settings.archive_dictionary)
+        self.out_topic = settings.kafka.topic(ARCHIVE_SEGMENTS)
+        self.dictionary = load_dictionary(settings.archive.dictionary)
         self.dictionary_id = dictionary_id(self.dictionary)
         self.dictionary_stored: set[str] = set()  # exports whose dictionary copy this process has written
 
@@ -126,20 +126,20 @@ class Archiver(PageProcessor):
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    encrypt = settings.archive_encryption != "none"
+    encrypt = settings.archive.encryption != "none"
     if encrypt:
-        settings.require("archive_master_key")
+        settings.require("archive.master_key")
     async with open_store(settings) as store, open_key_store(settings) as keys, \
             contextlib.AsyncExitStack() as tasks:
         if isinstance(store, FilesystemStore):
             await store.sweep_incoming()
         if encrypt:
             await keys.check_master_key()
-        if settings.archive_expire_interval_seconds > 0:
-            settings.require("audit_hmac_key")
-            audit = AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
+        if settings.archive.expire_interval_seconds > 0:
+            settings.require("audit.hmac_key")
+            audit = AuditLog(Path(settings.audit.log_path), settings.audit.hmac_key.reveal().encode(), store)
             expiry = asyncio.create_task(expire_periodically(store, keys, audit,
-                                                             settings.archive_expire_interval_seconds, stop))
+                                                             settings.archive.expire_interval_seconds, stop))
             tasks.push_async_callback(_finish, expiry)
         archiver = Archiver(settings, store, keys if encrypt else None)
         await StageLoop(settings, STAGE, TRANSCRIPTS_SANITIZED, archiver).run(stop)

@@ -23,7 +23,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from shared.errors import QuotaExceeded, SourceError
 from shared.http_retry import retry_after
-from shared.settings import SECRET_FIELDS, Settings
+from shared.settings import Settings
 from shared.telemetry import metrics
 from stages.fetcher.auth import SURFACE, CognigyAuth, Surface, authenticator
 from stages.fetcher.errors import AuthenticationFailed, PermissionDenied, TransientSourceError
@@ -67,15 +67,15 @@ class ApiClient:
     def __init__(self, settings: Settings, *, bucket: TokenBucket | None = None) -> None:
         self.settings = settings
         # Every request sent, token requests and a retry after a 401 included, is paced and counted.
-        self.http = httpx.AsyncClient(timeout=settings.cognigy_timeout_seconds,
+        self.http = httpx.AsyncClient(timeout=settings.cognigy.timeout_seconds,
                                       headers={"Accept": "application/json"}, event_hooks={"request": [self._pace]})
         self.auth: CognigyAuth = authenticator(settings, self)
-        self.bucket = bucket or TokenBucket.for_limit(settings.cognigy_rate_limit_requests,
-                                                      settings.cognigy_rate_limit_period_seconds)
-        self.slots = asyncio.Semaphore(settings.cognigy_max_concurrency)
+        self.bucket = bucket or TokenBucket.for_limit(settings.cognigy.rate_limit_requests,
+                                                      settings.cognigy.rate_limit_period_seconds)
+        self.slots = asyncio.Semaphore(settings.cognigy.max_concurrency)
         self.retry_policy = RetryPolicy.of(settings)
         self.stats = FetchStats()
-        self._setting_secrets = [str(getattr(settings, name)) for name in SECRET_FIELDS]
+        self._setting_secrets = settings.secret_values()
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -55,9 +55,9 @@ class ApiKeyAuth(CognigyAuth):
     hint = "CA_COGNIGY_API_KEY"
 
     def __init__(self, settings: Settings) -> None:
-        settings.require("cognigy_api_key")
-        self.key = settings.cognigy_api_key
-        self.in_query = settings.cognigy_api_key_in == "query"
+        settings.require("cognigy.api_key")
+        self.key = settings.cognigy.api_key.reveal()
+        self.in_query = settings.cognigy.api_key_in == "query"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         # REST: `X-API-Key` or `api_key`; OData: `apikey`, as header or query (cognigy-api.md section 1).
@@ -84,7 +84,7 @@ class BearerTokenAuth(CognigyAuth):
     def __init__(self, settings: Settings, transport: TokenTransport, secret: str, url: str) -> None:
         self.secret = secret  # what the token is obtained with
         self.url = url
-        self.scope = settings.cognigy_scope
+        self.scope = settings.cognigy.scope
         self.transport = transport
         self._token: str | None = None
         self._type = "Bearer"
@@ -150,10 +150,10 @@ class OAuth2ClientCredentials(BearerTokenAuth):
     url_setting = "CA_COGNIGY_TOKEN_URL"
 
     def __init__(self, settings: Settings, transport: TokenTransport) -> None:
-        settings.require("cognigy_client_id", "cognigy_client_secret")
-        url = settings.cognigy_token_url or settings.cognigy_base_url.rstrip("/") + TOKEN_PATH
-        super().__init__(settings, transport, settings.cognigy_client_secret, url)
-        self.client_id = settings.cognigy_client_id
+        settings.require("cognigy.client_id", "cognigy.client_secret")
+        url = settings.cognigy.token_url or settings.cognigy.base_url.rstrip("/") + TOKEN_PATH
+        super().__init__(settings, transport, settings.cognigy.client_secret.reveal(), url)
+        self.client_id = settings.cognigy.client_id
 
     async def _request_token(self) -> httpx.Response:
         form = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.secret}
@@ -168,10 +168,10 @@ class PasswordLogin(BearerTokenAuth):
     url_setting = "CA_COGNIGY_BASE_URL"
 
     def __init__(self, settings: Settings, transport: TokenTransport) -> None:
-        settings.require("cognigy_username", "cognigy_password")
-        super().__init__(settings, transport, settings.cognigy_password,
-                         settings.cognigy_base_url.rstrip("/") + LOGIN_PATH)
-        self.username = settings.cognigy_username
+        settings.require("cognigy.username", "cognigy.password")
+        super().__init__(settings, transport, settings.cognigy.password.reveal(),
+                         settings.cognigy.base_url.rstrip("/") + LOGIN_PATH)
+        self.username = settings.cognigy.username
 
     async def _request_token(self) -> httpx.Response:
         body = {"username": self.username, "password": self.secret, "scope": self.scope.split()}
@@ -179,8 +179,8 @@ class PasswordLogin(BearerTokenAuth):
 
 
 def authenticator(settings: Settings, transport: TokenTransport) -> CognigyAuth:
-    if settings.cognigy_auth == "api_key":
+    if settings.cognigy.auth == "api_key":
         return ApiKeyAuth(settings)
-    if settings.cognigy_auth == "password":
+    if settings.cognigy.auth == "password":
         return PasswordLogin(settings, transport)
     return OAuth2ClientCredentials(settings, transport)

@@ -47,7 +47,7 @@ class KafkaSink(RequestTransactions):
 
     async def start(self) -> None:
         await super().start()
-        table = await read_table(self.settings, self.settings.topic(FETCH_CHECKPOINTS), CheckpointEntry)
+        table = await read_table(self.settings, self.settings.kafka.topic(FETCH_CHECKPOINTS), CheckpointEntry)
         self.checkpoints = {cp.export_id: cp for cp in table.values() if isinstance(cp, FetchCheckpoint)}
         self.deduplicator = Deduplicator({key: entry for key, entry in table.items() if isinstance(entry, FetchedIds)})
         log.info("fetcher ready: %d checkpoints, %d pages of fetched ids", len(self.checkpoints),
@@ -58,11 +58,12 @@ class KafkaSink(RequestTransactions):
         status = msgspec.convert({"export_id": request.export_id, "stage": STAGE, "state": state,
                                   "updated_at": datetime.now(UTC), "requested_at": request.requested_at, **fields},
                                  ExportStatus)
-        return Output(self.settings.topic(EXPORTS_STATUS), encode(status), key=f"{status.export_id}:{STAGE}".encode())
+        return Output(self.settings.kafka.topic(EXPORTS_STATUS), encode(status),
+                      key=f"{status.export_id}:{STAGE}".encode())
 
     def checkpoint(self, cp: FetchCheckpoint) -> Output:
         self.checkpoints[cp.export_id] = cp
-        return Output(self.settings.topic(FETCH_CHECKPOINTS), encode(cp), key=cp.export_id.encode())
+        return Output(self.settings.kafka.topic(FETCH_CHECKPOINTS), encode(cp), key=cp.export_id.encode())
 
     def pages(self, request: ExportRequest) -> ExportPages:
         return ExportPages(self, request)
@@ -71,7 +72,7 @@ class KafkaSink(RequestTransactions):
         """The export's last transaction: `outputs` and the request's offset, and the ids no later window of its
         schedule reads back to forgotten (its next window's read starts after them)."""
         expired = self.deduplicator.expired(request)
-        tombstones = [Output(self.settings.topic(FETCH_CHECKPOINTS), None, key=key) for key in expired]
+        tombstones = [Output(self.settings.kafka.topic(FETCH_CHECKPOINTS), None, key=key) for key in expired]
         await self.finish(record, [*outputs, *tombstones])
         self.deduplicator.forget(expired)
 
@@ -132,14 +133,14 @@ class ExportPages:
         outputs = [raw_output, self.sink.checkpoint(checkpoint)]
         if remembered is not None:
             key = ids_key(remembered.export_id, remembered.page_index)
-            outputs.append(Output(self.sink.settings.topic(FETCH_CHECKPOINTS), encode(remembered), key=key))
+            outputs.append(Output(self.sink.settings.kafka.topic(FETCH_CHECKPOINTS), encode(remembered), key=key))
         await self.sink.send(outputs)
         return remembered
 
     def _raw_output(self, raw: RawPage) -> tuple[Output, bool]:
         """The page's message, and whether it goes refused, without its body (over the message limit)."""
         settings = self.sink.settings
-        topic, key = settings.topic(PAGES_RAW), page_key(raw.export_id, raw.page_index)
+        topic, key = settings.kafka.topic(PAGES_RAW), page_key(raw.export_id, raw.page_index)
         out = Output(topic, encode(raw), key=key)
         try:
             check_sizes(settings, [out])

@@ -33,9 +33,9 @@ class RetryPolicy:
 
     @classmethod
     def of(cls, settings: Settings) -> RetryPolicy:
-        return cls(settings.cognigy_max_attempts, settings.cognigy_retry_budget_seconds,
-                   settings.cognigy_backoff_cap_seconds, settings.cognigy_rate_limit_requests,
-                   settings.cognigy_rate_limit_period_seconds)
+        return cls(settings.cognigy.max_attempts, settings.cognigy.retry_budget_seconds,
+                   settings.cognigy.backoff_cap_seconds, settings.cognigy.rate_limit_requests,
+                   settings.cognigy.rate_limit_period_seconds)
 
 
 def throttled(exc: BaseException | None) -> bool:

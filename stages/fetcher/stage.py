@@ -61,7 +61,7 @@ class Fetcher:
                                max_poll_interval_ms=24 * 3600 * 1000)
 
     async def run(self, stop: asyncio.Event) -> None:
-        log.info("fetching from Cognigy at %s", redact_url(self.settings.cognigy_base_url))
+        log.info("fetching from Cognigy at %s", redact_url(self.settings.cognigy.base_url))
         try:
             await self.loop.run(stop)
         finally:
@@ -96,7 +96,7 @@ class Fetcher:
         """For the notifier, on its own input, to announce (webhook, audit log) in its transactional loop."""
         notice = FetchFailed(export_id=request.export_id, attempt=f"{record.partition}:{record.offset}",
                              error=exc.code, reason=exc.message, failed_at=datetime.now(UTC))
-        return Output(self.settings.topic(ARCHIVE_SEGMENTS), encode(notice), key=request.export_id.encode())
+        return Output(self.settings.kafka.topic(ARCHIVE_SEGMENTS), encode(notice), key=request.export_id.encode())
 
     async def export(self, request: ExportRequest, record: Record, stop: asyncio.Event) -> None:
         export_id = request.export_id
@@ -125,16 +125,16 @@ class Fetcher:
             await self.sink.send([self.sink.status(request, "fetching", pages=cp.next_page_index, records=cp.records)])
         source = open_source(request.source, self.api, self.settings)
         pages = self.sink.pages(request)
-        cp = await run_export(source, request, cp, pages, stop, self.settings.cognigy_poll_interval_seconds,
-                              settle_seconds=self.settings.cognigy_settle_seconds, deduplicator=pages)
+        cp = await run_export(source, request, cp, pages, stop, self.settings.cognigy.poll_interval_seconds,
+                              settle_seconds=self.settings.cognigy.settle_seconds, deduplicator=pages)
         if not cp.done:
             return  # stopping: the request's offset stays uncommitted, so a restart resumes the export
         total = ExportTotal(export_id=export_id, total_pages=cp.next_page_index, total_records=cp.records,
                             started_at=cp.started_at)
-        raw_topic = self.settings.topic(PAGES_RAW)
+        raw_topic = self.settings.kafka.topic(PAGES_RAW)
         # Every partition gets the total so each downstream replica can pass it on; the notifier counts.
         markers = [Output(raw_topic, encode(total), key=export_id.encode(), partition=p)
-                   for p in range(self.settings.page_partitions)]
+                   for p in range(self.settings.kafka.page_partitions)]
         await self.sink.export_done(record, request, [*markers, self.fetched_status(request, cp)])
         stats = self.api.stats
         log.info("export %s: fetched %d pages, %d records, %d bytes, %d duplicates skipped (%d requests, %d retries, "

@@ -108,15 +108,15 @@ async def fetch_to_directory(settings: Settings, request: ExportRequest, out: Pa
     api = ApiClient(settings)
     sink = DirectorySink(out)
     summary = FetchSummary(export_id=request.export_id, source=request.source,
-                           base_url=redact_url(settings.cognigy_base_url), ok=False, started_at=datetime.now(UTC))
+                           base_url=redact_url(settings.cognigy.base_url), ok=False, started_at=datetime.now(UTC))
     started = time.monotonic()
     try:
         source = open_source(request.source, api, settings)
         checkpoint = await run_export(source, request, None, sink, asyncio.Event(),
-                                      settings.cognigy_poll_interval_seconds,
-                                      settle_seconds=settings.cognigy_settle_seconds)
+                                      settings.cognigy.poll_interval_seconds,
+                                      settle_seconds=settings.cognigy.settle_seconds)
         if transcripts and isinstance(source, ExportJobSource):
-            summary.transcripts = await _transcripts(source, checkpoint.job_id, out, settings.cognigy_max_concurrency)
+            summary.transcripts = await _transcripts(source, checkpoint.job_id, out, settings.cognigy.max_concurrency)
         summary.ok = True
     except ArchiverError as exc:
         summary.error = exc.message

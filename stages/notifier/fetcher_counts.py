@@ -27,7 +27,7 @@ class FetcherCounts:
     """The checkpoint table, read on as far as it has got whenever an export is not known done yet."""
 
     def __init__(self, settings: Settings) -> None:
-        self.topic = settings.topic(FETCH_CHECKPOINTS)
+        self.topic = settings.kafka.topic(FETCH_CHECKPOINTS)
         self.consumer: AIOKafkaConsumer = reader(settings)
         self.partitions: list[TopicPartition] = []
         self.checkpoints: dict[str, FetchCheckpoint] = {}

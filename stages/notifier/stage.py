@@ -201,7 +201,7 @@ class Notifier:
         await self.audit.append(f"disabled:{endpoint_id(url)}", "webhook endpoint disabled", "", {
             "endpoint": redact_url(url), "reason": "it answered 410 Gone"})
         marker, key = EndpointDisabled(url=url, at=at), b"\x00disabled:" + endpoint_id(url).encode()
-        return [self.changelog.put(key, marker, p) for p in range(self.settings.page_partitions)]
+        return [self.changelog.put(key, marker, p) for p in range(self.settings.kafka.page_partitions)]
 
     def _deliveries(self, export_id: str, status: str, at: datetime, data: dict[str, Any] | None = None,
                     occasion: str = "") -> list[WebhookDelivery]:
@@ -294,7 +294,8 @@ class Notifier:
         await self.store.delete(keys)
 
     def _status_output(self, status: ExportStatus) -> Output:
-        return Output(self.settings.topic(EXPORTS_STATUS), encode(status), key=f"{status.export_id}:{STAGE}".encode())
+        return Output(self.settings.kafka.topic(EXPORTS_STATUS), encode(status),
+                      key=f"{status.export_id}:{STAGE}".encode())
 
 
 def _record_time(record: Record) -> datetime:
@@ -307,18 +308,18 @@ def _iso(value: datetime | None) -> str | None:
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    settings.require("audit_hmac_key")
+    settings.require("audit.hmac_key")
     targets = endpoints(settings)
     events = subscribed_events(settings)
     producer = plain_producer(settings)
-    inbox = settings.topic(ARCHIVE_SEGMENTS)
+    inbox = settings.kafka.topic(ARCHIVE_SEGMENTS)
 
     async def send_outcome(outcome: DeliveryOutcome) -> None:
         await producer.send_and_wait(inbox, encode(outcome), key=outcome.export_id.encode())
 
     async with (open_store(settings) as store, open_key_store(settings) as keys,
-                httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as http):
-        audit = AuditLog(Path(settings.audit_log_path), settings.audit_hmac_key.encode(), store)
+                httpx.AsyncClient(timeout=settings.webhooks.timeout_seconds, follow_redirects=False) as http):
+        audit = AuditLog(Path(settings.audit.log_path), settings.audit.hmac_key.reveal().encode(), store)
         await audit.catch_up_storage()
         await producer.start()
         counts = FetcherCounts(settings)

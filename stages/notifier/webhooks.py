@@ -5,9 +5,9 @@ the same id and receivers deduplicate. Each attempt is signed afresh (`webhook-t
 receivers reject old ones) with every secret of its endpoint: during a rotation, `webhook-signature` holds
 one `v1,...` per secret, and a receiver that knows either accepts it. Failed attempts back off
 exponentially with jitter, honour Retry-After (both as the fetcher does: shared/http_retry.py), and stop after
-`webhook_max_attempts`; 410 Gone disables the endpoint; 3xx is a failure (no redirects are followed).
+`CA_WEBHOOK_MAX_ATTEMPTS`; 410 Gone disables the endpoint; 3xx is a failure (no redirects are followed).
 
-An endpoint cannot hold an attempt open: each has one deadline, connect to last byte (`webhook_timeout_seconds`;
+An endpoint cannot hold an attempt open: each has one deadline, connect to last byte (`CA_WEBHOOK_TIMEOUT_SECONDS`;
 httpx's timeouts are per read, so a server sending a byte every few seconds would never trip them), and at most
 MAX_ANSWER_BYTES of the answer are read (only its status and Retry-After count; the rest is not read at all).
 Endpoint URLs are checked at start: https, or http to this host only (the demo's and the tests' receivers).
@@ -64,8 +64,9 @@ class Endpoint:
 def endpoints(settings: Settings) -> list[Endpoint]:
     """`CA_WEBHOOK_URLS` with `CA_WEBHOOK_SECRET`: one secret per URL, in the same order, comma-separated;
     an entry of two secrets separated by a space signs with both (rotation)."""
-    urls = settings.webhook_url_list
-    entries = [e.split() for e in settings.webhook_secret.split(",")] if settings.webhook_secret.strip() else []
+    urls = settings.webhooks.url_list
+    listed = settings.webhooks.secret.reveal()
+    entries = [e.split() for e in listed.split(",")] if listed.strip() else []
     if len(entries) != len(urls):
         raise ConfigError(f"CA_WEBHOOK_SECRET has {len(entries)} entries for {len(urls)} CA_WEBHOOK_URLS: "
                           "give one secret per endpoint, in the same order")
@@ -118,7 +119,7 @@ def _signer(number: int, secret: str) -> Webhook:
 
 
 def subscribed_events(settings: Settings) -> tuple[str, ...]:
-    wanted = tuple(e.strip() for e in settings.webhook_events.split(",") if e.strip()) or EVENT_TYPES
+    wanted = tuple(e.strip() for e in settings.webhooks.events.split(",") if e.strip()) or EVENT_TYPES
     unknown = sorted(set(wanted) - set(EVENT_TYPES))
     if unknown:
         raise ConfigError(f"CA_WEBHOOK_EVENTS: unknown event type(s) {unknown}; known: {', '.join(EVENT_TYPES)}")
@@ -139,8 +140,8 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetryPolicy:
-        return cls(settings.webhook_max_attempts, settings.webhook_retry_base_seconds,
-                   settings.webhook_retry_max_seconds, settings.webhook_timeout_seconds)
+        return cls(settings.webhooks.max_attempts, settings.webhooks.retry_base_seconds,
+                   settings.webhooks.retry_max_seconds, settings.webhooks.timeout_seconds)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait after failed attempt number `attempt`."""

@@ -48,12 +48,13 @@ class PiiEngine:
                       workers: int | None = None, ner: NerRunner | None = None) -> PiiEngine:
         """The engine the settings describe; the arguments given override them. Raises ConfigError."""
         try:
-            languages = LanguageGuesser(settings.pii_language_list).languages
+            languages = LanguageGuesser(settings.pii.language_list).languages
         except ValueError as exc:
             raise ConfigError(f"pii_languages: {exc}") from None
-        return cls(key, key_id or settings.tokenization_key_id, model or settings.spacy_model,
-                   worker_count(settings.sanitizer_workers if workers is None else workers),
-                   settings.phone_region_list, settings.pii_allow_phrases, languages, settings.pii_bare_answers, ner)
+        return cls(key, key_id or settings.pii.tokenization_key_id, model or settings.pii.spacy_model,
+                   worker_count(settings.pii.workers if workers is None else workers),
+                   settings.pii.phone_region_list, settings.pii.allow_phrases, languages, settings.pii.bare_answers,
+                   ner)
 
     @property
     def uses_ner(self) -> bool:

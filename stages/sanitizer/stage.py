@@ -45,8 +45,8 @@ class Sanitizer(PageProcessor):
     def __init__(self, settings: Settings, engine: PiiEngine) -> None:
         self.settings = settings
         self.engine = engine
-        self.key_check = key_check_value(settings.tokenization_key.encode())
-        self.out_topic = settings.topic(TRANSCRIPTS_SANITIZED)
+        self.key_check = key_check_value(settings.pii.tokenization_key.reveal().encode())
+        self.out_topic = settings.kafka.topic(TRANSCRIPTS_SANITIZED)
 
     async def handle_page(self, record: Record, message: VerifiedPage) -> list[Output]:
         """Raises (the page goes dead, see PageProcessor) ValidationFailed, PatternTimeout or DetectionTimedOut
@@ -73,7 +73,7 @@ class Sanitizer(PageProcessor):
 
     def dead_page(self, record: Record, page: VerifiedPage) -> SanitizedPage:
         return SanitizedPage(export_id=page.export_id, page_index=page.page_index, records=[], redactions=[],
-                             key_id=self.settings.tokenization_key_id, options=page.options,
+                             key_id=self.settings.pii.tokenization_key_id, options=page.options,
                              rejected_records=page.rejected_records, dead=True)
 
     def sanitize(self, page: VerifiedPage) -> SanitizedPage:
@@ -86,7 +86,7 @@ class Sanitizer(PageProcessor):
                 metrics.PII_ENTITIES.labels(label, c.action).inc(c.count)
             span.set_attribute("pii.records", len(records))
         return SanitizedPage(export_id=page.export_id, page_index=page.page_index, records=records,
-                             redactions=counts, key_id=self.settings.tokenization_key_id, key_check=self.key_check,
+                             redactions=counts, key_id=self.settings.pii.tokenization_key_id, key_check=self.key_check,
                              options=page.options,
                              rejected_records=page.rejected_records, dead=page.dead,
                              record_redactions=result.per_record)
@@ -101,11 +101,11 @@ def _too_deep(record: dict[str, Any]) -> TooDeeplyNested | None:
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    settings.require("tokenization_key")
-    workers = worker_count(settings.sanitizer_workers)
+    settings.require("pii.tokenization_key")
+    workers = worker_count(settings.pii.workers)
     log.info("finding PII with %d process(es)", workers)
     # Loading the model (in each worker) takes seconds: not on the event loop, which answers signals.
-    engine = await asyncio.to_thread(PiiEngine.from_settings, settings, settings.tokenization_key.encode(),
+    engine = await asyncio.to_thread(PiiEngine.from_settings, settings, settings.pii.tokenization_key.reveal().encode(),
                                      workers=workers)
     try:
         await StageLoop(settings, STAGE, PAGES_VERIFIED, Sanitizer(settings, engine)).run(stop)

@@ -57,7 +57,7 @@ class Scheduler:
         self.settings = settings
         self.timing = Timing.of(settings)
         self.producer = TransactionalProducer(settings, STAGE)
-        self.group = settings.group_id(STAGE)
+        self.group = settings.kafka.group_id(STAGE)
         self.state_store = StateStore(settings, SCHEDULER_STATE, ScheduleState)
         self.states: dict[str, ScheduleState] = {}
         self.statuses: dict[tuple[str, str], ExportStatus] = {}
@@ -69,11 +69,11 @@ class Scheduler:
             self.states = {state.name: state for state in (await self.state_store.read()).values()}
             await self._start_continuous()
             statuses = reader(self.settings)
-            requests = group_consumer(self.settings, STAGE, self.settings.topic(SCHEDULES))
+            requests = group_consumer(self.settings, STAGE, self.settings.kafka.topic(SCHEDULES))
             await statuses.start()
             await requests.start()
             try:
-                status_partition = TopicPartition(self.settings.topic(EXPORTS_STATUS), 0)
+                status_partition = TopicPartition(self.settings.kafka.topic(EXPORTS_STATUS), 0)
                 statuses.assign([status_partition])
                 await statuses.seek_to_beginning(status_partition)
                 log.info("scheduler ready: %s", ", ".join(f"{s.name} from {s.watermark.isoformat()}"
@@ -97,13 +97,13 @@ class Scheduler:
             log.info("schedule %s starts at %s, windows of %gs re-reading %gs", CONTINUOUS, state.since.isoformat(),
                      state.window_seconds, state.overlap_seconds)
             await self._write(state, [])  # now: its start, computed from today's date, must never move
-        elif self.settings.schedule_since and continuous_schedule(self.settings, now).since != state.since:
+        elif self.settings.schedule.since and continuous_schedule(self.settings, now).since != state.since:
             log.warning("schedule %s started at %s; CA_SCHEDULE_SINCE (%s) applies to a new schedule only: archive "
                         "earlier history with `export backfill`", CONTINUOUS, state.since.isoformat(),
-                        self.settings.schedule_since)
+                        self.settings.schedule.since)
 
     async def _read_statuses(self, consumer: AIOKafkaConsumer) -> None:
-        batch = await consumer.getmany(timeout_ms=int(self.settings.schedule_tick_seconds * 1000))
+        batch = await consumer.getmany(timeout_ms=int(self.settings.schedule.tick_seconds * 1000))
         for records in batch.values():
             for record in records:
                 try:
@@ -162,7 +162,7 @@ class Scheduler:
                 request, events = None, ()
         if state == before:
             return
-        outputs = [] if request is None else [Output(self.settings.topic(EXPORTS), encode(request),
+        outputs = [] if request is None else [Output(self.settings.kafka.topic(EXPORTS), encode(request),
                                                      key=request.export_id.encode())]
         await self._write(state, outputs)
         for event in events:
@@ -185,10 +185,10 @@ class Scheduler:
     def _measure(self, state: ScheduleState, now: datetime) -> None:
         name = state.name
         oldest = (now - oldest_unarchived(state)).total_seconds()
-        retention = self.settings.cognigy_retention_days * 86400
+        retention = self.settings.cognigy.retention_days * 86400
         metrics.SCHEDULE_WATERMARK_AGE.labels(name).set((now - state.watermark).total_seconds())
         metrics.SCHEDULE_OLDEST_UNARCHIVED_AGE.labels(name).set(oldest)
-        metrics.SCHEDULE_EXPECTED_LAG.labels(name).set(state.window_seconds + self.settings.cognigy_settle_seconds)
+        metrics.SCHEDULE_EXPECTED_LAG.labels(name).set(state.window_seconds + self.settings.cognigy.settle_seconds)
         metrics.SCHEDULE_RETENTION.labels(name).set(retention)
         metrics.SCHEDULE_WINDOW_FAILURES.labels(name).set(state.failures)
         if state.until is None and oldest > RETENTION_WARNING_SHARE * retention:
@@ -197,7 +197,7 @@ class Scheduler:
                 self.warned_at[name] = time.monotonic()
                 log.warning("schedule %s: records from %s on are not archived yet (%.1f days); Cognigy deletes "
                             "conversations after %g days (CA_COGNIGY_RETENTION_DAYS): %.1f days left", name,
-                            oldest_unarchived(state).isoformat(), oldest / 86400, self.settings.cognigy_retention_days,
+                            oldest_unarchived(state).isoformat(), oldest / 86400, self.settings.cognigy.retention_days,
                             (retention - oldest) / 86400)
 
 

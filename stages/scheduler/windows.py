@@ -48,8 +48,8 @@ class Timing:
 
     @classmethod
     def of(cls, settings: Settings) -> Timing:
-        return cls(timedelta(seconds=settings.cognigy_settle_seconds), settings.schedule_retry_base_seconds,
-                   settings.schedule_retry_max_seconds, settings.schedule_catchup_windows)
+        return cls(timedelta(seconds=settings.cognigy.settle_seconds), settings.schedule.retry_base_seconds,
+                   settings.schedule.retry_max_seconds, settings.schedule.catchup_windows)
 
     def backoff(self, failures: int) -> timedelta:
         return timedelta(seconds=min(self.retry_max, self.retry_base * 2 ** min(failures - 1, 30)))
@@ -65,11 +65,11 @@ class Step:
 def continuous_schedule(settings: Settings, now: datetime) -> ScheduleState:
     """The schedule the settings describe, as it starts: from CA_SCHEDULE_SINCE, or the retention period back
     (on a window boundary), so whatever Cognigy still holds is archived."""
-    window = settings.schedule_window_seconds
-    if settings.schedule_since:
-        since = _setting_time(settings.schedule_since)
+    window = settings.schedule.window_seconds
+    if settings.schedule.since:
+        since = _setting_time(settings.schedule.since)
     else:
-        oldest = (now - timedelta(days=settings.cognigy_retention_days)).timestamp()
+        oldest = (now - timedelta(days=settings.cognigy.retention_days)).timestamp()
         since = datetime.fromtimestamp(math.floor(oldest / window) * window, UTC)
     return reconfigured(ScheduleState(name=CONTINUOUS, since=since, window_seconds=window, overlap_seconds=0,
                                       options=ExportOptions(), watermark=since, updated_at=now), settings)
@@ -80,30 +80,30 @@ def reconfigured(state: ScheduleState, settings: Settings) -> ScheduleState:
     window in flight keeps the request it was submitted with: the fetcher resumes only the same request)."""
     check_schedule_settings(settings)
     return msgspec.structs.replace(
-        state, window_seconds=settings.schedule_window_seconds, overlap_seconds=settings.schedule_overlap_seconds,
-        source=settings.schedule_source, options=schedule_options(settings))
+        state, window_seconds=settings.schedule.window_seconds, overlap_seconds=settings.schedule.overlap_seconds,
+        source=settings.schedule.source, options=schedule_options(settings))
 
 
 def check_schedule_settings(settings: Settings) -> None:
-    if settings.schedule_window_seconds <= 0:
+    if settings.schedule.window_seconds <= 0:
         raise ConfigError("CA_SCHEDULE_WINDOW_SECONDS must be more than 0")
-    if settings.schedule_catchup_windows < 1:
+    if settings.schedule.catchup_windows < 1:
         raise ConfigError("CA_SCHEDULE_CATCHUP_WINDOWS must be 1 or more")
-    if settings.schedule_overlap_seconds < 0:
+    if settings.schedule.overlap_seconds < 0:
         raise ConfigError("CA_SCHEDULE_OVERLAP_SECONDS must be 0 or more")
-    if settings.schedule_since:
-        _setting_time(settings.schedule_since)
+    if settings.schedule.since:
+        _setting_time(settings.schedule.since)
     schedule_options(settings)
 
 
 def schedule_options(settings: Settings) -> ExportOptions:
     try:
-        rules = [parse_rule(text.strip()) for text in settings.schedule_pii_rules.split(",") if text.strip()]
+        rules = [parse_rule(text.strip()) for text in settings.schedule.pii_rules.split(",") if text.strip()]
     except ArchiverError as exc:  # it names the rule; the setting is what the user must fix
         raise ConfigError(f"CA_SCHEDULE_PII_RULES: {exc.message}") from None
     if not rules:
         raise ConfigError("CA_SCHEDULE_PII_RULES: give at least one rule, e.g. ALL:tokenize")
-    return ExportOptions(pii_rules=rules, output_format=settings.schedule_format)
+    return ExportOptions(pii_rules=rules, output_format=settings.schedule.format)
 
 
 def backfill_schedule(request: ScheduleRequest) -> ScheduleState:

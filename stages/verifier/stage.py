@@ -61,7 +61,7 @@ class Verifier(PageProcessor):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.out_topic = settings.topic(PAGES_VERIFIED)
+        self.out_topic = settings.kafka.topic(PAGES_VERIFIED)
 
     async def handle_page(self, record: Record, page: RawPage) -> list[Output]:
         return self.verify(record, page)

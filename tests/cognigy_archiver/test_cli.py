@@ -69,7 +69,7 @@ def test_unreachable_kafka_is_one_clear_line() -> None:
 
 
 async def test_a_valid_request_lands_on_the_exports_topic(topics: Settings) -> None:
-    env = {"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka_bootstrap_servers, "CA_TOPIC_PREFIX": topics.topic_prefix}
+    env = {"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka.bootstrap_servers, "CA_TOPIC_PREFIX": topics.kafka.topic_prefix}
     result = cli("export", "submit", "--start", "2025-01-01T00:00:00Z", "--end", "2025-01-31T00:00:00Z",
                  "--rule", "EMAIL_ADDRESS:tokenize", "--rule", "PERSON:mask:3", "--export-id", "exp-cli-1", env=env)
     assert result.returncode == 0, result.stderr

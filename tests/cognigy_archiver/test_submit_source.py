@@ -22,7 +22,7 @@ SOURCE_ROUTES = {"odata": {"GET /{version}/Conversations", "GET /{version}/Conve
 
 
 def kafka_env(topics: Settings) -> dict[str, str]:
-    return {"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka_bootstrap_servers, "CA_TOPIC_PREFIX": topics.topic_prefix}
+    return {"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka.bootstrap_servers, "CA_TOPIC_PREFIX": topics.kafka.topic_prefix}
 
 
 @pytest.mark.parametrize("source", ["odata", "rest"])

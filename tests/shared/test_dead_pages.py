@@ -38,7 +38,7 @@ def page_with_text(export_id: str, index: int, text: str) -> RawPage:
 
 
 async def produce_to_partition_0(settings: Settings, pages: list[RawPage]) -> list[bytes]:
-    return await send_to_partition_0(plain_producer(settings), settings.topic(PAGES_RAW), pages)
+    return await send_to_partition_0(plain_producer(settings), settings.kafka.topic(PAGES_RAW), pages)
 
 
 async def verified_pages(settings: Settings) -> list[tuple[int, bool, int]]:
@@ -52,7 +52,7 @@ async def test_a_page_its_output_topic_refuses_goes_dead_and_the_next_page_arriv
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
-        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, settings.topic(PAGES_VERIFIED),
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, settings.kafka.topic(PAGES_VERIFIED),
                                                   {"cleanup.policy": "delete", "max.message.bytes": "200000"})])
     finally:
         await admin.close()

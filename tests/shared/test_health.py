@@ -94,10 +94,11 @@ async def test_the_health_server_listens_on_this_host_only(topics: Settings, tmp
         assert runner.addresses == [("127.0.0.1", port)]
     finally:
         await runner.cleanup()
-    assert Settings().health_host == "127.0.0.1"
+    assert Settings().operations.health_host == "127.0.0.1"
     # A stage process with the defaults: reachable on 127.0.0.1, not on another address of this host.
-    env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka_bootstrap_servers,
-                     "CA_TOPIC_PREFIX": topics.topic_prefix, "CA_INSTANCE_ID": "health", "CA_HEALTH_PORT": str(port)})
+    env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka.bootstrap_servers,
+                     "CA_TOPIC_PREFIX": topics.kafka.topic_prefix, "CA_INSTANCE_ID": "health",
+                     "CA_HEALTH_PORT": str(port)})
     procs = ProcessGroup(env, tmp_path / "logs")
     procs.start_stage("verifier")
     try:

@@ -23,7 +23,8 @@ async def topic_configs(settings: Settings, name: str) -> dict[str, str]:
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
-        [described] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, settings.topic(name))])
+        resource = ConfigResource(ConfigResourceType.TOPIC, settings.kafka.topic(name))
+        [described] = await admin.describe_configs([resource])
     finally:
         await admin.close()
     return {entry[0]: entry[1] for entry in described.resources[0][4]}
@@ -34,7 +35,7 @@ async def make_topic(settings: Settings, name: str, config: dict[str, str]) -> N
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(settings.topic(name), 1, 1, topic_configs=config)])
+        await admin.create_topics([NewTopic(settings.kafka.topic(name), 1, 1, topic_configs=config)])
     finally:
         await admin.close()
 
@@ -50,7 +51,7 @@ def value_of_size(key: bytes, size: int) -> bytes:
 async def test_a_refused_message_aborts_its_transaction_and_the_next_transaction_arrives(settings: Settings) -> None:
     # The topic takes 100 kB; the producers may send 8 MiB: the broker refuses what the producer accepts.
     await make_topic(settings, "small", {"max.message.bytes": "100000"})
-    topic = settings.topic("small")
+    topic = settings.kafka.topic("small")
     big = Output(topic, os.urandom(200_000), partition=0)
     producer = TransactionalProducer(settings, "sizes")
     await producer.start()
@@ -70,12 +71,13 @@ async def test_a_refused_message_aborts_its_transaction_and_the_next_transaction
 
 async def test_every_topic_takes_a_message_at_the_limit_and_topics_create_raises_an_older_ones_limit(
         settings: Settings) -> None:
-    settings = msgspec.structs.replace(settings, kafka_max_message_bytes=2 * MIB)  # over the broker's 1 MB
+    kafka = msgspec.structs.replace(settings.kafka, max_message_bytes=2 * MIB)  # over the broker's 1 MB
+    settings = msgspec.structs.replace(settings, kafka=kafka)
     # Made before: the broker's default limit, and a setting of its own that must survive.
     await make_topic(settings, PAGES_VERIFIED, {"retention.ms": "123456789"})
     changes = await create_topics(settings)
-    assert set(changes.raised) == {settings.topic(PAGES_VERIFIED)}
-    assert changes.raised[settings.topic(PAGES_VERIFIED)] < 2 * MIB
+    assert set(changes.raised) == {settings.kafka.topic(PAGES_VERIFIED)}
+    assert changes.raised[settings.kafka.topic(PAGES_VERIFIED)] < 2 * MIB
     config = await topic_configs(settings, PAGES_VERIFIED)
     assert config["retention.ms"] == "123456789" and int(config["max.message.bytes"]) > 2 * MIB
     assert (await create_topics(settings)).raised == {}  # never lowered, never raised twice
@@ -84,7 +86,7 @@ async def test_every_topic_takes_a_message_at_the_limit_and_topics_create_raises
     await producer.start()
     try:
         key = b"k"  # compacted topics take only keyed messages
-        outputs = [Output(settings.topic(spec.name), value_of_size(key, 2 * MIB), key=key, partition=0)
+        outputs = [Output(settings.kafka.topic(spec.name), value_of_size(key, 2 * MIB), key=key, partition=0)
                    for spec in topic_specs(settings)]
         assert {message_size(o.key, o.value, o.headers) for o in outputs} == {2 * MIB}
         await send_transaction(producer, outputs)

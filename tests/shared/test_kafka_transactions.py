@@ -11,16 +11,16 @@ from shared.settings import Settings
 
 
 async def _make_topics(settings: Settings, *names: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(settings.topic(n), 1, 1) for n in names])
+        await admin.create_topics([NewTopic(settings.kafka.topic(n), 1, 1) for n in names])
     finally:
         await admin.close()
 
 
 async def _read_all(settings: Settings, topic: str, isolation: str, expect_at_least: int = 0) -> list[bytes]:
-    consumer = AIOKafkaConsumer(settings.topic(topic), bootstrap_servers=settings.kafka_bootstrap_servers,
+    consumer = AIOKafkaConsumer(settings.kafka.topic(topic), bootstrap_servers=settings.kafka.bootstrap_servers,
                                 auto_offset_reset="earliest", isolation_level=isolation, enable_auto_commit=False)
     await consumer.start()
     values: list[bytes] = []
@@ -37,17 +37,17 @@ async def _read_all(settings: Settings, topic: str, isolation: str, expect_at_le
 
 async def test_aborted_transaction_is_invisible_to_read_committed(settings: Settings) -> None:
     await _make_topics(settings, "out")
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, transactional_id="tx-abort",
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, transactional_id="tx-abort",
                                 compression_type="zstd")
     await producer.start()
     try:
         async with producer.transaction():
-            await producer.send(settings.topic("out"), b"committed")
+            await producer.send(settings.kafka.topic("out"), b"committed")
         await producer.begin_transaction()
-        await producer.send(settings.topic("out"), b"aborted")
+        await producer.send(settings.kafka.topic("out"), b"aborted")
         await producer.abort_transaction()
         async with producer.transaction():
-            await producer.send(settings.topic("out"), b"after")
+            await producer.send(settings.kafka.topic("out"), b"after")
     finally:
         await producer.stop()
     assert await _read_all(settings, "out", "read_committed", 2) == [b"committed", b"after"]
@@ -56,17 +56,17 @@ async def test_aborted_transaction_is_invisible_to_read_committed(settings: Sett
 
 async def test_send_offsets_to_transaction_commits_consumer_progress(settings: Settings) -> None:
     await _make_topics(settings, "in", "out")
-    plain = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, compression_type="zstd")
+    plain = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, compression_type="zstd")
     await plain.start()
     for i in range(10):
-        await plain.send_and_wait(settings.topic("in"), f"m{i}".encode() * 100)  # compressible: zstd does work
+        await plain.send_and_wait(settings.kafka.topic("in"), f"m{i}".encode() * 100)  # compressible: zstd does work
     await plain.stop()
 
-    group = settings.group_id("txtest")
-    consumer = AIOKafkaConsumer(settings.topic("in"), bootstrap_servers=settings.kafka_bootstrap_servers,
+    group = settings.kafka.group_id("txtest")
+    consumer = AIOKafkaConsumer(settings.kafka.topic("in"), bootstrap_servers=settings.kafka.bootstrap_servers,
                                 group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
                                 isolation_level="read_committed")
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, transactional_id="tx-eos",
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, transactional_id="tx-eos",
                                 compression_type="zstd")
     await consumer.start()
     await producer.start()
@@ -77,12 +77,12 @@ async def test_send_offsets_to_transaction_commits_consumer_progress(settings: S
             for tp, records in batch.items():
                 async with producer.transaction():
                     for r in records:
-                        await producer.send(settings.topic("out"), r.value.upper())
+                        await producer.send(settings.kafka.topic("out"), r.value.upper())
                     await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, group)
                 seen += len(records)
         # Commit markers reach __consumer_offsets just after EndTxn returns (aiokafka's OffsetFetch does
         # not ask for stable offsets), so allow the broker a moment.
-        tp = TopicPartition(settings.topic("in"), 0)
+        tp = TopicPartition(settings.kafka.topic("in"), 0)
         for _ in range(50):
             committed = await consumer.committed(tp)
             if committed == 10:
@@ -100,14 +100,14 @@ async def test_restarted_transactional_producer_aborts_the_dead_ones_open_transa
     """What a SIGKILL leaves behind: an open transaction. A new producer with the same transactional id
     fences it, so read_committed readers see neither its records nor wait for its timeout."""
     await _make_topics(settings, "fence")
-    zombie = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, transactional_id="tx-fence")
+    zombie = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, transactional_id="tx-fence")
     await zombie.start()
     await zombie.begin_transaction()
-    await zombie.send_and_wait(settings.topic("fence"), b"from-zombie")
-    successor = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, transactional_id="tx-fence")
+    await zombie.send_and_wait(settings.kafka.topic("fence"), b"from-zombie")
+    successor = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, transactional_id="tx-fence")
     await successor.start()
     async with successor.transaction():
-        await successor.send(settings.topic("fence"), b"from-successor")
+        await successor.send(settings.kafka.topic("fence"), b"from-successor")
     await successor.stop()
     values = await asyncio.wait_for(_read_all(settings, "fence", "read_committed", 1), 15)
     assert values == [b"from-successor"]

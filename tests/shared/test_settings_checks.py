@@ -11,16 +11,31 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal, get_args, get_origin
 
+import msgspec
 import pytest
 
 from shared.errors import ConfigError
-from shared.settings import Settings, load_settings, redact_url
+from shared.settings import (
+    SECRETS,
+    VARIABLES,
+    CognigySettings,
+    Group,
+    Secret,
+    Settings,
+    env_name,
+    env_names,
+    load_settings,
+    redact_url,
+)
 from stages.notifier.webhooks import endpoints
 from tests.archive_fixtures import cli
-from tests.stages.notifier.webhook_receivers import new_secret
+from tests.stages.notifier.webhook_receivers import new_secret, webhook_settings
 
-SECRETS = ("hook-user", "hook-pass", "tok3n-value", "sig-value", "cog-pass", "s3-pass", "frag-token")
+URL_CREDENTIALS = ("hook-user", "hook-pass", "tok3n-value", "sig-value", "cog-pass", "s3-pass", "frag-token")
 URLS = {
     "CA_WEBHOOK_URLS": "https://hook-user:hook-pass@hooks.example.com/in?token=tok3n-value&sig=sig-value,"
                        "https://other.example.com/hook#frag-token",
@@ -51,7 +66,7 @@ def settings_dump(stage: str, env: dict[str, str]) -> dict[str, object]:
 def test_no_credential_of_any_url_setting_reaches_the_settings_dump() -> None:
     dump = settings_dump("verifier", URLS)
     text = repr(dump)
-    assert not [s for s in SECRETS if s in text], text
+    assert not [s for s in URL_CREDENTIALS if s in text], text
     assert dump["webhook_urls"] == ("https://***@hooks.example.com/in?token=***&sig=***,"
                                     "https://other.example.com/hook#***")
     assert dump["cognigy_base_url"] == "https://***@cognigy.example.com/api"
@@ -64,8 +79,8 @@ def test_redact_url_keeps_what_tells_endpoints_apart() -> None:
     assert redact_url("https://u@h.example:8443/p?flag&k=v") == "https://***@h.example:8443/p?***&k=***"
     assert redact_url("https://h.example:99999/x?k=secret") == "***"  # malformed: nothing of it is shown
     assert redact_url("var/archive") == "var/archive"
-    assert Settings(cognigy_base_url="https://h.example/api?key=a,b").redacted()["cognigy_base_url"] == (
-        "https://h.example/api?key=***")
+    settings = Settings(cognigy=CognigySettings(base_url="https://h.example/api?key=a,b"))
+    assert settings.redacted()["cognigy_base_url"] == "https://h.example/api?key=***"
 
 
 @pytest.mark.parametrize("field", ["CA_AUDIT_HMAC_KEY", "CA_TOKENIZATION_KEY"])
@@ -99,8 +114,69 @@ def test_the_notifier_refuses_a_webhook_url_it_must_not_post_to(url: str, proble
 
 def test_plain_http_only_to_this_host_and_secrets_of_the_spec_length() -> None:
     local = ["http://127.0.0.1:8080/hook", "http://[::1]:8080/hook", "http://localhost/hook", "https://h.example/x"]
-    settings = Settings(webhook_urls=",".join(local), webhook_secret=",".join(new_secret() for _ in local))
+    settings = webhook_settings(",".join(local), ",".join(new_secret() for _ in local))
     assert [e.url for e in endpoints(settings)] == local
     short = "whsec_" + "c2hvcnQ="  # base64 of "short"
     with pytest.raises(ConfigError, match="entry 1: 5 bytes long; a secret needs at least 24"):
-        endpoints(Settings(webhook_urls="https://h.example/x", webhook_secret=short))
+        endpoints(webhook_settings("https://h.example/x", short))
+
+
+def sample(kind: object, index: int) -> tuple[str, object]:
+    """A value for a setting of this type unlike any default (text as a variable holds it, and as read)."""
+    if kind is bool:
+        return "false", False
+    if kind in (int, float):
+        return str(1000 + index), kind(1000 + index)
+    if get_origin(kind) is Literal:
+        choice = get_args(kind)[-1]
+        return choice, choice
+    text = f"value-{index}-" + "x" * 32  # long enough for any key
+    return text, Secret(text) if kind is Secret else text
+
+
+def test_each_variable_sets_its_own_field_named_by_its_group_prefix_or_the_groups_table() -> None:
+    def leaves(cls: type[msgspec.Struct], path: str) -> Iterator[tuple[str, type[Group], object]]:
+        for f in msgspec.structs.fields(cls):
+            if isinstance(f.type, type) and issubclass(f.type, Group):
+                yield from leaves(f.type, f"{path}{f.name}.")
+            else:
+                assert issubclass(cls, Group)
+                yield path + f.name, cls, f.type
+
+    found = list(leaves(Settings, ""))
+    assert [path for path, _, _ in found] == list(VARIABLES)
+    env, expected = {}, {}
+    for index, (path, group, kind) in enumerate(found):
+        field = path.rpartition(".")[2]
+        assert env_name(path) == "CA_" + group.ENV_NAMES.get(field, group.ENV_PREFIX + field.upper())
+        env[env_name(path)], expected[path] = sample(kind, index)
+    assert set(env) | {f"{env_name(p)}_FILE" for p in SECRETS} == set(env_names())
+    loaded = load_settings(env)
+    assert {path: loaded.value(path) for path in VARIABLES} == expected
+
+
+def test_a_secret_is_never_printed_and_reveals_its_value_only_when_asked(tmp_path: Path) -> None:
+    key_file = tmp_path / "tokenization.key"
+    key_file.write_text("file-held-key-" + "f" * 32 + "\n")
+    settings = load_settings({"CA_AUDIT_HMAC_KEY": "audit-key-" + "a" * 32, "CA_TOKENIZATION_KEY_FILE": str(key_file),
+                              "CA_WEBHOOK_SECRET": "whsec_hidden", "CA_KAFKA_SASL_PASSWORD": "kafka-pass"})
+    assert settings.audit.hmac_key.reveal() == "audit-key-" + "a" * 32
+    assert settings.pii.tokenization_key.reveal() == "file-held-key-" + "f" * 32
+    error = ConfigError(f"bad key {settings.pii.tokenization_key} in {settings!r}")
+    shown = [repr(settings), str(settings), f"{settings.audit.hmac_key}", f"{settings.webhooks.secret:>20}",
+             str(error), repr(settings.redacted()), repr([settings.kafka.sasl_password])]
+    for text in shown:
+        assert not [word for word in ("audit-key", "file-held", "whsec_hidden", "kafka-pass") if word in text], text
+    assert settings.redacted()["kafka_sasl_password"] == "***" and settings.redacted()["cognigy_api_key"] == ""
+    assert sorted(settings.secret_values()) == sorted(["kafka-pass", "file-held-key-" + "f" * 32,
+                                                       "whsec_hidden", "audit-key-" + "a" * 32])
+
+
+def test_no_credential_has_a_default_and_the_fetcher_names_the_ones_it_lacks() -> None:
+    defaults = Settings()
+    assert not [path for path in SECRETS if defaults.value(path)]
+    assert defaults.cognigy.client_id == ""
+    refused = cli("run", "fetcher", env={"CA_COGNIGY_AUTH": "oauth2", "CA_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+    assert refused.returncode == 2, refused.stderr
+    assert ("required setting(s) not set: CA_COGNIGY_CLIENT_ID, CA_COGNIGY_CLIENT_SECRET (or the matching *_FILE)"
+            in refused.stderr)

@@ -45,7 +45,7 @@ async def produce(settings: Settings, topic: str, items: list[tuple[bytes, bytes
     await producer.start()
     try:
         for key, value in items:
-            await producer.send(settings.topic(topic), value, key=key)
+            await producer.send(settings.kafka.topic(topic), value, key=key)
         await producer.flush()
     finally:
         await producer.stop()
@@ -63,8 +63,8 @@ async def test_loop_is_exactly_once_between_two_topics_across_a_sigkill(topics: 
     settings = topics
     pages = 3000
     await produce(settings, PAGES_RAW, [(page_key("eos", i), encode(raw_page("eos", i))) for i in range(pages)])
-    env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-                     "CA_TOPIC_PREFIX": settings.topic_prefix, "CA_INSTANCE_ID": "eos"})
+    env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+                     "CA_TOPIC_PREFIX": settings.kafka.topic_prefix, "CA_INSTANCE_ID": "eos"})
     procs = ProcessGroup(env, tmp_path / "logs")
     procs.start_stage("verifier")
     # Kill it once output is flowing but long before the input is done.

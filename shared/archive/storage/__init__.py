@@ -18,11 +18,11 @@ __all__ = ["FilesystemStore", "InvalidObjectKey", "ObjectMissing", "ObjectStore"
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[ObjectStore]:
     store: ObjectStore
-    if settings.archive_backend == "s3":
-        settings.require("s3_bucket")
-        store = await connect_s3(settings, settings.s3_bucket, settings.s3_prefix)
+    if settings.archive.backend == "s3":
+        settings.require("archive.s3.bucket")
+        store = await connect_s3(settings, settings.archive.s3.bucket, settings.archive.s3.prefix)
     else:
-        store = FilesystemStore(settings.archive_path)
+        store = FilesystemStore(settings.archive.path)
     try:
         yield store
     finally:
@@ -33,9 +33,10 @@ async def connect_s3(settings: Settings, bucket: str, prefix: str) -> ObjectStor
     """A store on `bucket`/`prefix` with the endpoint and credentials of the settings."""
     from shared.archive.storage.s3 import S3Store  # botocore is a heavy import; only S3 users pay for it
 
+    s3 = settings.archive.s3
     return await S3Store.connect(
-        bucket=bucket, prefix=prefix, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
-        access_key_id=settings.s3_access_key_id, secret_access_key=settings.s3_secret_access_key)
+        bucket=bucket, prefix=prefix, endpoint_url=s3.endpoint_url, region=s3.region,
+        access_key_id=s3.access_key_id, secret_access_key=s3.secret_access_key.reveal())
 
 
 def split_s3_url(url: str) -> tuple[str, str]:

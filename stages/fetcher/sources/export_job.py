@@ -24,7 +24,7 @@ REDOWNLOADS = 3  # after the first try, for a page whose body does not match its
 class ExportJobSource:
     def __init__(self, api: ApiClient, settings: Settings) -> None:
         self.api = api
-        self.jobs_url = settings.cognigy_base_url.rstrip("/") + JOBS_PATH
+        self.jobs_url = settings.cognigy.base_url.rstrip("/") + JOBS_PATH
 
     async def prepare(self, request: ExportRequest) -> str:
         window, session_range = request.window, request.session_range

@@ -1,6 +1,6 @@
 """Cognigy's OData analytics endpoint, collection `Conversations` (one record per message), paged by keyset:
 `$orderby=timestamp asc` and `$filter=timestamp ge <last timestamp>`, dropping the records already seen at
-that timestamp (timestamps tie). Records are grouped into pages of `cognigy_page_records`, encoded as the
+that timestamp (timestamps tie). Records are grouped into pages of `CA_COGNIGY_PAGE_RECORDS`, encoded as the
 export-job API encodes its pages.
 
 A short answer is never taken for the end: Cognigy's largest `$top` is not documented, and a server may cap
@@ -79,12 +79,12 @@ class _Answer:
 class ODataSource(ClientSidePaging):
     def __init__(self, api: ApiClient, settings: Settings) -> None:
         self.api = api
-        base = (settings.cognigy_odata_url or settings.cognigy_base_url).rstrip("/")
-        self.version = settings.cognigy_odata_version
+        base = (settings.cognigy.odata_url or settings.cognigy.base_url).rstrip("/")
+        self.version = settings.cognigy.odata_version
         self.url = f"{base}/{self.version}/Conversations"
-        self.top = settings.cognigy_odata_top
+        self.top = settings.cognigy.odata_top
         self.capped = False  # whether the server was seen to answer fewer rows than `$top` asks for
-        self.page_records = settings.cognigy_page_records
+        self.page_records = settings.cognigy.page_records
         self.quoted = True  # the v2.4 docs quote datetimes; older servers want them bare
 
     async def pages(self, request: ExportRequest, job_id: str, resume_token: str | None) -> Pages:

@@ -1,6 +1,6 @@
 """Cognigy's REST API v2.0, `GET /new/v2.0/conversations/{sessionId}`: one session's transcript per request,
 for backfilling sessions by id. One page per session, in the order the request lists them; several
-sessions are fetched at once (up to `cognigy_max_concurrency`) and published in order. The resume token is
+sessions are fetched at once (up to `CA_COGNIGY_MAX_CONCURRENCY`) and published in order. The resume token is
 the position of the next session in the list.
 
 A session Cognigy no longer has (404: expired or never existed) becomes an empty page and a warning, so
@@ -36,8 +36,8 @@ R = TypeVar("R")
 class RestSource(ClientSidePaging):
     def __init__(self, api: ApiClient, settings: Settings) -> None:
         self.api = api
-        self.url = settings.cognigy_base_url.rstrip("/") + "/new/v2.0/conversations/"
-        self.concurrency = settings.cognigy_max_concurrency
+        self.url = settings.cognigy.base_url.rstrip("/") + "/new/v2.0/conversations/"
+        self.concurrency = settings.cognigy.max_concurrency
 
     async def pages(self, request: ExportRequest, job_id: str, resume_token: str | None) -> Pages:
         sessions = request.session_ids

@@ -53,8 +53,8 @@ async def test_a_replay_after_sigkill_rebuilds_identical_objects_and_no_others(t
     pages = sanitized_pages("exp-kill", 600, 10)
     await produce_pages(settings, pages)
     archive = tmp_path / "archive"
-    procs = ProcessGroup(child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-                                    "CA_TOPIC_PREFIX": settings.topic_prefix, "CA_INSTANCE_ID": "kill",
+    procs = ProcessGroup(child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+                                    "CA_TOPIC_PREFIX": settings.kafka.topic_prefix, "CA_INSTANCE_ID": "kill",
                                     "CA_ARCHIVE_DIR": str(archive)}), tmp_path / "logs")
     procs.start_stage("archiver")
     segments = archive / "exp-kill" / "segments"

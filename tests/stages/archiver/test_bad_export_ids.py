@@ -31,7 +31,7 @@ async def produce_on_one_partition(settings: Settings, values: list[bytes]) -> N
     await producer.start()
     try:
         for value in values:
-            await producer.send(settings.topic(TRANSCRIPTS_SANITIZED), value, partition=0)
+            await producer.send(settings.kafka.topic(TRANSCRIPTS_SANITIZED), value, partition=0)
         await producer.flush()
     finally:
         await producer.stop()
@@ -50,8 +50,8 @@ async def test_forged_dot_export_ids_are_dead_lettered_and_the_archiver_goes_on(
     await produce_on_one_partition(settings, [encode(forged[0]), encode(good[0]), encode(forged[1]),
                                               *map(encode, good[1:])])
     archive = tmp_path / "archive"
-    procs = ProcessGroup(child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-                                    "CA_TOPIC_PREFIX": settings.topic_prefix, "CA_INSTANCE_ID": "ids",
+    procs = ProcessGroup(child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+                                    "CA_TOPIC_PREFIX": settings.kafka.topic_prefix, "CA_INSTANCE_ID": "ids",
                                     "CA_ARCHIVE_DIR": str(archive)}), tmp_path / "logs")
     procs.start_stage("archiver")
     try:

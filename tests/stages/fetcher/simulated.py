@@ -14,7 +14,7 @@ import msgspec
 
 from shared.messages import ExportOptions, ExportRequest, FetchCheckpoint, PiiRule, SessionRange, SourceName, TimeWindow
 from shared.settings import Settings, load_settings
-from simulator.config import DEMO_API_KEY, Faults, SimulatorConfig, dataset_window
+from simulator.config import DEMO_API_KEY, DEMO_CREDENTIALS, Faults, SimulatorConfig, dataset_window
 from simulator.server import build_app
 from simulator.state import STATE, State
 from stages.fetcher.api_client import ApiClient, FetchStats
@@ -36,7 +36,7 @@ class Sim:
         """Fetcher settings for this simulator; `env` as CA_* names without the prefix, e.g. COGNIGY_AUTH."""
         values = {"CA_COGNIGY_BASE_URL": self.url, "CA_COGNIGY_PAGE_RECORDS": str(PAGE_SIZE),
                   "CA_COGNIGY_POLL_INTERVAL_SECONDS": "0.01", "CA_COGNIGY_BACKOFF_CAP_SECONDS": "0.2",
-                  "CA_COGNIGY_TIMEOUT_SECONDS": "5"}
+                  "CA_COGNIGY_TIMEOUT_SECONDS": "5", **DEMO_CREDENTIALS}
         values.update({f"CA_{k}": v for k, v in env.items()})
         return load_settings(values)
 
@@ -110,7 +110,7 @@ async def fetch_all(settings: Settings, request: ExportRequest, checkpoint: Fetc
     sink = ListSink()
     try:
         await run_export(open_source(request.source, api, settings), request, checkpoint, sink, asyncio.Event(),
-                         settings.cognigy_poll_interval_seconds, settle_seconds=settings.cognigy_settle_seconds)
+                         settings.cognigy.poll_interval_seconds, settle_seconds=settings.cognigy.settle_seconds)
     finally:
         await api.close()
     return Fetched(sink.pages, sink.checkpoints, sink.percents, api.stats)

@@ -76,14 +76,14 @@ def passed_on(pages: list[RawPage]) -> list[str]:
 
 
 async def fetched_ids(settings: Settings) -> dict[bytes, FetchedIds]:
-    table = await read_table(settings, settings.topic(FETCH_CHECKPOINTS), CheckpointEntry)
+    table = await read_table(settings, settings.kafka.topic(FETCH_CHECKPOINTS), CheckpointEntry)
     return {key: entry for key, entry in table.items() if isinstance(entry, FetchedIds)}
 
 
 async def fetcher_statuses(settings: Settings, export_id: str) -> list[ExportStatus]:
     """Every status the fetcher wrote for the export, oldest first (the topic is not compacted this soon)."""
     key = f"{export_id}:fetcher".encode()
-    return [decode(r.value, ExportStatus) async for r in read_topic(settings, settings.topic(EXPORTS_STATUS))
+    return [decode(r.value, ExportStatus) async for r in read_topic(settings, settings.kafka.topic(EXPORTS_STATUS))
             if r.key == key and r.value is not None]
 
 
@@ -123,7 +123,7 @@ async def assert_each_record_passed_on_once(settings: Settings, sim: Sim, first:
     assert [len(p.duplicate_ids) for p in pages_2][:4] == [PAGE_SIZE, PAGE_SIZE, 5, 0]  # over three pages
     assert sorted(passed_on(pages_1) + passed_on(pages_2)) == sorted(ids_in(sim, first.window.start,
                                                                             second.window.end))
-    checkpoints = await read_table(settings, settings.topic(FETCH_CHECKPOINTS), CheckpointEntry)
+    checkpoints = await read_table(settings, settings.kafka.topic(FETCH_CHECKPOINTS), CheckpointEntry)
     cp = checkpoints[second.export_id.encode()]
     assert cp.done and (cp.records, cp.duplicates) == (len(passed_on(pages_2)), len(overlap))
     return pages_1, pages_2
@@ -153,7 +153,7 @@ async def test_overlapping_windows_pass_each_record_on_once_and_forget_what_no_w
     remembered = await fetched_ids(settings)
     assert sorted(remembered) == [ids_key("w1", 4), ids_key("w1", 5), *(ids_key("w2", i) for i in range(2, 7))]
     assert all(e.newest >= second.deduplication.remember_from for e in remembered.values())
-    tombstones = [r.key async for r in read_topic(settings, settings.topic(FETCH_CHECKPOINTS)) if r.value is None]
+    tombstones = [r.key async for r in read_topic(settings, settings.kafka.topic(FETCH_CHECKPOINTS)) if r.value is None]
     assert tombstones == [ids_key("w1", 3)]
 
 
@@ -163,7 +163,7 @@ async def test_sigkilled_during_the_second_window_each_record_is_still_passed_on
         settings = stage_settings(topics, sim)
         first, second = two_windows(sim)
         procs = ProcessGroup(child_env({
-            "CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka_bootstrap_servers, "CA_TOPIC_PREFIX": topics.topic_prefix,
+            "CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka.bootstrap_servers, "CA_TOPIC_PREFIX": topics.kafka.topic_prefix,
             "CA_INSTANCE_ID": "dedup-kill", "CA_COGNIGY_BASE_URL": sim.url, "CA_COGNIGY_PAGE_RECORDS": str(PAGE_SIZE),
             "CA_COGNIGY_AUTH": "api_key", "CA_COGNIGY_API_KEY": DEMO_API_KEY}), tmp_path / "logs")
         try:
@@ -176,7 +176,7 @@ async def test_sigkilled_during_the_second_window_each_record_is_still_passed_on
             # from the ids the killed process wrote.
             await wait_for_pages(settings, second.export_id, 2, 60)
             procs.kill("fetcher")
-            cp = (await read_table(settings, settings.topic(FETCH_CHECKPOINTS), FetchCheckpoint))[b"w2"]
+            cp = (await read_table(settings, settings.kafka.topic(FETCH_CHECKPOINTS), FetchCheckpoint))[b"w2"]
             assert cp.next_page_index == 2, cp
             set_page_delay(sim, 0)
             procs.start_stage("fetcher")
@@ -237,7 +237,7 @@ async def test_a_resubmitted_export_whose_job_failed_before_any_page_gets_one_ne
             third = msgspec.structs.replace(request, requested_at=datetime.now(UTC))
             await publish_request(settings, third)
             fetched = await answer_to(settings, third, {"fetched"})
-        cp = (await read_table(settings, settings.topic(FETCH_CHECKPOINTS), FetchCheckpoint))[b"exp-job"]
+        cp = (await read_table(settings, settings.kafka.topic(FETCH_CHECKPOINTS), FetchCheckpoint))[b"exp-job"]
         jobs = list(sim.state.jobs)
         served = (await sim.stats())["pages_served"]
     assert "index shard 3 unavailable" in failed_again.detail

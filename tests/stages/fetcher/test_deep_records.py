@@ -43,7 +43,7 @@ def deep_json(levels: int) -> msgspec.Raw:
 
 
 async def verified_pages(settings: Settings, export_id: str) -> list[VerifiedPage]:
-    pages = [m for r in [r async for r in read_topic(settings, settings.topic(PAGES_VERIFIED))]
+    pages = [m for r in [r async for r in read_topic(settings, settings.kafka.topic(PAGES_VERIFIED))]
              if isinstance(m := decode(r.value, VerifiedMessage), VerifiedPage) and m.export_id == export_id]
     return sorted(pages, key=lambda p: p.page_index)
 
@@ -56,8 +56,8 @@ async def test_the_fetcher_survives_a_deep_record_and_the_verifier_refuses_only_
         records[3]["inputData"] = deep_json(DEEP)  # page 0
         records[25]["inputData"] = nested_list(DEEPER_THAN_ALLOWED)  # page 1
         deep_ids = {records[3]["id"], records[25]["id"]}
-        env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka_bootstrap_servers,
-                         "CA_TOPIC_PREFIX": topics.topic_prefix, "CA_INSTANCE_ID": "deep",
+        env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka.bootstrap_servers,
+                         "CA_TOPIC_PREFIX": topics.kafka.topic_prefix, "CA_INSTANCE_ID": "deep",
                          "CA_COGNIGY_BASE_URL": sim.url, "CA_COGNIGY_AUTH": "api_key",
                          "CA_COGNIGY_API_KEY": DEMO_API_KEY, "CA_COGNIGY_POLL_INTERVAL_SECONDS": "0.05"})
         first, later = export_request(export_id="exp-deep"), export_request(export_id="exp-after")

@@ -21,7 +21,7 @@ from aiohttp.typedefs import Handler
 
 from shared.errors import SourceError
 from shared.settings import Settings, load_settings
-from simulator.config import DEMO_API_KEY
+from simulator.config import DEMO_API_KEY, DEMO_CREDENTIALS
 from simulator.server import build_app
 from stages.fetcher.api_client import ApiClient
 from tests.http_servers import serving
@@ -128,7 +128,7 @@ async def test_fetch_fails_on_pages_of_another_shape_naming_the_page_and_the_sha
     app.middlewares.append(data_pages_as_another_api_version)
     async with serving(app) as url:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("CA_")}
-        environ["CA_COGNIGY_POLL_INTERVAL_SECONDS"] = "0.05"
+        environ.update({"CA_COGNIGY_POLL_INTERVAL_SECONDS": "0.05", **DEMO_CREDENTIALS})
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "cognigy_archiver.cli", "fetch", "--out", str(tmp_path), "--base-url", url,
             "--start", "2025-01-01T00:00:00Z", "--end", "2025-02-01T00:00:00Z", env=environ,

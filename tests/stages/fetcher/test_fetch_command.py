@@ -14,6 +14,7 @@ import pytest
 
 from cognigy_archiver.localkafka import free_port
 from cognigy_archiver.processes import ProcessGroup, child_env
+from simulator.config import DEMO_CREDENTIALS
 
 WINDOW = ["--start", "2025-01-01T00:00:00Z", "--end", "2025-02-01T00:00:00Z"]
 FAULTS = {"throttle_every": 7, "throttle_burst": 2, "truncate_pages": [1], "flaky_checksum_pages": [2]}
@@ -30,7 +31,8 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def fetch(out: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CA_")}
-    environ.update({"CA_COGNIGY_POLL_INTERVAL_SECONDS": "0.05", "CA_COGNIGY_BACKOFF_CAP_SECONDS": "0.5", **env})
+    environ.update({"CA_COGNIGY_POLL_INTERVAL_SECONDS": "0.05", "CA_COGNIGY_BACKOFF_CAP_SECONDS": "0.5",
+                    **DEMO_CREDENTIALS, **env})
     return subprocess.run([sys.executable, "-m", "cognigy_archiver.cli", "fetch", "--out", str(out), *args],
                           capture_output=True, text=True, env=environ, timeout=120)
 

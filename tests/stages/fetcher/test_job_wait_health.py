@@ -32,8 +32,8 @@ async def test_each_answered_job_status_poll_counts_as_progress() -> None:
         HEALTH.last_poll = 0.0
         try:
             await run_export(open_source("export_job", api, settings), export_request(), None, sink,
-                             asyncio.Event(), settings.cognigy_poll_interval_seconds,
-                             settle_seconds=settings.cognigy_settle_seconds)
+                             asyncio.Event(), settings.cognigy.poll_interval_seconds,
+                             settle_seconds=settings.cognigy.settle_seconds)
         finally:
             await api.close()
     assert len(sink.last_polls) >= 2, sink.percents  # the job answered PROCESSING before it was ready

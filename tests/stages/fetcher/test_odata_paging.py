@@ -111,7 +111,7 @@ async def test_a_stop_while_a_window_settles_leaves_the_export_unstarted() -> No
         try:
             started = time.monotonic()
             checkpoint = await run_export(open_source("odata", api, settings), request, None, sink, stop, 0.01,
-                                          settle_seconds=settings.cognigy_settle_seconds)
+                                          settle_seconds=settings.cognigy.settle_seconds)
         finally:
             await api.close()
         assert time.monotonic() - started < 3

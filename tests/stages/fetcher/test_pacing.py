@@ -10,6 +10,7 @@ import pytest
 from cognigy_archiver.localkafka import free_port
 from shared.errors import SourceError
 from shared.settings import Settings, load_settings
+from simulator.config import DEMO_CREDENTIALS
 from stages.fetcher.rate_limit import TokenBucket
 from tests.stages.fetcher.simulated import PAGE_SIZE, Sim, export_request, fetch_all, running_sim, sim_config
 
@@ -55,7 +56,7 @@ async def test_an_unreachable_tenant_is_named() -> None:
 
 def sim_settings_for(url: str) -> Settings:
     return load_settings({"CA_COGNIGY_BASE_URL": url, "CA_COGNIGY_MAX_ATTEMPTS": "2",
-                          "CA_COGNIGY_BACKOFF_CAP_SECONDS": "0.1"})
+                          "CA_COGNIGY_BACKOFF_CAP_SECONDS": "0.1", **DEMO_CREDENTIALS})
 
 
 async def test_the_token_bucket_keeps_a_fetcher_under_the_servers_limit() -> None:

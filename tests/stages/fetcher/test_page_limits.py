@@ -66,7 +66,7 @@ async def test_a_page_over_the_brokers_default_1_mb_is_never_lost(topics: Settin
         admin = AIOKafkaAdminClient(**client_kwargs(topics))
         await admin.start()
         try:
-            await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topics.topic(PAGES_RAW), {
+            await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topics.kafka.topic(PAGES_RAW), {
                 "cleanup.policy": "delete", "max.message.bytes": pages_raw_limit})])
         finally:
             await admin.close()
@@ -99,7 +99,7 @@ async def test_a_refused_export_request_is_dead_lettered_with_each_problem(topic
     fetcher = Fetcher(topics)
     await fetcher.sink.start()
     try:
-        async for record in read_topic(topics, topics.topic(EXPORTS)):
+        async for record in read_topic(topics, topics.kafka.topic(EXPORTS)):
             await fetcher.loop.take(record, asyncio.Event())
     finally:
         await fetcher.sink.producer.stop()

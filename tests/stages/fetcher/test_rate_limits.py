@@ -57,7 +57,7 @@ async def test_when_the_budget_runs_out_the_error_names_it_and_the_limit() -> No
         assert message.startswith("POST /auth/oauth2/token: 429 too many requests")
         assert "the retry budget of 3 s (CA_COGNIGY_RETRY_BUDGET_SECONDS) ran out after" in message
         throttled = (await sim.stats())["rate_limited"]
-        assert throttled > settings.cognigy_max_attempts
+        assert throttled > settings.cognigy.max_attempts
         assert (f"Cognigy's rate limit was hit: {throttled} answers were 429; the tenant allows 1000 requests per "
                 "300 s per source IP, counted across every client on that IP") in message
         assert "a budget shorter than that window may end before the limit frees up" in message

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(240)
 
 async def published_pages(settings: Settings, export_id: str) -> list[RawPage]:
     pages = []
-    async for record in read_topic(settings, settings.topic(PAGES_RAW)):
+    async for record in read_topic(settings, settings.kafka.topic(PAGES_RAW)):
         message = decode(record.value, PageMessage)
         if isinstance(message, RawPage) and message.export_id == export_id:
             pages.append(message)
@@ -36,13 +36,13 @@ async def published_pages(settings: Settings, export_id: str) -> list[RawPage]:
 
 
 async def checkpoint_of(settings: Settings, export_id: str) -> FetchCheckpoint | None:
-    table = await read_table(settings, settings.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
+    table = await read_table(settings, settings.kafka.topic(FETCH_CHECKPOINTS), FetchCheckpoint)
     checkpoint: FetchCheckpoint | None = table.get(export_id.encode())
     return checkpoint
 
 
 async def status_of(settings: Settings, export_id: str) -> ExportStatus | None:
-    table = await read_table(settings, settings.topic(EXPORTS_STATUS), ExportStatus)
+    table = await read_table(settings, settings.kafka.topic(EXPORTS_STATUS), ExportStatus)
     status: ExportStatus | None = table.get(f"{export_id}:fetcher".encode())
     return status
 
@@ -63,8 +63,8 @@ async def test_sigkill_at_random_points_gives_exactly_the_uninterrupted_page_set
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
     async with running_sim(sim_config(conversations=40, page_delay_seconds=0.15, request_delay_seconds=0.1)) as sim:
-        env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka_bootstrap_servers,
-                         "CA_TOPIC_PREFIX": topics.topic_prefix, "CA_INSTANCE_ID": "kill-test",
+        env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": topics.kafka.bootstrap_servers,
+                         "CA_TOPIC_PREFIX": topics.kafka.topic_prefix, "CA_INSTANCE_ID": "kill-test",
                          "CA_COGNIGY_BASE_URL": sim.url, "CA_COGNIGY_PAGE_RECORDS": "20",
                          "CA_COGNIGY_ODATA_TOP": "15", "CA_COGNIGY_AUTH": "api_key",
                          "CA_COGNIGY_API_KEY": DEMO_API_KEY, "CA_SHUTDOWN_GRACE_SECONDS": "5"})
@@ -132,8 +132,9 @@ async def run_fetcher(settings: Settings, export_id: str) -> ExportStatus:
 
 def stage_settings(topics: Settings, sim: Sim, **env: str) -> Settings:
     base = sim.settings(**env)
-    return msgspec.structs.replace(base, kafka_bootstrap_servers=topics.kafka_bootstrap_servers,
-                                   topic_prefix=topics.topic_prefix, instance_id="stage-test")
+    kafka = msgspec.structs.replace(base.kafka, bootstrap_servers=topics.kafka.bootstrap_servers,
+                                    topic_prefix=topics.kafka.topic_prefix, instance_id="stage-test")
+    return msgspec.structs.replace(base, kafka=kafka)
 
 
 async def test_a_page_that_never_matches_is_published_as_sent_for_the_verifier_to_dead_letter(

@@ -29,9 +29,9 @@ def failure_events(pipeline: Pipeline, export_id: str) -> list[dict[str, Any]]:
 
 
 def audit_failures(pipeline: Pipeline, export_id: str) -> list[dict[str, Any]]:
-    path = Path(pipeline.settings.audit_log_path)
+    path = Path(pipeline.settings.audit.log_path)
     lines = path.read_bytes().splitlines() if path.exists() else []
-    return [e for e in authentic_entries(lines, pipeline.settings.audit_hmac_key.encode())
+    return [e for e in authentic_entries(lines, pipeline.settings.audit.hmac_key.reveal().encode())
             if e["action"] == "export fetch failed" and e["export_id"] == export_id]
 
 
@@ -40,8 +40,8 @@ def log_count(pipeline: Pipeline, stage: str, text: str) -> int:
 
 
 async def export_status(pipeline: Pipeline, export_id: str) -> subprocess.CompletedProcess[str]:
-    env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": pipeline.settings.kafka_bootstrap_servers,
-                     "CA_TOPIC_PREFIX": pipeline.settings.topic_prefix, "COLUMNS": "200"})
+    env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": pipeline.settings.kafka.bootstrap_servers,
+                     "CA_TOPIC_PREFIX": pipeline.settings.kafka.topic_prefix, "COLUMNS": "200"})
     command = [sys.executable, "-m", "cognigy_archiver.cli", "export", "status", export_id]
     return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=60)
 

@@ -27,9 +27,9 @@ async def test_the_notifier_seals_records_and_anchors_each_manifest(topics: Sett
     await submit(settings, "exp-anchored", 3)
     async with running(settings, archiver.run, notifier.run):
         await until(lambda: ("webhook delivered", "exp-anchored") in audit_actions(settings), 60, "the delivery")
-    store = FilesystemStore(settings.archive_path)
-    key = settings.audit_hmac_key.encode()
-    log = Path(settings.audit_log_path)
+    store = FilesystemStore(settings.archive.path)
+    key = settings.audit.hmac_key.reveal().encode()
+    log = Path(settings.audit.log_path)
     lines = log.read_bytes().splitlines()
     [archived] = [n for n, line in enumerate(lines, 1) if json.loads(line)["action"] == "export archived"]
     data = receiver.accepted()[0].body["data"]

@@ -23,7 +23,7 @@ from shared.kafka.clients import plain_producer
 from shared.kafka.tables import topic_values
 from shared.kafka.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, TRANSCRIPTS_SANITIZED
 from shared.messages import ExportOptions, ExportStatus, ExportTotal, FetchCheckpoint, encode
-from shared.settings import Settings
+from shared.settings import Secret, Settings
 from stages.archiver import stage as archiver
 from stages.notifier import stage as notifier
 from tests.archive_fixtures import produce_pages, sanitized_pages, segment_events
@@ -33,10 +33,11 @@ AUDIT_KEY = "notifier-test-audit-key-0123456789"
 
 
 def configured(settings: Settings, *hooks: Receiver, events: str = "") -> Settings:
-    return msgspec.structs.replace(
-        settings, webhook_urls=",".join(r.url for r in hooks), webhook_secret=",".join(r.secret for r in hooks),
-        webhook_events=events, webhook_retry_base_seconds=0.2, webhook_timeout_seconds=20,
-        audit_hmac_key=AUDIT_KEY)
+    webhooks = msgspec.structs.replace(
+        settings.webhooks, urls=",".join(r.url for r in hooks), secret=Secret(",".join(r.secret for r in hooks)),
+        events=events, retry_base_seconds=0.2, timeout_seconds=20)
+    audit = msgspec.structs.replace(settings.audit, hmac_key=Secret(AUDIT_KEY))
+    return msgspec.structs.replace(settings, webhooks=webhooks, audit=audit)
 
 
 @asynccontextmanager
@@ -55,7 +56,7 @@ async def send(settings: Settings, topic: str, message: msgspec.Struct, key: str
     producer = plain_producer(settings)
     await producer.start()
     try:
-        await producer.send_and_wait(settings.topic(topic), encode(message), key=key.encode())
+        await producer.send_and_wait(settings.kafka.topic(topic), encode(message), key=key.encode())
     finally:
         await producer.stop()
 
@@ -85,7 +86,7 @@ async def until(condition: Callable[[], bool], timeout: float, what: str) -> Non
 
 
 def audit_actions(settings: Settings) -> list[tuple[str, str]]:
-    path = Path(settings.audit_log_path)
+    path = Path(settings.audit.log_path)
     lines = path.read_bytes().splitlines() if path.exists() else []
     return [(e["action"], e["export_id"]) for e in map(json.loads, lines)]
 
@@ -102,7 +103,7 @@ async def test_one_accepted_event_through_a_failing_receiver_and_none_after_a_re
     data = accepted.body["data"]
     assert (data["records"], data["pages"], data["partial"]) == (120, 12, False)
     assert data["throughput_mb_s"] > 0 and data["manifest"].endswith("exp-ok/manifest.json")
-    assert (await verify_export(FilesystemStore(settings.archive_path), "exp-ok")).ok
+    assert (await verify_export(FilesystemStore(settings.archive.path), "exp-ok")).ok
     # Restarted, the notifier restores the delivered state from its changelog: nothing is sent again.
     async with running(settings, notifier.run):
         await asyncio.sleep(3)
@@ -128,7 +129,7 @@ async def test_a_dead_endpoint_delays_no_other_export(topics: Settings, receiver
 async def test_an_export_over_its_quota_fails_cleanly(topics: Settings, receivers: list[Receiver]) -> None:
     receiver = await start(receivers)
     settings = configured(topics, receiver)
-    store = FilesystemStore(settings.archive_path)
+    store = FilesystemStore(settings.archive.path)
     pages = sanitized_pages("exp-big", 16, 4, ExportOptions(max_storage_mb=1))
     for page in pages:  # incompressible text: about 130 KB per page as stored
         for record in page.records:
@@ -141,7 +142,7 @@ async def test_an_export_over_its_quota_fails_cleanly(topics: Settings, receiver
             if len(await segment_events(settings)) == len(pages):
                 break
             await asyncio.sleep(0.2)
-        await until(lambda: not list((settings.archive_path / "exp-big").glob("*/*")), 30, "the last deletion")
+        await until(lambda: not list((settings.archive.path / "exp-big").glob("*/*")), 30, "the last deletion")
     started, failed = sorted(receiver.accepted(), key=lambda r: r.at)
     assert (started.body["data"]["state"], failed.body["data"]["state"]) == ("started", "failed")
     error = failed.body["data"]["error"]

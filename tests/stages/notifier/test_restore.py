@@ -24,9 +24,9 @@ async def test_a_dead_lettered_last_input_does_not_hold_up_the_next_restore(
     producer = plain_producer(settings)
     await producer.start()
     try:
-        for partition in range(settings.page_partitions):
-            await producer.send_and_wait(settings.topic(ARCHIVE_SEGMENTS), b"not a message of ours", key=b"poison",
-                                         partition=partition)
+        for partition in range(settings.kafka.page_partitions):
+            await producer.send_and_wait(settings.kafka.topic(ARCHIVE_SEGMENTS), b"not a message of ours",
+                                         key=b"poison", partition=partition)
     finally:
         await producer.stop()
     letters: list[DeadLetter] = []
@@ -37,11 +37,11 @@ async def test_a_dead_lettered_last_input_does_not_hold_up_the_next_restore(
     async with running(settings, notifier.run):
         for _ in range(300):
             await dead_lettered()
-            if len(letters) == settings.page_partitions:
+            if len(letters) == settings.kafka.page_partitions:
                 break
             await asyncio.sleep(0.1)
     assert {(d.stage, d.source_partition) for d in letters} == {("notifier", p)
-                                                                for p in range(settings.page_partitions)}
+                                                                for p in range(settings.kafka.page_partitions)}
     caplog.clear()
     with caplog.at_level(logging.INFO):
         async with running(settings, notifier.run):

@@ -37,7 +37,7 @@ async def test_a_total_the_fetcher_did_not_count_completes_nothing(topics: Setti
                                                                   receivers: list[Receiver]) -> None:
     receiver = await start(receivers)
     settings = configured(topics, receiver, events="archival.completed")
-    store = FilesystemStore(settings.archive_path)
+    store = FilesystemStore(settings.archive.path)
     started = datetime(2026, 5, 1, tzinfo=UTC)
 
     def total(export_id: str, pages: int, records: int, at: datetime = started) -> ExportTotal:
@@ -79,7 +79,8 @@ async def test_a_total_the_fetcher_did_not_count_completes_nothing(topics: Setti
     assert ("export exp-run: a total of 5 pages and 50 records started 2026-05-01T00:00:00+00:00, but the fetcher "
             "counted 6 pages and 60 records, started 2026-05-01T00:00:00+00:00") in reasons
     assert any("started 2026-05-02" in r for r in reasons)
-    assert [(d.source_topic, d.error_type) for d in letters] == [(settings.topic(ARCHIVE_SEGMENTS), "PoisonError")] * 5
+    dead = (settings.kafka.topic(ARCHIVE_SEGMENTS), "PoisonError")
+    assert [(d.source_topic, d.error_type) for d in letters] == [dead] * 5
     # Each letter names its export, but for the total that did not decode (it has no export id to trust).
     assert sorted(d.export_id or "" for d in letters) == ["", "exp-run", "exp-run", "exp-run", "ghost"]
     for export_id in ("ghost", "negative"):

@@ -15,11 +15,10 @@ from standardwebhooks import Webhook
 
 from shared.errors import ConfigError
 from shared.messages import DeliveryOutcome
-from shared.settings import Settings
 from stages.notifier.changelog import WebhookDelivery
 from stages.notifier.deliveries import DeliveryWorker
 from stages.notifier.webhooks import Endpoint, RetryPolicy, endpoints, event_body, webhook_id
-from tests.stages.notifier.webhook_receivers import Receiver, new_secret, start
+from tests.stages.notifier.webhook_receivers import Receiver, new_secret, start, webhook_settings
 
 FAST = RetryPolicy(max_attempts=5, base_seconds=0.05, max_seconds=2.0, attempt_seconds=15.0)
 
@@ -179,11 +178,11 @@ async def test_a_dead_endpoint_delays_nothing_but_itself(receivers: list[Receive
 
 def test_each_endpoint_needs_its_own_valid_secret() -> None:
     secret = new_secret()
-    two = Settings(webhook_urls="https://a/hook,https://b/hook", webhook_secret=f"{secret},{new_secret()} {secret}")
+    two = webhook_settings("https://a/hook,https://b/hook", f"{secret},{new_secret()} {secret}")
     assert [len(e.signers) for e in endpoints(two)] == [1, 2]
     with pytest.raises(ConfigError, match="1 entries for 2 CA_WEBHOOK_URLS") as error:
-        endpoints(Settings(webhook_urls="https://a/hook,https://b/hook", webhook_secret=secret))
+        endpoints(webhook_settings("https://a/hook,https://b/hook", secret))
     assert secret not in str(error.value)
     with pytest.raises(ConfigError, match="entry 1: not a valid whsec_") as error:
-        endpoints(Settings(webhook_urls="https://a/hook", webhook_secret="whsec_%%%not-base64"))
+        endpoints(webhook_settings("https://a/hook", "whsec_%%%not-base64"))
     assert "%%%" not in str(error.value)

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from shared.settings import Secret, Settings, WebhookSettings
+
 TOLERANCE_SECONDS = 300
 
 
@@ -92,6 +94,11 @@ class Receiver:
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def webhook_settings(urls: str, secrets: str) -> Settings:
+    """Settings with these `CA_WEBHOOK_URLS` and `CA_WEBHOOK_SECRET`."""
+    return Settings(webhooks=WebhookSettings(urls=urls, secret=Secret(secrets)))
 
 
 @pytest.fixture

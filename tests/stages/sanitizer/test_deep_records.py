@@ -14,7 +14,7 @@ from cognigy_archiver.synthetic_archive import input_record
 from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
 from shared.messages import DeadLetter, ExportOptions, PiiRule, SanitizedPage, VerifiedPage, decode, encode
 from shared.nesting import MAX_DEPTH
-from shared.settings import Settings
+from shared.settings import PiiSettings, Secret, Settings
 from stages.sanitizer.engine import PiiEngine
 from stages.sanitizer.stage import Sanitizer
 
@@ -38,14 +38,14 @@ async def test_a_deep_record_is_refused_alone_and_the_page_goes_on(engine: PiiEn
     context = [{"id": "c0", "sessionId": records[0]["sessionId"], "inputData": nested(600, 1)}]
     page = VerifiedPage(export_id="exp-deep", page_index=3, records=records, sha256="0" * 64, rejected_records=1,
                         options=ExportOptions(pii_rules=[PiiRule(entity_type="ALL")]), context=context)
-    settings = Settings(tokenization_key=KEY.decode())
+    settings = Settings(pii=PiiSettings(tokenization_key=Secret(KEY.decode())))
     outputs = await Sanitizer(settings, engine).process(input_record(encode(page), 0, 11))
 
-    letters = [decode(o.value, DeadLetter) for o in outputs if o.topic == settings.topic(DLQ)]
+    letters = [decode(o.value, DeadLetter) for o in outputs if o.topic == settings.kafka.topic(DLQ)]
     assert [(letter.reason, letter.export_id, letter.record_index) for letter in letters] == [
         (f"record 1 of verified page 3: {TOO_DEEP}", "exp-deep", 1),
         (f"record 2 of verified page 3: {TOO_DEEP}", "exp-deep", 2)]
-    [out] = [o for o in outputs if o.topic == settings.topic(TRANSCRIPTS_SANITIZED)]
+    [out] = [o for o in outputs if o.topic == settings.kafka.topic(TRANSCRIPTS_SANITIZED)]
     sanitized = decode(out.value, SanitizedPage)
     assert not sanitized.dead and sanitized.rejected_records == 3
     assert [r["id"] for r in sanitized.records] == [r["id"] for i, r in enumerate(records) if i not in (1, 2)]

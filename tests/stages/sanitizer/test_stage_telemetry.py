@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client import REGISTRY
 
 from shared.messages import ExportOptions, PiiRule, VerifiedPage
-from shared.settings import Settings
+from shared.settings import PiiSettings, Secret, Settings
 from stages.sanitizer import stage as stage_module
 from stages.sanitizer.engine import PiiEngine
 from stages.sanitizer.stage import Sanitizer
@@ -29,7 +29,7 @@ def test_logs_spans_metrics_and_summaries_hold_no_value(engine: PiiEngine, caplo
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     monkeypatch.setattr(stage_module, "tracer", lambda: provider.get_tracer("test"))
-    sanitizer = Sanitizer(Settings(tokenization_key=KEY.decode()), engine)
+    sanitizer = Sanitizer(Settings(pii=PiiSettings(tokenization_key=Secret(KEY.decode()))), engine)
     rules = [PiiRule(entity_type="ALL", action="mask", keep_last=2), PiiRule(entity_type="EMAIL_ADDRESS")]
     page = VerifiedPage(export_id="exp-1", page_index=0, records=pii_dialogue(), sha256="0" * 64,
                         options=ExportOptions(pii_rules=rules))

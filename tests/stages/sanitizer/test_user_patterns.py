@@ -39,7 +39,7 @@ from shared.messages import (
     encode,
     page_key,
 )
-from shared.settings import Settings
+from shared.settings import PiiSettings, Secret, Settings
 from shared.user_patterns import PatternTimeout, expanded_size, pattern_problem
 from stages.sanitizer.detector import DetectionOptions, TextItem
 from stages.sanitizer.engine import PiiEngine
@@ -138,7 +138,7 @@ def test_a_worker_stuck_past_the_deadline_is_killed_and_the_pool_replaced() -> N
 
 
 def test_custom_types_share_one_metric_label(engine: PiiEngine) -> None:
-    sanitizer = Sanitizer(Settings(tokenization_key=KEY.decode()), engine)
+    sanitizer = Sanitizer(Settings(pii=PiiSettings(tokenization_key=Secret(KEY.decode()))), engine)
     rules = [PiiRule(entity_type="EMAIL_ADDRESS"),
              *(PiiRule(entity_type=f"TICKET_{n}", pattern=f"T{n}-\\d+") for n in range(5))]
     records = [{"id": "r1", "sessionId": "s1",
@@ -203,15 +203,15 @@ async def publish(settings: Settings, exports: dict[str, tuple[list[dict[str, An
         for export_id, (records, rules) in exports.items():
             checkpoint = FetchCheckpoint(export_id=export_id, job_id="job", next_page_index=1, resume_token=None,
                                          records=len(records), started_at=started, done=True)
-            await producer.send_and_wait(settings.topic(FETCH_CHECKPOINTS), encode(checkpoint),
+            await producer.send_and_wait(settings.kafka.topic(FETCH_CHECKPOINTS), encode(checkpoint),
                                          key=export_id.encode())
             page = VerifiedPage(export_id=export_id, page_index=0, records=records, sha256="0" * 64,
                                 options=ExportOptions(pii_rules=rules))
-            await producer.send_and_wait(settings.topic(PAGES_VERIFIED), encode(page), key=page_key(export_id, 0),
+            await producer.send_and_wait(settings.kafka.topic(PAGES_VERIFIED), encode(page), key=page_key(export_id, 0),
                                          partition=0)
             total = ExportTotal(export_id=export_id, total_pages=1, total_records=len(records), started_at=started)
-            for partition in range(settings.page_partitions):
-                await producer.send_and_wait(settings.topic(PAGES_VERIFIED), encode(total), key=export_id.encode(),
-                                             partition=partition)
+            for partition in range(settings.kafka.page_partitions):
+                await producer.send_and_wait(settings.kafka.topic(PAGES_VERIFIED), encode(total),
+                                             key=export_id.encode(), partition=partition)
     finally:
         await producer.stop()

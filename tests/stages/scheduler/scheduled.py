@@ -25,8 +25,8 @@ from shared.settings import Settings
 
 async def cli(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:
     """The real `cognigy-archiver` command against the pipeline's broker and topics."""
-    env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": pipeline.settings.kafka_bootstrap_servers,
-                     "CA_TOPIC_PREFIX": pipeline.settings.topic_prefix, "CA_COGNIGY_SETTLE_SECONDS": "0",
+    env = child_env({"CA_KAFKA_BOOTSTRAP_SERVERS": pipeline.settings.kafka.bootstrap_servers,
+                     "CA_TOPIC_PREFIX": pipeline.settings.kafka.topic_prefix, "CA_COGNIGY_SETTLE_SECONDS": "0",
                      "COLUMNS": "200"})
     command = [sys.executable, "-m", "cognigy_archiver.cli", *args]
     return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=60)
@@ -55,7 +55,7 @@ async def eventually(pipeline: Pipeline, condition: Callable[[], Awaitable[bool]
 async def submitted_requests(pipeline: Pipeline) -> list[ExportRequest]:
     """Every request on `exports`, in order."""
     return [decode(record.value, ExportRequest)
-            async for record in read_topic(pipeline.settings, pipeline.settings.topic(EXPORTS))]
+            async for record in read_topic(pipeline.settings, pipeline.settings.kafka.topic(EXPORTS))]
 
 
 async def submitted(pipeline: Pipeline) -> Counter[str]:

@@ -58,7 +58,7 @@ async def test_records_arriving_late_through_kills_are_archived_exactly_once(set
         requests = await submitted(pipeline)
         requested = await submitted_requests(pipeline)
         state = (await schedule_states(pipeline))["continuous"]
-        checkpoints = await read_table(settings, settings.topic(FETCH_CHECKPOINTS), CheckpointEntry)
+        checkpoints = await read_table(settings, settings.kafka.topic(FETCH_CHECKPOINTS), CheckpointEntry)
     finally:
         codes = pipeline.procs.stop_all()
         await pipeline.receiver.stop()

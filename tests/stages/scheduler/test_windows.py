@@ -10,7 +10,7 @@ import pytest
 from shared.errors import ConfigError
 from shared.export_requests import request_fingerprint
 from shared.messages import ExportOptions, ExportStatus, ScheduleRequest, ScheduleState
-from shared.settings import Settings
+from shared.settings import CognigySettings, ScheduleSettings, Settings
 from stages.scheduler.windows import (
     Statuses,
     Timing,
@@ -30,9 +30,9 @@ HOUR = timedelta(hours=1)
 TIMING = Timing(settle=timedelta(minutes=10), retry_base=60.0, retry_max=240.0)
 
 
-def settings(**overrides: object) -> Settings:
-    return msgspec.structs.replace(Settings(schedule_since=T0.isoformat(), schedule_window_seconds=3600,
-                                            schedule_overlap_seconds=1800), **overrides)
+def settings(**schedule: object) -> Settings:
+    return Settings(schedule=msgspec.structs.replace(
+        ScheduleSettings(since=T0.isoformat(), window_seconds=3600, overlap_seconds=1800), **schedule))
 
 
 def status(export_id: str, stage: str, state: str, requested_at: datetime | None = None, detail: str = "") -> Statuses:
@@ -144,7 +144,7 @@ def test_a_longer_overlap_set_later_never_reads_before_what_the_fetcher_remember
     assert step.request is not None
     state = advance(step.state, status(step.request.export_id, "fetcher", "fetched", step.request.requested_at),
                     now, TIMING).state
-    longer = reconfigured(state, settings(schedule_overlap_seconds=7200))
+    longer = reconfigured(state, settings(overlap_seconds=7200))
     nxt = submit_next(longer, now, TIMING)
     assert nxt.request is not None and nxt.request.window is not None
     assert nxt.request.window.start == T0 + timedelta(minutes=30)  # window 1 remembered from here on
@@ -172,7 +172,8 @@ def test_a_backfill_is_bounded_and_finishes() -> None:
 
 def test_the_continuous_schedule_starts_a_retention_period_back_on_a_window_boundary() -> None:
     now = datetime(2026, 12, 2, 13, 47, 12, tzinfo=UTC)
-    state = continuous_schedule(settings(schedule_since="", cognigy_retention_days=30.0), now)
+    thirty_days = msgspec.structs.replace(settings(since=""), cognigy=CognigySettings(retention_days=30.0))
+    state = continuous_schedule(thirty_days, now)
     assert state.since == datetime(2026, 11, 2, 13, tzinfo=UTC) and state.watermark == state.since
 
 
@@ -184,11 +185,11 @@ def test_window_ids_name_the_window_start_in_utc() -> None:
 
 
 @pytest.mark.parametrize(("overrides", "named"), [
-    ({"schedule_window_seconds": 0}, "CA_SCHEDULE_WINDOW_SECONDS"),
-    ({"schedule_overlap_seconds": -1}, "CA_SCHEDULE_OVERLAP_SECONDS"),
-    ({"schedule_since": "yesterday"}, "CA_SCHEDULE_SINCE"),
-    ({"schedule_pii_rules": "EMAIL:shred"}, "CA_SCHEDULE_PII_RULES"),
-    ({"schedule_pii_rules": " , "}, "CA_SCHEDULE_PII_RULES"),
+    ({"window_seconds": 0}, "CA_SCHEDULE_WINDOW_SECONDS"),
+    ({"overlap_seconds": -1}, "CA_SCHEDULE_OVERLAP_SECONDS"),
+    ({"since": "yesterday"}, "CA_SCHEDULE_SINCE"),
+    ({"pii_rules": "EMAIL:shred"}, "CA_SCHEDULE_PII_RULES"),
+    ({"pii_rules": " , "}, "CA_SCHEDULE_PII_RULES"),
 ])
 def test_bad_schedule_settings_are_named(overrides: dict[str, object], named: str) -> None:
     with pytest.raises(ConfigError, match=named):

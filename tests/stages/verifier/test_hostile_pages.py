@@ -41,7 +41,7 @@ async def produce(settings: Settings, pages: list[RawPage]) -> list[bytes]:
     """As a writer to pages.raw other than the fetcher could: compressed, so the broker takes far more than
     its limit of plain bytes."""
     producer = AIOKafkaProducer(**client_kwargs(settings), compression_type="zstd", max_request_size=64 * MB)
-    return await send_to_partition_0(producer, settings.topic(PAGES_RAW), pages)
+    return await send_to_partition_0(producer, settings.kafka.topic(PAGES_RAW), pages)
 
 
 async def run_verifier_until(settings: Settings, done: Callable[[], Awaitable[bool]], timeout: float) -> None:
