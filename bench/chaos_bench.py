@@ -26,7 +26,6 @@ import json
 import random
 import secrets
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from bench.pipeline_runs import (
     DOCS_DIR,
     RESULTS_DIR,
     BenchPipeline,
+    bench_broker,
     check_archive,
     exact,
     machine,
@@ -42,7 +42,6 @@ from bench.pipeline_runs import (
     start_bench_pipeline,
     stop_bench_pipeline,
 )
-from cognigy_archiver.localkafka import LocalKafka, free_port
 from cognigy_archiver.metrics_plot import pyplot
 
 READY_TIMEOUT = 120.0
@@ -202,13 +201,8 @@ async def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "chaos.json")
     parser.add_argument("--plot", type=Path, default=DOCS_DIR / "chaos-bench.png")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
-        broker = LocalKafka(Path(tmp) / "kafka", port=free_port())
-        broker.start()
-        try:
-            result = await chaos(args, broker.bootstrap, Path(tmp) / "run")
-        finally:
-            broker.stop()
+    with bench_broker() as (bootstrap, tmp):
+        result = await chaos(args, bootstrap, tmp / "run")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.plot)

@@ -24,14 +24,19 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.pipeline_runs import RESULTS_DIR, BenchPipeline, machine, start_bench_pipeline, stop_bench_pipeline
-from cognigy_archiver.localkafka import LocalKafka, free_port
+from bench.pipeline_runs import (
+    RESULTS_DIR,
+    BenchPipeline,
+    bench_broker,
+    machine,
+    start_bench_pipeline,
+    stop_bench_pipeline,
+)
 from shared.archive.manifest import read_manifest
 from shared.archive.reader import read_export_records
 from shared.archive.segments import manifest_key
@@ -152,14 +157,8 @@ async def main() -> None:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds past the last arrival to wait")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "continuous.json")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
-        broker = LocalKafka(Path(tmp) / "kafka", port=free_port())
-        broker.start()
-        try:
-            runs = {source: await run(args, source, broker.bootstrap, Path(tmp) / source)
-                    for source in args.sources.split(",")}
-        finally:
-            broker.stop()
+    with bench_broker() as (bootstrap, tmp):
+        runs = {source: await run(args, source, bootstrap, tmp / source) for source in args.sources.split(",")}
     result: dict[str, Any] = {"runs": runs}
     if {"export_job", "odata"} <= set(runs):
         job, odata = runs["export_job"], runs["odata"]

@@ -6,11 +6,14 @@ simulator's records and planted PII."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 import httpx
 
 from cognigy_archiver.local_pipeline import Pipeline, record_hash, sanitized_as_served, start_pipeline
-from cognigy_archiver.localkafka import free_port
+from cognigy_archiver.localkafka import LocalKafka, free_port
 from cognigy_archiver.metrics_plot import pyplot
 from cognigy_archiver.stages import PIPELINE_STAGES
 from shared.archive.audit import verify_log
@@ -198,3 +201,15 @@ def require_plots() -> None:
     except ArchiverError as exc:
         raise SystemExit(f"error: {exc.message}") from None
 
+
+@contextlib.contextmanager
+def bench_broker() -> Iterator[tuple[str, Path]]:
+    """A local broker for one benchmark run, in a temporary folder beside the benchmarks (git-ignored), stopped
+    and removed at the end; yields its bootstrap address and the folder, for the run's own files."""
+    with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
+        broker = LocalKafka(Path(tmp) / "kafka", port=free_port())
+        broker.start()
+        try:
+            yield broker.bootstrap, Path(tmp)
+        finally:
+            broker.stop()

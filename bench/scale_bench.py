@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from bench.pipeline_runs import (
     DOCS_DIR,
     RESULTS_DIR,
+    bench_broker,
     check_archive,
     exact,
     machine,
@@ -34,7 +34,6 @@ from bench.pipeline_runs import (
     start_bench_pipeline,
     stop_bench_pipeline,
 )
-from cognigy_archiver.localkafka import LocalKafka, free_port
 from cognigy_archiver.metrics_plot import pyplot
 from shared.kafka.tables import read_topic
 from shared.kafka.topics import ARCHIVE_SEGMENTS, PAGES_RAW
@@ -159,15 +158,10 @@ async def main() -> None:
     if args.paced_delay > 0:
         configs.append((1, 4, args.paced_delay))
     runs = []
-    with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
-        broker = LocalKafka(Path(tmp) / "kafka", port=free_port())
-        broker.start()
-        try:
-            for i, (sanitizers, partitions, delay) in enumerate(configs):
-                runs.append(await one_run(broker.bootstrap, Path(tmp) / f"run{i}", sanitizers, partitions,
-                                          args.conversations, args.page_size, delay))
-        finally:
-            broker.stop()
+    with bench_broker() as (bootstrap, tmp):
+        for i, (sanitizers, partitions, delay) in enumerate(configs):
+            runs.append(await one_run(bootstrap, tmp / f"run{i}", sanitizers, partitions, args.conversations,
+                                      args.page_size, delay))
     summary = summarize(runs)
     results = {"conversations": args.conversations, "records_per_page": args.page_size,
                "sanitizer_workers_per_process": 1, "summary": summary, "runs": runs}
