@@ -20,9 +20,10 @@ bench: setup
 	.venv/bin/python -m bench.archiver_bench
 	.venv/bin/pip install --quiet --disable-pip-version-check -e '.[bench]'
 	.venv/bin/python -m bench.sanitizer_bench
+	.venv/bin/python -m bench.formats_bench
 
 # The image's pinned, hashed dependencies (Dockerfile); tests/test_image_lock.py checks it against pyproject.toml.
 lock: setup
-	.venv/bin/uv pip compile pyproject.toml --extra model --python-version 3.11 \
+	.venv/bin/uv pip compile pyproject.toml --extra model --extra iceberg --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --generate-hashes --custom-compile-command "make lock" \
 		-o requirements.lock

@@ -36,7 +36,7 @@ from shared.archive.segments import COMPRESSION_LEVEL, encode_segment, load_dict
 from shared.archive.storage import FilesystemStore
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import Record, StageLoop
-from shared.kafka.topics import TRANSCRIPTS_SANITIZED, create_topics
+from shared.kafka.topics import PAGES_SANITIZED, create_topics
 from shared.messages import ExportOptions, SanitizedPage, SegmentWritten, encode, page_key
 from shared.settings import ArchiveSettings, KafkaSettings, Settings
 from stages.archiver.stage import Archiver
@@ -88,7 +88,7 @@ async def archive_all(pages: list[list[dict[str, Any]]], dictionary_setting: str
     for _ in range(5):  # the best of five: the one least disturbed by the rest of the machine
         started = time.perf_counter()
         for offset, page in enumerate(messages):
-            record = ConsumerRecord("bench.transcripts.sanitized", 0, offset, 0, 0, None, b"", None, 0, 0, [])
+            record = ConsumerRecord("bench.pages.sanitized", 0, offset, 0, 0, None, b"", None, 0, 0, [])
             await archiver.archive(record, page)
         seconds = min(seconds, time.perf_counter() - started)
     return {"mb_per_s": round(raw / 1e6 / seconds, 1), "pages_per_s": round(len(pages) / seconds, 1),
@@ -115,7 +115,7 @@ class TimedArchiver(Archiver):
 
 
 async def stage_over_kafka(pages: list[list[dict[str, Any]]], work: Path) -> dict[str, float]:
-    """The archiver stage end to end on a local broker: pages in `transcripts.sanitized` to segment events
+    """The archiver stage end to end on a local broker: pages in `pages.sanitized` to segment events
     committed in `archive.segments`."""
     broker = LocalKafka(work / "kafka", port=free_port())
     broker.start()
@@ -129,10 +129,10 @@ async def stage_over_kafka(pages: list[list[dict[str, Any]]], work: Path) -> dic
         for i, records in enumerate(pages):
             page = SanitizedPage(export_id="exp-bench", page_index=i, records=records, redactions=[], key_id="k1",
                                  options=ExportOptions())
-            await producer.send(settings.kafka.topic(TRANSCRIPTS_SANITIZED), encode(page), key=page_key("exp-bench", i))
+            await producer.send(settings.kafka.topic(PAGES_SANITIZED), encode(page), key=page_key("exp-bench", i))
         await producer.stop()
         archiver = TimedArchiver(settings, FilesystemStore(settings.archive.path))
-        loop = StageLoop(settings, "archiver", TRANSCRIPTS_SANITIZED, archiver)
+        loop = StageLoop(settings, "archiver", PAGES_SANITIZED, archiver)
         archiver.loop, archiver.expected = loop, len(pages)
         stop = asyncio.Event()
         task = asyncio.create_task(loop.run(stop))

@@ -30,7 +30,7 @@ from shared.archive.reader import read_export_records, verify_export
 from shared.archive.storage import FilesystemStore
 from shared.errors import ArchiverError
 from shared.kafka.tables import topic_values
-from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import DLQ, PAGES_SANITIZED
 from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
 from shared.settings import ArchiveSettings, AuditSettings, KafkaSettings, PiiSettings, Secret, Settings
 
@@ -151,7 +151,7 @@ async def _check(bench: BenchPipeline, export_id: str, keys: KeyStore | None) ->
     texts: dict[str, list[str]] = {}
     for r in archived:
         texts.setdefault(str(r["id"]), []).append(json.dumps(r, ensure_ascii=False))
-    for v in await topic_values(bench.settings, TRANSCRIPTS_SANITIZED):
+    for v in await topic_values(bench.settings, PAGES_SANITIZED):
         if isinstance(m := decode(v, SanitizedMessage), SanitizedPage):
             for r in m.records:
                 texts.setdefault(str(r["id"]), []).append(json.dumps(r, ensure_ascii=False))

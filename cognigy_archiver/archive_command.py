@@ -14,12 +14,21 @@ from typing import TYPE_CHECKING, Annotated
 import msgspec
 import typer
 
-from cognigy_archiver.console import audit_log, fail, manifest_trust, settings_or_fail, with_archive, with_store
-from shared.errors import ArchiverError, ValidationFailed
+from cognigy_archiver.console import (
+    archive_table,
+    audit_log,
+    fail,
+    manifest_trust,
+    settings_or_fail,
+    with_archive,
+    with_store,
+)
+from shared.errors import ArchiverError, ConfigError, ValidationFailed
 from shared.export_requests import parse_time
 from shared.settings import Secret, Settings, env_name
 
 if TYPE_CHECKING:
+    from shared.archive.iceberg_table import TableChange
     from shared.archive.keystore import KeyStore
     from shared.archive.storage import ObjectStore
 
@@ -77,12 +86,16 @@ def archive_expire(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per export")] = False,
 ) -> None:
     """Delete every export whose retention has run out, unless it is under legal hold (audit-logged)."""
-    from shared.archive.retention import expire_exports
+    from shared.archive.retention import Expiry, expire_exports
 
     settings = settings_or_fail()
     when = _now_or(now)
-    results = with_archive(settings, lambda store, keys: expire_exports(store, keys, audit_log(settings, store), when,
-                                                                        dry_run))
+
+    async def expire(store: ObjectStore, keys: KeyStore) -> list[Expiry]:
+        table = None if dry_run else await archive_table(settings, store)
+        return await expire_exports(store, keys, audit_log(settings, store), when, dry_run, table)
+
+    results = with_archive(settings, expire)
     for r in results:
         if as_json:
             typer.echo(json.dumps(msgspec.to_builtins(r)))
@@ -95,6 +108,40 @@ def archive_expire(
         deleted = sum(r.outcome == "expired" for r in results)
         typer.echo(f"{deleted} export(s) {'to expire' if dry_run else 'expired'}, "
                    f"{sum(r.outcome == 'held' for r in results)} held")
+
+
+@archive_app.command("iceberg-sync")
+def archive_iceberg_sync(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per export changed or skipped")] = False,
+) -> None:
+    """Commit every complete Parquet export to the Iceberg table that CA_ICEBERG_* name, exactly once (a rerun
+    changes nothing), replace the files an erasure rewrote, and remove exports no longer in the archive."""
+    settings = settings_or_fail()
+    try:
+        settings.require("audit.hmac_key")
+    except ArchiverError as exc:
+        fail(exc)
+
+    async def sync(store: ObjectStore) -> list[TableChange]:
+        from shared.archive.iceberg_table import sync_archive
+
+        table = await archive_table(settings, store)
+        if table is None:
+            raise ConfigError(f"no Iceberg table: set {env_name('iceberg.catalog')} (sql, rest or glue)")
+        trust = await manifest_trust(settings, store)
+        return await sync_archive(store, table, datetime.now(UTC), trust.manifest)
+
+    changes = with_store(settings, sync)
+    for change in changes:
+        if as_json:
+            typer.echo(json.dumps(msgspec.to_builtins(change)))
+        elif change.outcome != "unchanged":
+            detail = change.reason or f"{change.added} file(s) added, {change.removed} removed"
+            typer.echo(f"{change.outcome:<10} {change.export_id}: {detail}")
+    if not as_json:
+        counts = {outcome: sum(c.outcome == outcome for c in changes)
+                  for outcome in ("added", "replaced", "removed", "unchanged", "skipped")}
+        typer.echo(", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
 
 
 @archive_app.command("hold")

@@ -18,6 +18,7 @@ from cognigy_archiver.kafka_command import kafka_app
 from cognigy_archiver.run_command import run
 from cognigy_archiver.sanitize_command import detokenize, sanitize
 from cognigy_archiver.schedule_command import backfill, schedule_app
+from cognigy_archiver.schemas_command import schemas_app
 from cognigy_archiver.simulate_command import simulate
 from cognigy_archiver.subject_command import subject_app
 from cognigy_archiver.topics_command import topics_app
@@ -38,6 +39,7 @@ app.add_typer(archive_app, name="archive")
 app.add_typer(audit_app, name="audit")
 app.add_typer(subject_app, name="subject")
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(schemas_app, name="schemas")
 for command in (fetch, sanitize, detokenize, run, simulate, demo):
     app.command()(command)
 

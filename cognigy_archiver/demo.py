@@ -105,7 +105,7 @@ async def run_demo(work_dir: Path, conversations: int, timeout: float, plot: Pat
             procs.start_stage(stage)
         console.print(f"  stages         {', '.join(PIPELINE_STAGES)} (one process each; logs in {procs.log_dir}/)")
         start, end = dataset_window()
-        request = build_request(start.isoformat(), end.isoformat(), [], [], "jsonl", None, None, None)
+        request = build_request(start.isoformat(), end.isoformat(), [], [], "parquet", None, None, None)
         await publish_request(settings, request)
         console.print(f"  export         {request.export_id} submitted: {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
                       "rule ALL:tokenize")

@@ -24,7 +24,7 @@ def export_submit(
                                         "per session id; needs --session-id)")] = "export_job",
     rule: Annotated[list[str] | None, typer.Option(help="PII rule TYPE:ACTION[:MIN_LENGTH] (repeatable); "
                                                   "default ALL:tokenize")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",
+    output_format: Annotated[str, typer.Option("--format", help="parquet | jsonl | csv")] = "parquet",
     max_storage_mb: int | None = None,
     retention_days: int | None = None,
     export_id: Annotated[str | None, typer.Option(help="default: a new random id")] = None,

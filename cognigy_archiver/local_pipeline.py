@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 
 from cognigy_archiver.localkafka import free_port
 from cognigy_archiver.processes import ProcessGroup, child_env
 from cognigy_archiver.stages import PIPELINE_STAGES
 from cognigy_archiver.webhook_receiver import WebhookReceiver
+from shared.archive.segments import SegmentMeta, page_parts
 from shared.errors import ArchiverError
 from shared.export_requests import build_request, publish_request
 from shared.kafka.topics import create_topics
@@ -48,12 +50,15 @@ class Pipeline:
 
     async def submit(self) -> ExportRequest:
         start, end = dataset_window()
-        request = build_request(start.isoformat(), end.isoformat(), [], [], "jsonl", None, None, None)
+        request = build_request(start.isoformat(), end.isoformat(), [], [], "parquet", None, None, None)
         await publish_request(self.settings, request)
         return request
 
     def archived_pages(self, export_id: str) -> int:
-        return len(list((self.archive / export_id / "segments").glob("*.meta.json")))
+        """Pages written to the archive so far (a Parquet file holds several)."""
+        metas = [msgspec.json.decode(p.read_bytes(), type=SegmentMeta)
+                 for p in (self.archive / export_id / "segments").glob("*.meta.json")]
+        return len({part.page_index for meta in metas for part in page_parts(meta)})
 
     async def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout

@@ -34,8 +34,8 @@ def backfill(
     source: Annotated[str, typer.Option(help="export_job or odata")] = "export_job",
     rule: Annotated[list[str] | None, typer.Option(help="PII rule TYPE:ACTION[:MIN_LENGTH] (repeatable); "
                                                   "default CA_SCHEDULE_PII_RULES")] = None,
-    output_format: Annotated[str | None, typer.Option("--format", help="jsonl | csv; default CA_SCHEDULE_FORMAT")
-                             ] = None,
+    output_format: Annotated[str | None, typer.Option(
+        "--format", help="parquet | jsonl | csv; default CA_SCHEDULE_FORMAT")] = None,
     name: Annotated[str | None, typer.Option(help="the schedule's name (default backfill-<since>)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print results and errors as JSON")] = False,
 ) -> None:

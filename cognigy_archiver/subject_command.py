@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 import typer
 
-from cognigy_archiver.console import audit_log, fail, manifest_trust, settings_or_fail, with_archive
+from cognigy_archiver.console import archive_table, audit_log, fail, manifest_trust, settings_or_fail, with_archive
 from shared.errors import ArchiverError
 from shared.settings import Settings, env_name
 
@@ -128,7 +128,8 @@ def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], c
 
     async def work(store: ObjectStore, keys: KeyStore) -> dict[str, Any]:
         audit = audit_log(settings, store)
-        swept = await sweep_all(store, keys, audit)  # what an interrupted erase left behind
+        table = await archive_table(settings, store)
+        swept = await sweep_all(store, keys, audit, table)  # what an interrupted erase left behind
         search = await _search(settings, store, keys, found, whole_conversation, "" if yes else "search", reason)
         skipped = [msgspec.to_builtins(s) for s in search.skipped]
         unchecked = search.key_unchecked
@@ -137,7 +138,7 @@ def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], c
                     "key_unchecked": unchecked,
                     "exports": [{"export_id": h.manifest.export_id, "records": sum(map(len, h.records.values()))}
                                 for h in search.exports]}
-        erased = await erase_subject(store, audit, search, request, reason, whole_conversation, rekey)
+        erased = await erase_subject(store, audit, search, request, reason, whole_conversation, rekey, table=table)
         trust = await manifest_trust(settings, store)  # with the records of the manifests just written
         problems = {e.export_id: (await verify_export(store, e.export_id, keys, trust)).problems for e in erased}
         return {"dry_run": False, "request": request, "swept": swept, "not_searched": skipped,

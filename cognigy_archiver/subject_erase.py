@@ -24,14 +24,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from cognigy_archiver.subject_search import ExportHits, Search
 from shared.archive.audit import AuditLog
+from shared.archive.encryption import DataKey
 from shared.archive.keystore import KeyStore
 from shared.archive.manifest import (
     MANIFEST_VERSION,
@@ -47,16 +50,17 @@ from shared.archive.manifest import (
     read_manifest,
     write_manifest,
 )
-from shared.archive.reader import ExportReader
+from shared.archive.reader import ExportReader, own_key
 from shared.archive.segments import (
+    PagePart,
     SegmentEncryption,
     SegmentMeta,
+    encode_parquet_file,
     encode_segment,
     manifest_key,
     meta_key,
     read_meta,
     seal_segment,
-    segment_key,
     sha256_hex,
     subjects_key,
     write_meta,
@@ -65,8 +69,12 @@ from shared.archive.storage import ObjectStore
 from shared.archive.subject_index import replace_segments, segment_entries
 from stages.notifier.manifests import without_subjects, write_index
 
+if TYPE_CHECKING:  # pyiceberg is an optional extra
+    from shared.archive.iceberg_table import ArchiveTable
+
 log = logging.getLogger(__name__)
 _PAGE = re.compile(r"(.*/segments/.*\+\d+\+\d{20})\.")
+_PARQUET_FILE = re.compile(r"(.*)/records/conversation_date=([^/]+)/(.*\+\d+\+\d{20})\.")
 
 
 class ErasedExport(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,14 +85,16 @@ class ErasedExport(msgspec.Struct, frozen=True, kw_only=True):
 
 async def erase_subject(store: ObjectStore, audit: AuditLog, search: Search, request: str, reason: str,
                         whole_conversation: bool, rekey: bool = False, now: datetime | None = None,
-                        ) -> list[ErasedExport]:
+                        table: ArchiveTable | None = None) -> list[ErasedExport]:
     """Erase what `search` found (run it right before, on the same archive). With `rekey`, each changed
     encrypted export is re-sealed whole under a new data key and the old key destroyed, so copies of the
-    erased records in backups can no longer be decrypted."""
+    erased records in backups can no longer be decrypted. With the Iceberg `table`, the rewritten files
+    replace the old ones there (one commit) before the old ones are deleted."""
     at = now or datetime.now(UTC)
     erased = []
     for hits in search.exports:
-        erased.append(await _erase_in_export(store, audit, hits, request, reason, whole_conversation, rekey, at))
+        erased.append(await _erase_in_export(store, audit, hits, request, reason, whole_conversation, rekey, at,
+                                             table))
     if not erased:
         await audit.append(f"erase:{request}:{at.isoformat()}", "subject erase: nothing held", "", {
             "request": request, "reason": reason, "whole_conversation": whole_conversation,
@@ -93,7 +103,8 @@ async def erase_subject(store: ObjectStore, audit: AuditLog, search: Search, req
 
 
 async def _erase_in_export(store: ObjectStore, audit: AuditLog, hits: ExportHits, request: str, reason: str,
-                           whole_conversation: bool, rekey: bool, at: datetime) -> ErasedExport:
+                           whole_conversation: bool, rekey: bool, at: datetime, table: ArchiveTable | None,
+                           ) -> ErasedExport:
     manifest = hits.manifest
     export_id = manifest.export_id
     erasure = len(manifest.erasures) + 1
@@ -103,10 +114,10 @@ async def _erase_in_export(store: ObjectStore, audit: AuditLog, hits: ExportHits
     await audit.append(f"erase:{request}:{export_id}:{erasure}", "subject records erased", export_id, {
         "request": request, "reason": reason, "whole_conversation": whole_conversation, "erasure": erasure,
         "records": removed, "rekey": rekey, "segments": [manifest.segments[p].key for p in positions]}, at=at)
-    seal = await _sealer(hits.reader, erasure if rekey else None)
+    target = await _target(hits.reader, erasure if rekey else None)
     # Re-keying re-seals every segment (their records unchanged); otherwise only the changed ones are written.
     rewrite = range(len(manifest.segments)) if rekey else positions
-    rewritten = {p: await _rewrite(hits.reader, p, set(hits.records.get(p, {})), erasure, seal) for p in rewrite}
+    rewritten = {p: await _rewrite(hits.reader, p, set(hits.records.get(p, {})), erasure, target) for p in rewrite}
     assert manifest.subject_index is not None  # the search found these records through it
     old_index = await store.get(manifest.subject_index.key)
     index = await write_index(store, subjects_key(export_id, erasure),
@@ -127,50 +138,72 @@ async def _erase_in_export(store: ObjectStore, audit: AuditLog, hits: ExportHits
             "reason": "re-keyed after a subject erasure", "request": request,
             "data_key_id": manifest.encryption.data_key_id}, at=at)
         await keys.destroy(export_id, keep=erasure)
+    if table is not None:
+        await table.commit_export(updated)
     await sweep_leftovers(store, updated)
     return ErasedExport(export_id=export_id, records=removed, segments=new_keys)
 
 
-Sealer = Callable[[bytes, str], Awaitable[tuple[bytes, SegmentEncryption | None]]]
+@dataclass(frozen=True)
+class Target:
+    """How rewritten segments are stored: plain, or under a data key of the export (its own, or a new
+    generation's) wrapped by the master key `master_key_id`."""
 
+    data_key: DataKey | None
+    master_key_id: str = ""
 
-async def _sealer(reader: ExportReader, new_generation: int | None) -> Sealer:
-    """How rewritten segments are stored: as they were (plain, or under the export's data key), or under
-    the key of a new generation."""
-    if reader.manifest.encryption is None:
-        async def plain(frame: bytes, key: str) -> tuple[bytes, SegmentEncryption | None]:
+    def seal(self, frame: bytes, key: str) -> tuple[bytes, SegmentEncryption | None]:
+        if self.data_key is None:
             return frame, None
-        return plain
-    if new_generation is None:
-        return reader.seal
+        return seal_segment(self.data_key, self.master_key_id, frame, key)
+
+
+async def _target(reader: ExportReader, new_generation: int | None) -> Target:
+    if reader.manifest.encryption is None:
+        return Target(None)
     keys = reader.keys
     assert keys is not None and keys.wrapper is not None  # the search read this export's records
-    data_key, master_key_id = await keys.data_key(reader.manifest.export_id, True, new_generation), keys.wrapper.key_id
-
-    async def new_key(frame: bytes, key: str) -> tuple[bytes, SegmentEncryption | None]:
-        return await asyncio.to_thread(seal_segment, data_key, master_key_id, frame, key)
-    return new_key
+    if new_generation is None:
+        return Target(await reader.data_key(), keys.wrapper.key_id)
+    return Target(await keys.data_key(reader.manifest.export_id, True, new_generation), keys.wrapper.key_id)
 
 
-async def _rewrite(reader: ExportReader, position: int, remove: set[int], erasure: int, seal: Sealer) -> SegmentMeta:
+async def _rewrite(reader: ExportReader, position: int, remove: set[int], erasure: int, target: Target,
+                   ) -> SegmentMeta:
     """The segment without the records at `remove`, stored under its erasure key, with its metadata."""
     old = reader.manifest.segments[position]
-    if remove:
+    key = own_key(reader.manifest.export_id, old, erasure)
+    pages = old.pages
+    if old.format == "parquet":  # re-encoded even when only re-keyed: its file keys are wrapped inside it
         keep = [r for n, r in enumerate(await reader.records(old)) if n not in remove]
-        dictionary = (await reader.dictionaries()).get(old.dictionary_id) if old.dictionary_id else None
-        frame = await asyncio.to_thread(encode_segment, keep, old.format, dictionary)
-        records, subjects = len(keep), segment_entries(keep)
-    else:  # only re-sealed: the same frame, the same index entries
-        frame = await reader.frame(old)
-        records, subjects = old.records, (await read_meta(reader.store, old.key)).subjects
-    key = segment_key(reader.manifest.export_id, old.source_topic, old.source_partition, old.source_offset,
-                      old.format, erasure)
-    data, encryption = await seal(frame, key)
+        data, encryption = await asyncio.to_thread(encode_parquet_file, keep, target.data_key, target.master_key_id)
+        records, subjects, pages = len(keep), segment_entries(keep), _parts_kept(old, remove)
+    else:
+        if remove:
+            keep = [r for n, r in enumerate(await reader.records(old)) if n not in remove]
+            dictionary = (await reader.dictionaries()).get(old.dictionary_id) if old.dictionary_id else None
+            frame = await asyncio.to_thread(encode_segment, keep, old.format, dictionary)
+            records, subjects = len(keep), segment_entries(keep)
+        else:  # only re-sealed: the same frame, the same index entries
+            frame = await reader.frame(old)
+            records, subjects = old.records, (await read_meta(reader.store, old.key)).subjects
+        data, encryption = await asyncio.to_thread(target.seal, frame, key)
     meta = msgspec.structs.replace(old, key=key, sha256=sha256_hex(data), bytes=len(data), records=records,
-                                   encryption=encryption, subjects=subjects)
+                                   encryption=encryption, subjects=subjects, pages=pages)
     await reader.store.put(key, data)
     await write_meta(reader.store, meta)
     return meta
+
+
+def _parts_kept(old: SegmentMeta, remove: set[int]) -> list[PagePart]:
+    """A Parquet file's pages after the records at positions `remove` are gone (its records are its pages'
+    in order)."""
+    parts, start = [], 0
+    for part in old.pages:
+        gone = sum(1 for n in range(start, start + part.records) if n in remove)
+        parts.append(msgspec.structs.replace(part, records=part.records - gone))
+        start += part.records
+    return parts
 
 
 def _encryption_ref(manifest: Manifest, rewritten: Iterable[SegmentMeta], generation: int | None,
@@ -192,8 +225,9 @@ async def sweep_leftovers(store: ObjectStore, manifest: Manifest) -> list[str]:
     kept = {s.key for s in manifest.segments} | {meta_key(s.key) for s in manifest.segments}
     kept |= {manifest.subject_index.key} if manifest.subject_index else set()
     pages = {_page(s.key) for s in manifest.segments}
-    leftovers = [k for k in await store.keys(f"{export_id}/segments")
-                 if k not in kept and _page(k) in pages and k.endswith((".zst", ".meta.json"))]
+    objects = [*await store.keys(f"{export_id}/segments"), *await store.keys(f"{export_id}/records")]
+    leftovers = [k for k in objects
+                 if k not in kept and _page(k) in pages and k.endswith((".zst", ".parquet", ".meta.json"))]
     leftovers += [k for k in await store.keys(export_id)
                   if k.startswith(f"{export_id}/subjects") and k.endswith(".idx") and k not in kept]
     await store.delete(leftovers)
@@ -208,11 +242,13 @@ async def record_rewrite(audit: AuditLog, manifest: Manifest, data: bytes, at: d
         "request": request, "erasure": number, **manifest_record(data)}, at=at)
 
 
-async def sweep_all(store: ObjectStore, keys: KeyStore, audit: AuditLog | None = None) -> int:
+async def sweep_all(store: ObjectStore, keys: KeyStore, audit: AuditLog | None = None,
+                    table: ArchiveTable | None = None) -> int:
     """`sweep_leftovers` over every complete export, and the data keys of encrypted ones that their manifest
     no longer names (an interrupted re-keying); returns how many objects went. With the audit log, first
     record a manifest an interrupted erasure wrote but did not record, and leave alone (and report) every
-    export whose manifest is not authentic."""
+    export whose manifest is not authentic. With the Iceberg `table`, an export's files there are made its
+    manifest's first (an erasure interrupted before it replaced them)."""
     count = 0
     trust = await ManifestTrust.load(audit.key, audit.path, store) if audit else None
     async for folder in complete_exports(store, partial(_authentic, trust, audit) if trust and audit else
@@ -222,6 +258,8 @@ async def sweep_all(store: ObjectStore, keys: KeyStore, audit: AuditLog | None =
             log.warning("export %s: not swept, its manifest is not authentic: %s", export_id, folder.refused.message)
         if manifest is None:
             continue  # still being archived, or not authentic: its objects are not ours to judge
+        if table is not None and manifest.erasures:
+            await table.commit_export(manifest)
         count += len(await sweep_leftovers(store, manifest))
         if manifest.encryption is not None:
             count += len(await keys.destroy(export_id, keep=manifest.encryption.generation))
@@ -244,6 +282,10 @@ async def _authentic(trust: ManifestTrust, audit: AuditLog, store: ObjectStore, 
 
 
 def _page(key: str) -> str:
-    """The page a segment or metadata key belongs to: `<export>/segments/<topic>+<partition>+<offset>`."""
+    """The page (the file, for Parquet) a segment or metadata key belongs to, named as its metadata is:
+    `<export>/segments/[<date>+]<topic>+<partition>+<offset>`."""
+    parquet = _PARQUET_FILE.match(key)
+    if parquet:
+        return f"{parquet.group(1)}/segments/{parquet.group(2)}+{parquet.group(3)}"
     match = _PAGE.match(key)
     return match.group(1) if match else key

@@ -14,14 +14,23 @@ from shared.archive.keystore import KeyStore
 from shared.archive.manifest import Manifest, ManifestSeal, manifest_record
 from shared.archive.storage import ObjectStore
 from shared.kafka.loop import Record
-from shared.messages import ExportOptions, OutputFormat, SanitizedPage
+from shared.messages import (
+    ExportOptions,
+    ExportTotal,
+    OutputFormat,
+    SanitizedPage,
+    SegmentMessage,
+    SegmentWritten,
+    decode,
+    encode,
+)
 from shared.settings import Settings
 from stages.archiver.stage import Archiver
 from stages.notifier.changelog import NotifierState
 from stages.notifier.manifests import write_export_manifest
 from stages.notifier.progress import apply
 
-TOPIC = "t.transcripts.sanitized"
+TOPIC = "t.pages.sanitized"
 SYNTHETIC_AUDIT_KEY = b"archive-fixtures-audit-key-0123456789"  # seals manifests of exports archived without a log
 
 
@@ -52,10 +61,17 @@ async def archive_pages(store: ObjectStore, pages: list[SanitizedPage], *,
     """`archive_export` for pages as the sanitizer made them (one export's, all of them)."""
     archiver = Archiver(settings or Settings(), store, keys)
     export_id = pages[0].export_id
+    # As consumed from two partitions: the pages, then the export's total on each.
+    inputs = [input_record(encode(page), page.page_index % 2, 100 + page.page_index) for page in pages]
+    total = ExportTotal(export_id=export_id, total_pages=len(pages), total_records=sum(len(p.records) for p in pages),
+                        started_at=completed_at)
+    inputs += [input_record(encode(total), partition, 100 + len(pages) + partition) for partition in (0, 1)]
     state = NotifierState(export_id=export_id, total_pages=len(pages), started_at=completed_at)
-    for page in pages:
-        event = await archiver.archive(input_record(b"", page.page_index % 2, 100 + page.page_index), page)
-        state = apply(state, event, completed_at)
+    for record in inputs:
+        for out in await archiver.process(record):
+            if out.topic == archiver.out_topic and isinstance(event := decode(out.value, SegmentMessage),
+                                                                SegmentWritten):
+                state = apply(state, event, completed_at)
     seal = ManifestSeal(audit.key if audit else SYNTHETIC_AUDIT_KEY)
     manifest, data = await write_export_manifest(store, state, completed_at, seal)
     if audit is not None:

@@ -10,16 +10,18 @@ from shared.kafka.clients import client_kwargs, reader
 from shared.kafka.topics import (
     ARCHIVE_SEGMENTS,
     EXPORTS,
+    NOTIFIER_DELIVERIES,
     PAGES_RAW,
+    PAGES_SANITIZED,
     PAGES_VERIFIED,
     SCHEDULES,
-    TRANSCRIPTS_SANITIZED,
     topic_specs,
 )
 from shared.settings import Settings
 
 CONSUMER = {EXPORTS: "fetcher", PAGES_RAW: "verifier", PAGES_VERIFIED: "sanitizer",
-            TRANSCRIPTS_SANITIZED: "archiver", ARCHIVE_SEGMENTS: "notifier", SCHEDULES: "scheduler"}
+            PAGES_SANITIZED: "archiver", ARCHIVE_SEGMENTS: "notifier",
+            NOTIFIER_DELIVERIES: "notifier", SCHEDULES: "scheduler"}
 
 
 async def topic_report(settings: Settings) -> Table:

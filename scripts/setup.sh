@@ -12,7 +12,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[model,dev]'
+  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[model,dev,iceberg]'
   touch "$stamp"
 fi
 .venv/bin/cognigy-archiver kafka fetch

@@ -16,6 +16,7 @@ An error lives in the module that raises it; one raised in several modules lives
     ├── RetryableError                  retriable
     ├── PoisonError                                 export_id
     │   ├── MessageTooLarge
+    │   ├── UnarchivableRecord                      shared/archive/parquet_records.py
     │   └── ChecksumMismatch, MalformedPage         stages/verifier/stage.py
     ├── SourceError
     │   ├── TransientSourceError        retriable   stages/fetcher/errors.py
@@ -31,6 +32,8 @@ An error lives in the module that raises it; one raised in several modules lives
     ├── ManifestNotAuthentic                        shared/archive/manifest.py
     ├── AuditTampered                               shared/archive/audit.py
     ├── SubjectIndexError                           shared/archive/subject_index.py
+    ├── IcebergError                                shared/archive/iceberg_table.py
+    │   └── IcebergUnavailable          retriable   shared/archive/iceberg_table.py
     ├── TooDeeplyNested                             shared/nesting.py
     ├── PatternTimeout                              shared/user_patterns.py
     ├── LocalKafkaError                             cognigy_archiver/localkafka/__init__.py

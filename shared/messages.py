@@ -16,7 +16,7 @@ SCHEMA_VERSION = 1
 
 Count = Annotated[int, msgspec.Meta(ge=0)]
 PiiAction = Literal["mask", "tokenize", "redact", "encrypt"]
-OutputFormat = Literal["jsonl", "csv"]
+OutputFormat = Literal["jsonl", "csv", "parquet"]
 # An export id names the export's folder in the archive and is part of Kafka keys: 1-64 letters, digits, '.',
 # '_' or '-', starting with a letter or digit, so never '.', '..' or a hidden name. Every message's export id
 # is held to it when decoded: a message with another is refused (dead-lettered) where it enters a stage.
@@ -150,7 +150,8 @@ class RedactionCount(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SanitizedPage(msgspec.Struct, frozen=True, kw_only=True, tag="sanitized_page"):
-    """Records with PII replaced. Topic `transcripts.sanitized`: public, read by downstream teams."""
+    """Records with PII replaced. Topic `pages.sanitized` (internal, for the archiver); the public topic
+    `transcripts.sanitized` has a JSON message per record instead (shared/public_topic.py)."""
 
     export_id: ExportId
     page_index: int
@@ -286,25 +287,6 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True, tag="dead_letter"):
     v: int = SCHEMA_VERSION
 
 
-DeliveryState = Literal["pending", "delivered", "abandoned"]
-
-
-class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True, tag="delivery_outcome"):
-    """What one delivery attempt came to. The notifier's delivery worker sends it to the notifier's own
-    input (`archive.segments`, key export_id), so the state change goes through the transactional loop."""
-
-    export_id: ExportId
-    msg_id: str
-    url: str
-    attempt: int
-    state: DeliveryState
-    status: int | None
-    detail: str
-    next_attempt_at: datetime
-    disable_endpoint: bool = False  # the endpoint answered 410 Gone
-    v: int = SCHEMA_VERSION
-
-
 class FetchFailed(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_failed"):
     """The fetcher gave up on an export. Topic `archive.segments` (the notifier's input), key export_id, in the
     transaction that marks the export failed on `exports.status` and commits its request: the notifier
@@ -378,7 +360,7 @@ CheckpointEntry = FetchCheckpoint | FetchedIds  # what `fetch.checkpoints` holds
 PageMessage = RawPage | ExportTotal
 VerifiedMessage = VerifiedPage | ExportTotal
 SanitizedMessage = SanitizedPage | ExportTotal
-SegmentMessage = SegmentWritten | ExportTotal | DeliveryOutcome | FetchFailed
+SegmentMessage = SegmentWritten | ExportTotal | FetchFailed
 
 _encoder = msgspec.msgpack.Encoder()
 

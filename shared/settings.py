@@ -1,8 +1,8 @@
 """The settings a process loads, one msgspec Struct per concern, read from environment variables.
 
 `Settings` composes the groups: `kafka`, `cognigy`, `schedule`, `pii` (the sanitizer), `archive` (with `s3` inside
-it), `webhooks`, `audit` and `operations`. A group's field `x` is read from `CA_<PREFIX>X`, its prefix being the
-group's `ENV_PREFIX` (`CA_COGNIGY_BASE_URL` is `cognigy.base_url`, `CA_S3_BUCKET` is `archive.s3.bucket`); the few
+it), `iceberg`, `webhooks`, `audit` and `operations`. A group's field `x` is read from `CA_<PREFIX>X`, its prefix being
+the group's `ENV_PREFIX` (`CA_COGNIGY_BASE_URL` is `cognigy.base_url`, `CA_S3_BUCKET` is `archive.s3.bucket`); the few
 variables that do not start with their group's prefix are listed in its `ENV_NAMES` (`CA_TOPIC_PREFIX` is
 `kafka.topic_prefix`). `env_name("kafka.topic_prefix")` gives the variable of any field. Every process loads the whole
 `Settings`, not a struct of its own: the stages share most groups (all of them `kafka` and `operations`; the
@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from shared.errors import ConfigError
+from shared.messages import OutputFormat
 
 ENV_PREFIX = "CA_"
 HIDDEN = "***"
@@ -160,7 +161,7 @@ class ScheduleSettings(Group, frozen=True, kw_only=True):
     overlap_seconds: float = 3600.0
     source: Literal["export_job", "odata"] = "export_job"
     pii_rules: str = "ALL:tokenize"  # TYPE:ACTION[:MIN_LENGTH], comma-separated, as `export submit --rule`
-    format: Literal["jsonl", "csv"] = "jsonl"
+    format: OutputFormat = "parquet"
     retry_base_seconds: float = 60.0  # a failed window is resubmitted after this, doubling to the cap
     retry_max_seconds: float = 3600.0
     tick_seconds: float = 5.0
@@ -222,6 +223,11 @@ class ArchiveSettings(Group, frozen=True, kw_only=True):
     dir: str = "var/archive"  # the filesystem backend's root
     s3: S3Settings = msgspec.field(default_factory=S3Settings)
     dictionary: str = "builtin"  # zstd dictionary for JSONL segments: builtin, none or a file path
+    # Parquet files (stages/archiver/file_windows.py): the input offsets a file can span, the pages' message
+    # bytes at which a file is cut before its window ends, and Parquet row groups
+    parquet_window_offsets: int = 2000
+    parquet_target_mb: int = 32
+    parquet_row_group_records: int = 100_000
     expire_interval_seconds: float = 0.0  # > 0: the archiver also deletes expired exports this often
     encryption: Literal["none", "aes-256-gcm"] = "none"
     master_key: Secret = NO_SECRET
@@ -231,6 +237,24 @@ class ArchiveSettings(Group, frozen=True, kw_only=True):
     @property
     def path(self) -> Path:
         return Path(self.dir)
+
+
+class IcebergSettings(Group, frozen=True, kw_only=True):
+    """The optional Apache Iceberg table over the Parquet archive (shared/archive/iceberg_table.py; the `iceberg`
+    extra): `catalog` none (off), sql (SQLAlchemy; default a SQLite file in the warehouse), rest or glue. The
+    table's metadata goes to `warehouse` (a folder or an s3:// URL); its data files stay where the archive has
+    them, read with the archive's S3 settings."""
+
+    ENV_PREFIX = "ICEBERG_"
+
+    catalog: Literal["none", "sql", "rest", "glue"] = "none"
+    catalog_uri: str = ""  # sql: a SQLAlchemy URL (empty = sqlite:///<warehouse>/catalog.db); rest: its URL
+    warehouse: str = "var/iceberg"
+    namespace: str = "cognigy_archiver"
+    table: str = "records"
+    rest_credential: Secret = NO_SECRET  # the REST catalog's OAuth2 client credentials, "<id>:<secret>"
+    rest_token: Secret = NO_SECRET  # or a bearer token
+    glue_region: str = ""  # empty = the AWS default chain's
 
 
 class WebhookSettings(Group, frozen=True, kw_only=True):
@@ -274,6 +298,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     schedule: ScheduleSettings = msgspec.field(default_factory=ScheduleSettings)
     pii: PiiSettings = msgspec.field(default_factory=PiiSettings)
     archive: ArchiveSettings = msgspec.field(default_factory=ArchiveSettings)
+    iceberg: IcebergSettings = msgspec.field(default_factory=IcebergSettings)
     webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
     audit: AuditSettings = msgspec.field(default_factory=AuditSettings)
     operations: OperationsSettings = msgspec.field(default_factory=OperationsSettings)

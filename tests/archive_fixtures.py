@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.kafka.clients import plain_producer
 from shared.kafka.tables import topic_values
-from shared.kafka.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import ARCHIVE_SEGMENTS, PAGES_SANITIZED
 from shared.messages import ExportOptions, SanitizedPage, SegmentMessage, SegmentWritten, decode, encode, page_key
 from shared.settings import Settings
 from simulator.dataset import generate_dataset
@@ -37,7 +37,7 @@ def sanitized_pages(export_id: str, pages: int, per_page: int, options: ExportOp
                           redactions=[], key_id="k1", options=options or ExportOptions()) for i in range(pages)]
 
 
-async def produce_pages(settings: Settings, pages: list[SanitizedPage], topic: str = TRANSCRIPTS_SANITIZED) -> None:
+async def produce_pages(settings: Settings, pages: list[SanitizedPage], topic: str = PAGES_SANITIZED) -> None:
     """Publish pages as the sanitizer does: keyed per page, so they spread over the partitions."""
     producer = plain_producer(settings)
     await producer.start()

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for hostile messages on the pipeline's five input topics, mixed with good pages:
+"""Hypothesis strategies for hostile messages on the pipeline's input topics, mixed with good pages:
 what tests/test_fuzz_topics.py puts on a running pipeline.
 
 A `Case` is a recipe, not bytes: `build(tag)` makes its message with `tag` (unique per case and round) as
@@ -24,10 +24,16 @@ from hypothesis import strategies as st
 
 from shared.export_requests import validate_export_request
 from shared.kafka.state import ChangelogWatermark
-from shared.kafka.topics import ARCHIVE_SEGMENTS, EXPORTS, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import (
+    ARCHIVE_SEGMENTS,
+    EXPORTS,
+    NOTIFIER_DELIVERIES,
+    PAGES_RAW,
+    PAGES_SANITIZED,
+    PAGES_VERIFIED,
+)
 from shared.messages import (
     DeadLetter,
-    DeliveryOutcome,
     ExportOptions,
     ExportRequest,
     ExportStatus,
@@ -50,6 +56,7 @@ from shared.messages import (
 from shared.settings import Settings
 from simulator.config import dataset_window
 from stages.fetcher.pages import page_body
+from stages.notifier.messages import DeliveryOutcome
 
 # What must become of a case: "required" a dead letter (from the stage reading it, or a later one reading
 # what it became), "forbidden" none, "allowed" either (liveness is checked for every case).
@@ -57,10 +64,11 @@ Letter = Literal["required", "allowed", "forbidden"]
 Builder = Callable[[str], bytes | None]
 
 KINDS: dict[str, Any] = {EXPORTS: ExportRequest, PAGES_RAW: PageMessage, PAGES_VERIFIED: VerifiedMessage,
-                         TRANSCRIPTS_SANITIZED: SanitizedMessage, ARCHIVE_SEGMENTS: SegmentMessage}
-READER = {EXPORTS: "fetcher", PAGES_RAW: "verifier", PAGES_VERIFIED: "sanitizer", TRANSCRIPTS_SANITIZED: "archiver",
-          ARCHIVE_SEGMENTS: "notifier"}
-PAGE_TOPICS = (PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED)  # whose good pages end in the archive
+                         PAGES_SANITIZED: SanitizedMessage, ARCHIVE_SEGMENTS: SegmentMessage,
+                         NOTIFIER_DELIVERIES: DeliveryOutcome}
+READER = {EXPORTS: "fetcher", PAGES_RAW: "verifier", PAGES_VERIFIED: "sanitizer", PAGES_SANITIZED: "archiver",
+          ARCHIVE_SEGMENTS: "notifier", NOTIFIER_DELIVERIES: "notifier"}
+PAGE_TOPICS = (PAGES_RAW, PAGES_VERIFIED, PAGES_SANITIZED)  # whose good pages end in the archive
 GOOD_RECORDS = 2
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 OVERSIZE = 9_000_000  # over the 8 MiB any producer of the pipeline may send
@@ -140,6 +148,12 @@ def segment(tag: str, **changes: Any) -> SegmentWritten:
     return msgspec.structs.replace(base, **changes)
 
 
+def outcome(tag: str, **changes: Any) -> DeliveryOutcome:
+    base = DeliveryOutcome(export_id=tag, msg_id="msg_fz", url="http://127.0.0.1:9/hook", attempt=1,
+                           state="delivered", status=204, detail="", next_attempt_at=T0)
+    return msgspec.structs.replace(base, **changes)
+
+
 def with_rules(*rules: PiiRule) -> ExportOptions:
     return ExportOptions(pii_rules=list(rules))
 
@@ -185,9 +199,10 @@ def _with_id(topic: str, key_id: str, bad: str) -> Builder:
         EXPORTS: lambda tag: request(tag, export_id=bad),
         PAGES_RAW: lambda tag: raw_page(tag, export_id=bad),
         PAGES_VERIFIED: lambda tag: verified_page(tag, export_id=bad),
-        TRANSCRIPTS_SANITIZED: lambda tag: sanitized_page(tag, key_id, export_id=bad),
+        PAGES_SANITIZED: lambda tag: sanitized_page(tag, key_id, export_id=bad),
         # The notifier writes a manifest for a completed export: a total is what takes an id to storage.
         ARCHIVE_SEGMENTS: lambda tag: total(tag, export_id=bad, total_pages=0, total_records=0),
+        NOTIFIER_DELIVERIES: lambda tag: outcome(tag, export_id=bad),
     }
     return lambda tag: encode(make[topic](tag))
 
@@ -295,9 +310,9 @@ def _sanitized_cases(key_id: str) -> list[Case]:
             tag, key_id, records=[odd_record(tag, inputData={"x": _DEEP_MARK})]))),
         ("negative total", lambda tag: encode(total(tag, total_records=-3))),
     ]
-    cases = [Case(TRANSCRIPTS_SANITIZED, what, "required", build) for what, build in required]
+    cases = [Case(PAGES_SANITIZED, what, "required", build) for what, build in required]
     # Big, but within every limit once compressed: archived like any page.
-    cases.append(Case(TRANSCRIPTS_SANITIZED, "a 3 MB page", "forbidden", lambda tag: encode(sanitized_page(
+    cases.append(Case(PAGES_SANITIZED, "a 3 MB page", "forbidden", lambda tag: encode(sanitized_page(
         tag, key_id, records=records(tag, text="b" * 1_500_000))), GOOD_RECORDS))
     return cases
 
@@ -306,21 +321,36 @@ def _segments_cases() -> list[Case]:
     def totalling(**changes: Any) -> Builder:
         return lambda tag: encode(total(tag, **changes))
 
-    def outcome(tag: str) -> bytes:
-        return encode(DeliveryOutcome(export_id=tag, msg_id="msg_fz", url="http://127.0.0.1:9/hook", attempt=1,
-                                      state="delivered", status=204, detail="", next_attempt_at=T0))
-
     required = [
         ("total of -7 pages", totalling(total_pages=-7)),
         ("total of 0 pages for an export nobody fetched", totalling(total_pages=0, total_records=0)),
         ("total of 3 pages for an export nobody fetched", totalling(total_pages=3)),
+        ("a delivery outcome, whose place is notifier.deliveries", lambda tag: encode(outcome(tag))),
     ]
     cases = [Case(ARCHIVE_SEGMENTS, what, "required", build) for what, build in required]
     cases += [
-        Case(ARCHIVE_SEGMENTS, "a delivery outcome for an unknown export", "allowed", outcome),
         Case(ARCHIVE_SEGMENTS, "a dead segment of export '..'", "allowed",
              lambda tag: encode(segment(tag, export_id=".."))),
     ]
+    return cases
+
+
+def _deliveries_cases() -> list[Case]:
+    def outcoming(**changes: Any) -> Builder:
+        return lambda tag: encode(outcome(tag, **changes))
+
+    required: list[tuple[str, Builder]] = [
+        ("a segment event, whose place is archive.segments", lambda tag: encode(segment(tag))),
+        ("an unknown delivery state", outcoming(state="lost")),
+    ]
+    cases = [Case(NOTIFIER_DELIVERIES, what, "required", build) for what, build in required]
+    # Well-formed, about no delivery the notifier has: nothing to apply, and nothing wrong either.
+    cases += [Case(NOTIFIER_DELIVERIES, what, "forbidden", build) for what, build in [
+        ("an outcome for an unknown export", outcoming()),
+        ("attempt 2**63-1, abandoned, disabling its endpoint", outcoming(attempt=2**63 - 1, state="abandoned",
+                                                                        disable_endpoint=True)),
+        ("a negative attempt and status", outcoming(attempt=-5, status=-1, state="pending")),
+    ]]
     return cases
 
 
@@ -334,8 +364,10 @@ def _valid_message(topic: str, tag: str, key_id: str) -> msgspec.Struct:
         return raw_page(tag)
     if topic == PAGES_VERIFIED:
         return verified_page(tag)
-    if topic == TRANSCRIPTS_SANITIZED:
+    if topic == PAGES_SANITIZED:
         return sanitized_page(tag, key_id)
+    if topic == NOTIFIER_DELIVERIES:
+        return outcome(tag)
     return segment(tag)
 
 
@@ -352,6 +384,7 @@ _FOREIGN: tuple[Callable[[str, str], msgspec.Struct], ...] = (
     lambda tag, key_id: FetchCheckpoint(export_id=tag, job_id="j", next_page_index=1, resume_token=None, records=0,
                                         started_at=T0),
     lambda tag, key_id: ChangelogWatermark(next_offset=0),
+    lambda tag, key_id: outcome(tag),
 )
 
 _builtins = st.recursive(
@@ -408,7 +441,7 @@ def good_page(topic: str, key_id: str, partition: int | None = 0) -> Case:
     makers: dict[str, Builder] = {
         PAGES_RAW: lambda tag: encode(raw_page(tag)),
         PAGES_VERIFIED: lambda tag: encode(verified_page(tag)),
-        TRANSCRIPTS_SANITIZED: lambda tag: encode(sanitized_page(tag, key_id)),
+        PAGES_SANITIZED: lambda tag: encode(sanitized_page(tag, key_id)),
     }
     return Case(topic, "a good page", "forbidden", makers[topic], GOOD_RECORDS, partition)
 
@@ -423,11 +456,11 @@ def tombstone(topic: str) -> Case:
 
 
 def named_cases(key_id: str) -> list[Case]:
-    topics = (EXPORTS, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED, ARCHIVE_SEGMENTS)
+    topics = tuple(KINDS)
     cases = [c for topic in topics for c in _bad_ids(topic, key_id)]
     cases += [make(topic) for topic in topics for make in (oversize_zeros, tombstone)]
     return [*cases, *_exports_cases(), *_raw_cases(), *_verified_cases(), *_sanitized_cases(key_id),
-            *_segments_cases()]
+            *_segments_cases(), *_deliveries_cases()]
 
 
 @st.composite
@@ -435,7 +468,7 @@ def hostile_set(draw: st.DrawFn, partitions: int, key_id: str) -> list[Case]:
     """Every named case and a few generated ones per topic, with good pages among them, in a drawn order on
     drawn partitions; then a good page last on every partition of every page topic, which arrives only if
     the stage got past everything before it."""
-    topics = (EXPORTS, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED, ARCHIVE_SEGMENTS)
+    topics = tuple(KINDS)
     cases = named_cases(key_id)
     for topic in topics:
         cases += draw(st.lists(garbage(topic, key_id), min_size=2, max_size=6))

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from cognigy_archiver.local_pipeline import PAGE_SIZE, Pipeline, record_hash, sanitized_as_served, start_pipeline
@@ -17,9 +18,10 @@ from shared.archive.manifest import read_manifest
 from shared.archive.reader import read_export_records, verify_export
 from shared.archive.storage import FilesystemStore
 from shared.kafka.tables import topic_values
-from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import DLQ, PAGES_SANITIZED, TRANSCRIPTS_SANITIZED
 from shared.messages import DeadLetter, SanitizedMessage, SanitizedPage, decode
 from shared.settings import Settings
+from stages.notifier.webhook_payloads import ArchivalCompletedEvent
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -62,6 +64,7 @@ async def assert_export_is_exact(pipeline: Pipeline, export_id: str) -> None:
     assert len(pipeline.receiver.unique_events) == 1
     assert all(d.verified for d in pipeline.receiver.deliveries)
     assert event["type"] == "archival.completed"
+    msgspec.convert(event, ArchivalCompletedEvent)  # as published (docs/schemas/), no field more or less
     assert event["data"]["export_id"] == export_id and event["data"]["partial"] is False
 
     expected = await expected_archive(pipeline)
@@ -78,10 +81,13 @@ async def assert_export_is_exact(pipeline: Pipeline, export_id: str) -> None:
     assert len(planted) > 50
     archive_text = json.dumps(archived)
     sanitized_text = ""
-    for value in await topic_values(pipeline.settings, TRANSCRIPTS_SANITIZED):
+    for value in await topic_values(pipeline.settings, PAGES_SANITIZED):
         message = decode(value, SanitizedMessage)
         if isinstance(message, SanitizedPage):
             sanitized_text += json.dumps(message.records)
+    # The public topic's JSON as sent (its escapes decoded), every message of it.
+    sanitized_text += "".join(json.dumps(json.loads(value or b"null"))
+                              for value in await topic_values(pipeline.settings, TRANSCRIPTS_SANITIZED))
     leaked = sorted({p["value"] for p in planted if p["value"] in archive_text or p["value"] in sanitized_text})
     assert leaked == [], f"{len(leaked)} planted PII values leaked"
 
@@ -135,8 +141,8 @@ async def test_a_page_that_never_matches_its_checksum_makes_the_export_partial(s
     async with running_pipeline(settings, tmp_path, "--corrupt-page", "2") as pipeline:
         request = await pipeline.submit()
         event = await pipeline.wait_for_webhook()
-        data = event["data"]
-        assert data["partial"] is True and data["dead_pages"] == [2]
+        data = msgspec.convert(event, ArchivalCompletedEvent).data
+        assert data.partial is True and data.dead_pages == [2]
         letters = [decode(v, DeadLetter) for v in await topic_values(settings, DLQ)]
         assert [(d.error_type, d.export_id, d.stage) for d in letters] == [
             ("ChecksumMismatch", request.export_id, "verifier")]
@@ -144,7 +150,13 @@ async def test_a_page_that_never_matches_its_checksum_makes_the_export_partial(s
         archived = await archived_records(pipeline, request.export_id)
         missing = set(expected) - {r["id"] for r in archived}
         assert len(missing) == PAGE_SIZE  # exactly the dead page's records, and nothing else
-        assert data["records"] == len(archived) == len(expected) - PAGE_SIZE
+        assert data.records == len(archived) == len(expected) - PAGE_SIZE
+        # The public topic tells every partition's consumers that page 2 is withheld, and publishes none of it.
+        public = [json.loads(v) for v in await topic_values(pipeline.settings, TRANSCRIPTS_SANITIZED)]
+        assert [(m["page_index"], m["dead"]) for m in public if m["type"] == "page_withheld"] == [
+            (2, True)] * pipeline.settings.kafka.page_partitions
+        published_pages = {m["page_index"] for m in public if m["type"] == "transcript_record"}
+        assert published_pages == set(range(data.pages or 0)) - {2}
         manifest = await read_manifest(FilesystemStore(pipeline.archive), request.export_id)
         assert manifest.partial and manifest.dead_pages == [2]
         assert (await verify_export(FilesystemStore(pipeline.archive), request.export_id)).ok

@@ -36,7 +36,7 @@ from shared.archive.segments import decode_segment, dictionary_id, load_dictiona
 from shared.archive.storage import FilesystemStore
 from shared.kafka.clients import client_kwargs
 from shared.kafka.tables import read_topic
-from shared.kafka.topics import ARCHIVE_SEGMENTS, DLQ, EXPORTS, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import ARCHIVE_SEGMENTS, DLQ, EXPORTS, PAGES_RAW, PAGES_SANITIZED, PAGES_VERIFIED
 from shared.messages import DeadLetter, SegmentWritten, decode, encode
 from shared.settings import Settings
 from tests.hostile_messages import READER, Case, hostile_set, request, total
@@ -46,8 +46,8 @@ ROUNDS = 3  # the first example hypothesis draws is its simplest; two more are r
 ROUND_SECONDS = 45.0
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # the test's producer sends what the stages' producers may not
 Coordinates = tuple[str, int, int]  # topic (full name), partition, offset
-DOWNSTREAM = {PAGES_RAW: (PAGES_VERIFIED, TRANSCRIPTS_SANITIZED), PAGES_VERIFIED: (TRANSCRIPTS_SANITIZED,),
-              TRANSCRIPTS_SANITIZED: ()}
+DOWNSTREAM = {PAGES_RAW: (PAGES_VERIFIED, PAGES_SANITIZED), PAGES_VERIFIED: (PAGES_SANITIZED,),
+              PAGES_SANITIZED: ()}
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class Lineage:
             letter = decode(record.value, DeadLetter)
             letters[letter.source_topic, letter.source_partition, letter.source_offset].append(letter)
         lineage = cls(letters, defaultdict(set), defaultdict(set), defaultdict(set))
-        for topic in (PAGES_VERIFIED, TRANSCRIPTS_SANITIZED, ARCHIVE_SEGMENTS):
+        for topic in (PAGES_VERIFIED, PAGES_SANITIZED, ARCHIVE_SEGMENTS):
             async for record in read_topic(settings, settings.kafka.topic(topic)):
                 where = (record.topic, record.partition, record.offset)
                 if where in injected_anywhere:
@@ -123,7 +123,7 @@ class Lineage:
                 try:
                     event = decode(record.value, SegmentWritten)
                 except msgspec.ValidationError:
-                    continue  # a total or a delivery outcome
+                    continue  # a total or a fetch failure
                 lineage.segments_of[event.source_topic, event.source_partition, event.source_offset].add(where)
         return lineage
 

@@ -111,11 +111,14 @@ def test_each_stage_has_its_own_user_with_only_its_own_resources() -> None:
     writers = {t: {n for n, a in users.items() if t in topics_with(a, "Write")} for t in known_topics}
     # Raw pages (personal data) are read by the verifier alone; the public topic is written by the sanitizer alone.
     assert readers["pages.raw"] == {user_of("verifier")}
-    assert writers["transcripts.sanitized"] == {user_of("sanitizer")}
+    assert writers["transcripts.sanitized"] == writers["pages.sanitized"] == {user_of("sanitizer")}
     # Exports are requested by people (the client) and the scheduler; backfills by people, for the scheduler alone.
     assert writers["exports"] == {CLIENT, user_of("scheduler")}
     assert writers["schedules"] == {CLIENT} and readers["schedules"] == {user_of("scheduler")}
     assert writers["scheduler.state"] == {user_of("scheduler")}
+    # Delivery outcomes are the notifier's to itself; archive.segments is written by the archiver and the fetcher.
+    assert readers["notifier.deliveries"] == writers["notifier.deliveries"] == {user_of("notifier")}
+    assert writers["archive.segments"] == {user_of("archiver"), user_of("fetcher")}
 
 
 # --- on a broker that enforces them -------------------------------------------------------------------------

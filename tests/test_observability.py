@@ -16,6 +16,8 @@ import pytest
 
 from cognigy_archiver.local_pipeline import start_pipeline
 from cognigy_archiver.localkafka import free_port
+from shared.kafka.tables import read_topic
+from shared.kafka.topics import TRANSCRIPTS_SANITIZED
 from shared.settings import Settings
 from shared.telemetry.health import HealthState
 from tests.metric_names import exported_metric_names
@@ -97,7 +99,7 @@ async def test_one_trace_per_page_metrics_health_and_no_leaks(settings: Settings
     for fetch in fetches:
         spans = {s.name: s for s in by_trace[fetch.trace_id]}
         chain = ["fetch page", f"process {prefix}pages.raw", f"process {prefix}pages.verified",
-                 f"process {prefix}transcripts.sanitized", f"process {prefix}archive.segments"]
+                 f"process {prefix}pages.sanitized", f"process {prefix}archive.segments"]
         assert set(chain) <= set(spans), sorted(spans)
         for parent, child in itertools.pairwise(chain):
             assert spans[child].parent_span_id == spans[parent].span_id, (parent, child)
@@ -113,6 +115,15 @@ async def test_one_trace_per_page_metrics_health_and_no_leaks(settings: Settings
         assert isinstance(verify.attributes["messaging.kafka.offset"], int)
         assert verify.attributes["messaging.destination.partition.id"].isdigit()
         assert fetch.attributes["cognigy.export_id"] == request.export_id
+
+    # The public topic's records continue their page's trace: their traceparent names the sanitizer's span.
+    sanitizing = {(s.trace_id, s.span_id) for s in receiver.spans if s.name == f"process {prefix}pages.verified"}
+    public = [r async for r in read_topic(pipeline.settings, pipeline.settings.kafka.topic(TRANSCRIPTS_SANITIZED))]
+    records = [r for r in public if dict(r.headers)["message_type"] == b"transcript_record"]
+    assert len(records) == event["data"]["records"]
+    for record in records:
+        _, trace_id, span_id, _ = dict(record.headers)["traceparent"].decode().split("-")
+        assert (trace_id, span_id) in sanitizing
 
     # Nothing personal or secret in any log line, span attribute or metric.
     secrets = {pipeline.settings.pii.tokenization_key.reveal(), pipeline.procs.env["CA_WEBHOOK_SECRET"],

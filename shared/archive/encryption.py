@@ -12,6 +12,9 @@ plaintext (HMAC under a key of its own, as in SIV): a replay of a page seals the
 or zombie write can never leave an object that differs from what the manifest records, while two
 different plaintexts get different nonces (a repeated GCM nonce under one key would leak both).
 
+Parquet files are not sealed: they use Parquet modular encryption, whose per-file keys the export's data
+key wraps (`wrap_file_key`, under a key HKDF-derived for that alone; see shared/archive/parquet_records.py).
+
 KMS plug-in point: the master key is anything that meets `KeyWrapper` (wrap / unwrap a data key, bound to
 a context). `LocalMasterKey` wraps with AES-256-GCM under a key from the environment or a mounted file;
 a KMS wrapper would call the KMS's Encrypt/Decrypt with the context as its encryption context, and
@@ -40,6 +43,9 @@ ALGORITHM = "AES-256-GCM"
 MAGIC = b"CAE1"
 NONCE_BYTES = 12
 KEY_BYTES = 32
+# HKDF info of the key that wraps Parquet files' own keys; a reader outside this project derives it too
+# (docs/archive-format.md), so it never changes.
+FILE_KEY_WRAP_INFO = b"cognigy-archiver/parquet/file-key-wrap/aes-256-gcm/v1"
 _KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -75,15 +81,11 @@ class LocalMasterKey:
         self.key_id = key_id
 
     def wrap(self, data_key: bytes, context: bytes) -> bytes:
-        nonce = os.urandom(NONCE_BYTES)  # a key is wrapped once per export: a random nonce is safe here
-        return nonce + self._aead.encrypt(nonce, data_key, context)
+        return _wrap(self._aead, data_key, context)  # a key is wrapped once per export
 
     def unwrap(self, wrapped: bytes, context: bytes) -> bytes:
-        try:
-            return self._aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], context)
-        except InvalidTag:
-            raise DecryptionFailed(f"the master key {self.key_id!r} cannot unwrap this data key (another master "
-                                   "key wrapped it, or it is damaged)") from None
+        return _unwrap(self._aead, wrapped, context, f"the master key {self.key_id!r} cannot unwrap this data key "
+                       "(another master key wrapped it, or it is damaged)")
 
 
 def load_key_wrapper(settings: Settings) -> KeyWrapper | None:
@@ -104,6 +106,7 @@ class DataKey:
         self.key_id = key_id
         self._aead = AESGCM(_derive(key, b"cognigy-archiver/segment/aes-256-gcm/v1"))
         self._nonce_key = _derive(key, b"cognigy-archiver/segment/nonce/v1")
+        self._file_key_aead = AESGCM(_derive(key, FILE_KEY_WRAP_INFO))
 
     def seal(self, plaintext: bytes, object_key: str) -> bytes:
         nonce = hmac.new(self._nonce_key, object_key.encode() + b"\0" + plaintext, hashlib.sha256).digest()
@@ -120,6 +123,14 @@ class DataKey:
             raise DecryptionFailed(f"{object_key}: does not decrypt with data key {self.key_id!r} (another "
                                    "key sealed it, it was renamed, or its bytes are damaged)") from None
 
+    def wrap_file_key(self, file_key: bytes, context: bytes) -> bytes:
+        """A Parquet file's own random key, wrapped for its footer (shared/archive/parquet_records.py)."""
+        return _wrap(self._file_key_aead, file_key, context)
+
+    def unwrap_file_key(self, wrapped: bytes, context: bytes) -> bytes:
+        return _unwrap(self._file_key_aead, wrapped, context, f"data key {self.key_id!r} cannot unwrap this file's "
+                       "key (another export's key wrapped it, or the file is damaged)")
+
 
 def new_data_key_bytes() -> bytes:
     return os.urandom(KEY_BYTES)
@@ -129,6 +140,18 @@ def is_sealed(data: bytes) -> bool:
     return data[:len(MAGIC)] == MAGIC
 
 
+def _wrap(aead: AESGCM, secret: bytes, context: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)  # for keys wrapped once each (random themselves): a random nonce is safe
+    return nonce + aead.encrypt(nonce, secret, context)
+
+
+def _unwrap(aead: AESGCM, wrapped: bytes, context: bytes, failure: str) -> bytes:
+    try:
+        return aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], context)
+    except InvalidTag:
+        raise DecryptionFailed(failure) from None
+
+
 def _derive(key: bytes, info: bytes) -> bytes:
-    # One random secret, two purposes (cipher key, nonce key): HKDF keeps them independent.
+    # One random secret, several purposes (cipher key, nonce key, file-key wrapping): HKDF keeps them independent.
     return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(key)

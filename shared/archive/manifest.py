@@ -27,12 +27,12 @@ from typing import Any
 import msgspec
 
 from shared.archive.audit import authentic_entries, derive_key, read_log
-from shared.archive.segments import SegmentMeta, failure_key, manifest_key, sha256_hex
+from shared.archive.segments import SegmentMeta, failure_key, manifest_key, page_parts, sha256_hex
 from shared.archive.storage import ObjectMissing, ObjectStore, export_folders
 from shared.errors import ArchiverError
 from shared.messages import OutputFormat, PiiRule
 
-MANIFEST_VERSION = 4
+MANIFEST_VERSION = 5  # 5: Parquet segments (SegmentMeta.pages, conversation_date)
 FIRST_SEALED_VERSION = 4
 MAC_MEMBER = "hmac_sha256"
 _SEALED = re.compile(rb',\n  "hmac_sha256": "([0-9a-f]{64})"\n}\Z')
@@ -103,6 +103,11 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     version: int = MANIFEST_VERSION
 
 
+def past_retention(manifest: Manifest, now: datetime) -> bool:
+    """Whether the export's retention has run out (`archive expire` deletes it unless it is on legal hold)."""
+    return manifest.expires_at is not None and manifest.expires_at <= now
+
+
 class ExportFailure(msgspec.Struct, frozen=True, kw_only=True):
     """Why an export failed (`<export_id>/failed.json`): it has no manifest and never will."""
 
@@ -115,8 +120,10 @@ class ExportFailure(msgspec.Struct, frozen=True, kw_only=True):
 def offset_ranges(segments: list[SegmentMeta]) -> list[OffsetRange]:
     spans: dict[tuple[str, int], tuple[int, int]] = {}
     for s in segments:
-        first, last = spans.get((s.source_topic, s.source_partition), (s.source_offset, s.source_offset))
-        spans[(s.source_topic, s.source_partition)] = (min(first, s.source_offset), max(last, s.source_offset))
+        for part in page_parts(s):
+            offset = part.source_offset
+            first, last = spans.get((s.source_topic, s.source_partition), (offset, offset))
+            spans[(s.source_topic, s.source_partition)] = (min(first, offset), max(last, offset))
     return [OffsetRange(topic=t, partition=p, first=f, last=la) for (t, p), (f, la) in sorted(spans.items())]
 
 

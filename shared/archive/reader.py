@@ -14,14 +14,15 @@ import msgspec
 from shared.archive.encryption import DataKey, is_sealed
 from shared.archive.keystore import KeyStore
 from shared.archive.manifest import Manifest, ManifestNotAuthentic, ManifestTrust, read_failure, read_manifest
+from shared.archive.parquet_records import FileKeys, decode_parquet, file_keys
 from shared.archive.segments import (
-    SegmentEncryption,
     SegmentMeta,
     decode_segment,
     dictionary_key,
     manifest_key,
+    page_parts,
     read_dictionaries,
-    seal_segment,
+    records_key,
     segment_key,
     sha256_hex,
     subjects_key,
@@ -59,12 +60,6 @@ class ExportReader:
             self._data_key = key
         return self._data_key
 
-    async def seal(self, frame: bytes, key: str) -> tuple[bytes, SegmentEncryption]:
-        """A rewritten segment sealed under the export's data key (as wrapped by the current master key)."""
-        data_key = await self.data_key()
-        assert self.keys is not None and self.keys.wrapper is not None  # data_key() needs both
-        return await asyncio.to_thread(seal_segment, data_key, self.keys.wrapper.key_id, frame, key)
-
     async def frame(self, segment: SegmentMeta, stored: bytes | None = None) -> bytes:
         """The segment's zstd frame: `stored` (or the object) opened with the data key if it is sealed,
         checked against the plaintext hash the metadata records."""
@@ -83,7 +78,16 @@ class ExportReader:
             self._dictionaries = await read_dictionaries(self.store, [d.key for d in self.manifest.dictionaries])
         return self._dictionaries
 
+    async def file_keys(self, segment: SegmentMeta) -> FileKeys | None:
+        """What opens a Parquet file encrypted with the export's data key (None: the file is plain)."""
+        if segment.encryption is None:
+            return None
+        return file_keys(await self.data_key(), segment.encryption.master_key_id)
+
     async def records(self, segment: SegmentMeta, stored: bytes | None = None) -> list[dict[str, Any]]:
+        if segment.format == "parquet":
+            data = await self.store.get(segment.key) if stored is None else stored
+            return await asyncio.to_thread(decode_parquet, data, keys=await self.file_keys(segment))
         return decode_segment(await self.frame(segment, stored), segment.format, await self.dictionaries())
 
     async def all_records(self) -> list[dict[str, Any]]:
@@ -169,7 +173,7 @@ async def verify_export(store: ObjectStore, export_id: str, keys: KeyStore | Non
         report.problems.append(f"{report.records} records in segments, the manifest says {manifest.records}")
     listed = {s.key for s in manifest.segments} | {d.key for d in manifest.dictionaries}
     listed |= {manifest.subject_index.key} if manifest.subject_index else set()
-    objects = [k for k in await store.keys(export_id) if k.endswith((".zst", ".zdict", ".idx"))]
+    objects = [k for k in await store.keys(export_id) if k.endswith((".zst", ".parquet", ".zdict", ".idx"))]
     report.problems.extend(f"{extra}: in the archive but not in the manifest" for extra in objects
                            if extra not in listed)
     return report
@@ -182,7 +186,9 @@ def layout_problems(export_id: str, manifest: Manifest) -> list[str]:
     problems = []
     if manifest.export_id != export_id:
         problems.append(f"manifest: names export {manifest.export_id!r}, not {export_id!r}")
-    pages = Counter(s.page_index for s in manifest.segments)
+    # A Parquet page whose records fall on two dates is in two files, one per date.
+    parts = Counter((p.page_index, s.conversation_date) for s in manifest.segments for p in page_parts(s))
+    pages = Counter(page for page, _ in parts)
     expected = set(range(max(manifest.total_pages, 0)))
     if manifest.total_pages < 0:
         problems.append(f"manifest: total_pages is {manifest.total_pages}")
@@ -193,13 +199,12 @@ def layout_problems(export_id: str, manifest: Manifest) -> list[str]:
     beyond = sorted((set(pages) | set(manifest.dead_pages)) - expected)
     if beyond:
         problems.append(f"manifest: pages {_pages(beyond)} are beyond its total of {manifest.total_pages}")
-    twice = sorted(p for p, n in pages.items() if n > 1)
+    twice = sorted({p for (p, _), n in parts.items() if n > 1})
     if twice:
         problems.append(f"manifest: pages {_pages(twice)} are in more than one segment")
     revisions = range(len(manifest.erasures) + 1)
     for s in manifest.segments:
-        own = {segment_key(export_id, s.source_topic, s.source_partition, s.source_offset, s.format, n)
-               for n in revisions}
+        own = {own_key(export_id, s, n) for n in revisions}
         if s.key not in own:
             problems.append(f"{s.key}: not the object of this export's page {s.page_index} "
                             f"({s.source_topic}+{s.source_partition}+{s.source_offset})")
@@ -209,6 +214,15 @@ def layout_problems(export_id: str, manifest: Manifest) -> list[str]:
     if index is not None and index.key not in {subjects_key(export_id, n) for n in revisions}:
         problems.append(f"{index.key}: not this export's subject index")
     return problems
+
+
+def own_key(export_id: str, segment: SegmentMeta, erasure: int = 0) -> str:
+    """The key a segment of this export has after its `erasure`-th rewrite (0: as archived)."""
+    if segment.format == "parquet":
+        return records_key(export_id, segment.conversation_date, segment.source_topic, segment.source_partition,
+                           segment.source_offset, erasure)
+    return segment_key(export_id, segment.source_topic, segment.source_partition, segment.source_offset,
+                       segment.format, erasure)
 
 
 def _pages(pages: list[int], shown: int = 10) -> str:

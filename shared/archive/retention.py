@@ -11,14 +11,18 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from shared.archive.audit import AuditLog
 from shared.archive.keystore import KeyStore
-from shared.archive.manifest import complete_exports
+from shared.archive.manifest import complete_exports, past_retention
 from shared.archive.segments import legal_hold_key
 from shared.archive.storage import ObjectStore, StorageError
+
+if TYPE_CHECKING:  # pyiceberg is an optional extra
+    from shared.archive.iceberg_table import ArchiveTable
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +42,9 @@ class Expiry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def expire_exports(store: ObjectStore, keys: KeyStore, audit: AuditLog, now: datetime,
-                         dry_run: bool = False) -> list[Expiry]:
-    """Delete every complete export whose retention has run out and that has no legal hold."""
+                         dry_run: bool = False, table: ArchiveTable | None = None) -> list[Expiry]:
+    """Delete every complete export whose retention has run out and that has no legal hold; with the Iceberg
+    `table`, its files leave the table first, so that the table never names a deleted file."""
     results = []
     async for folder in complete_exports(store):
         export_id, manifest = folder.export_id, folder.manifest
@@ -47,7 +52,7 @@ async def expire_exports(store: ObjectStore, keys: KeyStore, audit: AuditLog, no
             results.append(Expiry(export_id=export_id, expires_at=None, outcome="no manifest"))
             continue
         expires_at = manifest.expires_at
-        if expires_at is None or expires_at > now:
+        if expires_at is None or not past_retention(manifest, now):
             results.append(Expiry(export_id=export_id, expires_at=expires_at, outcome="kept"))
             continue
         if await store.exists(legal_hold_key(export_id)):
@@ -68,6 +73,8 @@ async def expire_exports(store: ObjectStore, keys: KeyStore, audit: AuditLog, no
                 await audit.append(f"shredded:{export_id}", "data key destroyed", export_id, {
                     "data_key_id": encryption.data_key_id, "was_present": shredded,
                     "key_objects": [keys.store.location(k) for k in destroyed]}, at=now)
+            if table is not None:
+                await table.remove_export(export_id)
             # The manifest goes last, so an interrupted deletion is found and finished by the next run.
             await store.delete([k for k in objects if not k.endswith("/manifest.json")])
             await store.delete([k for k in objects if k.endswith("/manifest.json")])

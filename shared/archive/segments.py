@@ -4,19 +4,24 @@ the manifest) and the `archive` commands (read, verify, expire).
     <export_id>/segments/<topic>+<partition>+<offset:020d>.<jsonl|csv>.zst   one sanitized page, zstd
     <export_id>/segments/<same>.meta.json                                   its SegmentMeta, written right after
     <export_id>/segments/<same>.e<n>.<jsonl|csv>.zst                        its rewrite by the n-th erasure
+    <export_id>/records/conversation_date=<YYYY-MM-DD>/<topic>+<partition>+<offset:020d>.parquet
+                                                   a Parquet file: the records of several pages of one date
+    <export_id>/segments/<date>+<topic>+<partition>+<offset:020d>.meta.json    its SegmentMeta
     <export_id>/dictionaries/<dictionary id>.zdict                          the zstd dictionary segments use
     <export_id>/subjects.idx (.e<n>.idx after the n-th erasure)              the subject index (subject_index.py)
     <export_id>/manifest.json                                               written last, when the export is whole
     <export_id>/legal-hold.json                                             present = `archive expire` skips it
     <export_id>/failed.json                                                 why an export failed (no manifest then)
 
-A segment is one page: its boundary comes from the data, never the clock, and its key from (export, topic,
+A JSONL or CSV segment is one page: its boundary comes from the data, never the clock, and its key from (export, topic,
 partition, offset), so a replay rebuilds the same bytes under the same key. JSONL segments are compressed
 with a zstd dictionary trained on conversation records (see bench/archiver_bench.py for what it gains on
 page-sized segments); the frame names the dictionary's id, and a copy of the dictionary is stored with the
 export, so an archive reads back with nothing but zstd (and, if it is encrypted, the export's data key: see
 shared/archive/encryption.py; the zstd frame is sealed whole, so `sha256` is over the sealed bytes and
-`encryption.plain_sha256` over the frame inside).
+`encryption.plain_sha256` over the frame inside). A Parquet file (shared/archive/parquet_records.py) holds
+the records of one date from the pages of one export that the archiver read within one window of input
+offsets (stages/archiver/file_windows.py): boundaries from the data again.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import msgspec
 import zstandard
 
 from shared.archive.encryption import ALGORITHM, DataKey
+from shared.archive.parquet_records import PARQUET_ENCRYPTION, encode_parquet, file_keys
 from shared.archive.storage import ObjectStore
 from shared.errors import SegmentError
 from shared.messages import OutputFormat
@@ -46,7 +52,15 @@ class SegmentEncryption(msgspec.Struct, frozen=True, kw_only=True):
     algorithm: str
     data_key_id: str
     master_key_id: str
-    plain_sha256: str  # of the zstd frame inside
+    plain_sha256: str  # of the zstd frame inside ("" for Parquet: its encryption is inside the file)
+
+
+class PagePart(msgspec.Struct, frozen=True, kw_only=True):
+    """The records of one page in a file that holds several (Parquet)."""
+
+    page_index: int
+    source_offset: int
+    records: int
 
 
 class SegmentMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -64,6 +78,14 @@ class SegmentMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     key_check: str = ""  # the check value of the tokenization key (shared/archive/key_check.py); "": archived before it
     encryption: SegmentEncryption | None = None
     subjects: str = ""  # the segment's subject index entries (subject_index.py); the manifest leaves them out
+    # A Parquet file holds parts of several pages (page_index and source_offset are its first page's):
+    pages: list[PagePart] = []
+    conversation_date: str = ""  # its Hive partition value (parquet_records.conversation_date)
+
+
+def page_parts(meta: SegmentMeta) -> list[PagePart]:
+    """The pages a segment holds records of: its `pages`, or the one page of a JSONL or CSV segment."""
+    return meta.pages or [PagePart(page_index=meta.page_index, source_offset=meta.source_offset, records=meta.records)]
 
 
 def segment_key(export_id: str, topic: str, partition: int, offset: int, fmt: OutputFormat = "jsonl",
@@ -72,11 +94,24 @@ def segment_key(export_id: str, topic: str, partition: int, offset: int, fmt: Ou
     return f"{export_id}/segments/{topic}+{partition}+{offset:020d}{revision}.{fmt}.zst"
 
 
+def records_key(export_id: str, conversation_date: str, topic: str, partition: int, offset: int,
+                erasure: int = 0) -> str:
+    """A Parquet file: Hive-partitioned by conversation date, named by its first page's input offset."""
+    revision = f".e{erasure}" if erasure else ""
+    return (f"{export_id}/records/conversation_date={conversation_date}/"
+            f"{topic}+{partition}+{offset:020d}{revision}.parquet")
+
+
 def subjects_key(export_id: str, erasure: int = 0) -> str:
     return f"{export_id}/subjects{f'.e{erasure}' if erasure else ''}.idx"
 
 
 def meta_key(segment: str) -> str:
+    """Where a segment's SegmentMeta is: beside a JSONL or CSV segment; for a Parquet file under segments/
+    (never among the data files, which engines read as a table)."""
+    if segment.endswith(".parquet"):
+        export_id, _, partition, name = segment.split("/")
+        return f"{export_id}/segments/{partition.partition('=')[2]}+{name.removesuffix('.parquet')}.meta.json"
     return segment.rsplit(".", 2)[0] + ".meta.json"
 
 
@@ -191,6 +226,17 @@ def seal_segment(data_key: DataKey, master_key_id: str, frame: bytes, key: str) 
     """The frame sealed for storage under `key`, and what its metadata records about that."""
     return data_key.seal(frame, key), SegmentEncryption(algorithm=ALGORITHM, data_key_id=data_key.key_id,
                                                         master_key_id=master_key_id, plain_sha256=sha256_hex(frame))
+
+
+def encode_parquet_file(records: list[dict[str, Any]], data_key: DataKey | None = None, master_key_id: str = "",
+                        row_group_records: int = 100_000) -> tuple[bytes, SegmentEncryption | None]:
+    """A Parquet file of the records, encrypted (Parquet modular encryption) under the export's data key if
+    one is given, and what its metadata records about that."""
+    if data_key is None:
+        return encode_parquet(records, row_group_records=row_group_records), None
+    data = encode_parquet(records, keys=file_keys(data_key, master_key_id), row_group_records=row_group_records)
+    return data, SegmentEncryption(algorithm=PARQUET_ENCRYPTION, data_key_id=data_key.key_id,
+                                   master_key_id=master_key_id, plain_sha256="")
 
 
 # --- metadata objects -------------------------------------------------------------------------------------

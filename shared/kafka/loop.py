@@ -20,13 +20,14 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
 from opentelemetry import trace
 
 from shared.errors import ArchiverError, MessageTooLarge, PoisonError, RetryableError, is_retriable
+from shared.kafka.assignor import CoPartitionedAssignor
 from shared.kafka.clients import (
     TransactionalProducer,
     broker_refused,
@@ -78,6 +79,20 @@ class MessageRefused(ArchiverError):
 
 class Processor(Protocol):
     async def process(self, record: Record) -> list[Output]: ...
+
+
+@runtime_checkable
+class HoldsBack(Protocol):
+    """A processor that keeps records in memory across batches (the archiver's Parquet chunks): it commits
+    less than it processed, and a retried batch starts again from what it committed."""
+
+    def commit_offset(self, tp: TopicPartition, next_offset: int) -> int:
+        """What to commit for `tp` when the records before `next_offset` are processed."""
+        ...
+
+    def rewound(self, tp: TopicPartition) -> None:
+        """`tp` is read again from its committed offset: forget what it holds."""
+        ...
 
 
 # Called with the consumer (to ask for committed offsets) and the partitions just assigned.
@@ -216,17 +231,22 @@ class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class StageLoop:
-    def __init__(self, settings: Settings, stage: str, input_topic: str, processor: Processor, *,
+    """Consumes `input_topics` (short names; one, or several co-partitioned ones: then partition p of each
+    goes to the same member, see shared/kafka/assignor.py) and runs each batch through `processor`."""
+
+    def __init__(self, settings: Settings, stage: str, input_topics: str | Sequence[str], processor: Processor, *,
                  on_assign: AssignHook | None = None, max_records: int = 200,
                  retry_pause_seconds: float = 2.0, consumer_options: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.stage = stage
-        self.input_topic = settings.kafka.topic(input_topic)
+        names = [input_topics] if isinstance(input_topics, str) else input_topics
+        self.input_topics = [settings.kafka.topic(name) for name in names]
         self.processor = processor
         self.on_assign = on_assign
         self.max_records = max_records
         self.retry_pause_seconds = retry_pause_seconds
-        self.consumer_options = consumer_options or {}
+        together = {"partition_assignment_strategy": (CoPartitionedAssignor,)} if len(names) > 1 else {}
+        self.consumer_options = {**together, **(consumer_options or {})}
         self.batches_committed = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -235,10 +255,11 @@ class StageLoop:
         consumer = group_consumer(self.settings, self.stage, **self.consumer_options)
         listener = _WaitForBatch(lock, self.on_assign)
         listener.consumer = consumer
-        consumer.subscribe([self.input_topic], listener=listener)
+        consumer.subscribe(self.input_topics, listener=listener)
         await producer.start()
         await consumer.start()
-        log.info("%s consuming %s as group %s", self.stage, self.input_topic, self.settings.kafka.group_id(self.stage))
+        log.info("%s consuming %s as group %s", self.stage, ", ".join(self.input_topics),
+                 self.settings.kafka.group_id(self.stage))
         try:
             while not stop.is_set():
                 batches = await next_batch(self.stage, consumer, stop, self.max_records)
@@ -258,7 +279,7 @@ class StageLoop:
                         log.warning("%s: batch aborted, retrying in %.1fs: %s", self.stage,
                                     self.retry_pause_seconds, exc)
                         for tp, records in batches.items():
-                            consumer.seek(tp, records[0].offset)
+                            consumer.seek(tp, await self._retry_offset(consumer, tp, records[0].offset))
                         with contextlib.suppress(asyncio.TimeoutError):
                             await asyncio.wait_for(stop.wait(), self.retry_pause_seconds)
         finally:
@@ -273,10 +294,20 @@ class StageLoop:
             for record in records:
                 outputs.extend(await self._process_one(record))
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+        if isinstance(self.processor, HoldsBack):
+            offsets = {tp: self.processor.commit_offset(tp, offset) for tp, offset in offsets.items()}
         try:
             await send_transaction(producer, outputs, offsets, self.settings.kafka.group_id(self.stage))
         except (KafkaError, MessageRefused) as exc:
             raise RetryableError(f"transaction failed: {type(exc).__name__} {exc}") from exc
+
+    async def _retry_offset(self, consumer: Any, tp: TopicPartition, first: int) -> int:
+        """Where a retried batch starts: its first record, or what a processor that holds back committed."""
+        if not isinstance(self.processor, HoldsBack):
+            return first
+        self.processor.rewound(tp)
+        committed = await consumer.committed(tp)
+        return first if committed is None else int(committed)
 
     async def _process_one(self, record: Record) -> list[Output]:
         ctx = extract_context(record.headers)

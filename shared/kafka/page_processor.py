@@ -38,7 +38,7 @@ class PageProcessor:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise PoisonError(f"not a message of {record.topic}: {exc}") from exc
         if isinstance(message, ExportTotal):
-            return [self.pass_on_total(record, message)]
+            return await self.total_outputs(record, message)
         outputs, dead = await self._page_outputs(record, message)
         # A raw page has not been split into records yet: the verifier counts pages only.
         records = (0 if dead else len(message.records)) if hasattr(message, "records") else None
@@ -61,11 +61,19 @@ class PageProcessor:
                 raise
             # The page, not the stage: never a crash loop, never an export left waiting.
             letter = poison_letter(self.settings, self.stage, record, exc, page.export_id)
-            return [letter, self.page_output(record, self.dead_page(record, page))], True
+            return [letter, *self.dead_outputs(record, page)], True
 
     def page_output(self, record: Record, message: Any) -> Output:
         """This stage's message for a page, on the input's partition number under its key."""
         return Output(self.out_topic, encode(message), key=record.key, partition=record.partition)
+
+    async def total_outputs(self, record: Record, total: ExportTotal) -> list[Output]:
+        """What the stage sends for an export's total: by default the total, passed on."""
+        return [self.pass_on_total(record, total)]
+
+    def dead_outputs(self, record: Record, page: Any) -> list[Output]:
+        """What the stage sends for a page it cannot produce (besides its dead letter): by default its dead form."""
+        return [self.page_output(record, self.dead_page(record, page))]
 
     def pass_on_total(self, record: Record, total: ExportTotal) -> Output:
         # Same partition number: each downstream replica then sees the total on every partition it owns.

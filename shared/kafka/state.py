@@ -6,12 +6,13 @@ offsets it follows from, so the changelog never says more or less than what was 
 
 - StateStore: a stage with one writer (the scheduler) reads the whole table once its transactional producer
   has fenced a killed predecessor: what it reads then is everything that was committed.
-- CoPartitionedStore: a changelog co-partitioned with the stage's input (the notifier's): on every
-  assignment the stage restores the partitions it got. Each processed record also writes a
-  ChangelogWatermark, the input offset the changelog partition is complete up to, and a restore reads until
-  the watermark reaches the input's committed offset, because a transaction's commit markers can land just
-  after the commit returns. When the loop retries an aborted batch, `retried` reads the partition back, so
-  the state in memory never runs ahead of what was committed.
+- CoPartitionedStore: a changelog co-partitioned with the stage's inputs (the notifier's: partition p of the
+  changelog follows from partition p of each input, which one member gets together, shared/kafka/assignor.py):
+  on every assignment the stage restores the partitions it got. Each processed record also writes a
+  ChangelogWatermark, the offset of its input topic the changelog partition is complete up to, and a restore
+  reads until the watermark of every input topic reaches its committed offset, because a transaction's commit
+  markers can land just after the commit returns. When the loop retries an aborted batch, `retried` reads the
+  partition back, so the state in memory never runs ahead of what was committed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -35,9 +37,10 @@ Table = dict[bytes, Any]
 
 
 class ChangelogWatermark(msgspec.Struct, frozen=True, kw_only=True, tag="changelog_watermark"):
-    """Written with every state change, in the same transaction: the input offset the changelog partition
-    is complete up to. A new owner restores until it reaches the input's committed offset, because a
-    transaction's commit markers can land just after the commit returns."""
+    """Written with every state change, in the same transaction: the offset of one input topic the changelog
+    partition is complete up to (one key per input topic and partition). A new owner restores until each
+    reaches its input's committed offset, because a transaction's commit markers can land just after the
+    commit returns."""
 
     next_offset: int
     v: int = SCHEMA_VERSION
@@ -61,59 +64,74 @@ class StateStore:
 
 
 class CoPartitionedStore(StateStore):
-    """A changelog whose partition p holds the state that follows from partition p of `input_topic`."""
+    """A changelog whose partition p holds the state that follows from partition p of `input_topics` (short
+    names, each with the changelog's partition count)."""
 
-    def __init__(self, settings: Settings, topic: str, kind: Any, input_topic: str,
+    def __init__(self, settings: Settings, topic: str, kind: Any, input_topics: Sequence[str],
                  restore_timeout_seconds: float = RESTORE_TIMEOUT_SECONDS) -> None:
         super().__init__(settings, topic, kind)
-        self.input_topic = settings.kafka.topic(input_topic)
+        # The first input's watermark keeps the key it had when a store had one input: a changelog written
+        # then restores as it did.
+        self.input_topics = {settings.kafka.topic(name): b"" if i == 0 else name.encode() + b":"
+                             for i, name in enumerate(input_topics)}
         self.restore_timeout_seconds = restore_timeout_seconds
-        self.next_offset: dict[int, int] = {}  # per input partition: the offset after the last one processed
+        self.next_offset: dict[TopicPartition, int] = {}  # per input partition: after the last one processed
         self.consumer: Any = None
 
     async def restore(self, consumer: Any, assigned: set[TopicPartition]) -> dict[int, Table]:
-        """The tables of the input partitions in `assigned` (the whole assignment: aiokafka's rebalances are
+        """The tables of the partition numbers in `assigned` (the whole assignment: aiokafka's rebalances are
         eager); `consumer` is the stage's, whose committed offsets the changelog must catch up with."""
         self.consumer = consumer
         self.next_offset.clear()
-        return await self._load({tp.partition for tp in assigned if tp.topic == self.input_topic})
+        return await self._load({tp.partition for tp in assigned if tp.topic in self.input_topics})
 
     async def retried(self, record: Record) -> Table | None:
-        """The committed table of the record's partition if the loop is retrying an aborted batch (the
-        record comes before one already processed), else None. Either way the record counts as processed
-        from here on."""
+        """The committed table of the record's partition number if the loop is retrying an aborted batch,
+        else None. Either way the record counts as processed from here on.
+
+        A retry shows as a record behind one already processed on its topic, or as another input topic of
+        the same number sought back behind what was processed on it (the retried batch may come back with
+        that topic's records later, or in another poll): the state of the number is reloaded before any
+        record of it is processed again."""
+        number = record.partition
+        processed = {tp: offset for tp, offset in self.next_offset.items() if tp.partition == number}
+        here = TopicPartition(record.topic, number)
+        behind = record.offset < processed.get(here, 0)
+        for tp, offset in processed.items():
+            if not behind and tp != here and tp in self.consumer.assignment():
+                behind = await self.consumer.position(tp) < offset
         table = None
-        if record.offset < self.next_offset.get(record.partition, 0):
-            log.info("batch retried on partition %d: reloading its state", record.partition)
-            table = (await self._load({record.partition}))[record.partition]
-        self.next_offset[record.partition] = record.offset + 1
+        if behind:
+            log.info("batch retried on partition %d: reloading its state", number)
+            table = (await self._load({number}))[number]
+        self.next_offset[here] = record.offset + 1
         return table
 
     def watermark(self, record: Record) -> Output:
         """The Output saying the record's changelog partition is complete up to the record: one per record."""
-        return self.put(_watermark_key(record.partition), ChangelogWatermark(next_offset=record.offset + 1),
-                        record.partition)
+        return self.put(self._watermark_key(record.topic, record.partition),
+                        ChangelogWatermark(next_offset=record.offset + 1), record.partition)
 
-    async def _load(self, partitions: set[int]) -> dict[int, Table]:
-        committed = {p: await self.consumer.committed(TopicPartition(self.input_topic, p)) or 0 for p in partitions}
+    async def _load(self, numbers: set[int]) -> dict[int, Table]:
+        inputs = [TopicPartition(topic, p) for p in numbers for topic in self.input_topics]
+        committed = {tp: await self.consumer.committed(tp) or 0 for tp in inputs}
         deadline = time.monotonic() + self.restore_timeout_seconds
         while True:
-            tables = await read_tables(self.settings, self.topic, self.kind | ChangelogWatermark, partitions)
-            behind = {p: c for p, c in committed.items() if _watermark(tables[p], p) < c}
+            tables = await read_tables(self.settings, self.topic, self.kind | ChangelogWatermark, numbers)
+            behind = {f"{tp.topic}[{tp.partition}]": c for tp, c in committed.items()
+                      if self._watermark(tables[tp.partition], tp) < c}
             if not behind or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.1)
         if behind:
-            log.warning("changelog behind the committed input on partitions %s; restoring what is there", behind)
+            log.warning("changelog behind the committed input on %s; restoring what is there", behind)
         self.next_offset.update(committed)
         return {p: {k: v for k, v in table.items() if not isinstance(v, ChangelogWatermark)}
                 for p, table in tables.items()}
 
+    def _watermark_key(self, topic: str, partition: int) -> bytes:
+        return b"\x00watermark:%s%d" % (self.input_topics[topic], partition)
 
-def _watermark_key(partition: int) -> bytes:
-    return b"\x00watermark:%d" % partition
-
-
-def _watermark(table: Table, partition: int) -> int:
-    mark = table.get(_watermark_key(partition))
-    return mark.next_offset if isinstance(mark, ChangelogWatermark) else 0
+    def _watermark(self, table: Table, tp: TopicPartition) -> int:
+        mark = table.get(self._watermark_key(tp.topic, tp.partition))
+        return mark.next_offset if isinstance(mark, ChangelogWatermark) else 0

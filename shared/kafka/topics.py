@@ -26,12 +26,14 @@ WEEK_MS = 7 * 24 * 3600 * 1000
 EXPORTS = "exports"
 PAGES_RAW = "pages.raw"
 PAGES_VERIFIED = "pages.verified"
-TRANSCRIPTS_SANITIZED = "transcripts.sanitized"
+PAGES_SANITIZED = "pages.sanitized"  # internal: the sanitizer's pages, for the archiver
+TRANSCRIPTS_SANITIZED = "transcripts.sanitized"  # public: one JSON message per record (shared/public_topic.py)
 ARCHIVE_SEGMENTS = "archive.segments"
 EXPORTS_STATUS = "exports.status"
 EXPORTS_PROGRESS = "exports.progress"
 FETCH_CHECKPOINTS = "fetch.checkpoints"
 NOTIFIER_STATE = "notifier.state"
+NOTIFIER_DELIVERIES = "notifier.deliveries"  # the notifier's webhook delivery outcomes, to itself
 SCHEDULER_STATE = "scheduler.state"
 SCHEDULES = "schedules"
 DLQ = "dlq"
@@ -54,6 +56,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         # Page topics share one partition count so every stage keeps a page on the same partition number.
         TopicSpec(PAGES_RAW, pages, kept),
         TopicSpec(PAGES_VERIFIED, pages, kept),
+        TopicSpec(PAGES_SANITIZED, pages, kept),
+        # Keyed by conversation, not pinned to a page's partition; the same count so markers reach every partition.
         TopicSpec(TRANSCRIPTS_SANITIZED, pages, kept),
         TopicSpec(ARCHIVE_SEGMENTS, pages, kept),
         TopicSpec(EXPORTS_STATUS, 1, compacted),
@@ -61,6 +65,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(FETCH_CHECKPOINTS, 1, compacted),
         # Co-partitioned with archive.segments: the state of an export lives on its input's partition.
         TopicSpec(NOTIFIER_STATE, pages, compacted),
+        # Co-partitioned with archive.segments too (key export_id): an outcome reaches its export's state.
+        TopicSpec(NOTIFIER_DELIVERIES, pages, kept),
         TopicSpec(SCHEDULER_STATE, 1, compacted),
         TopicSpec(SCHEDULES, 1, kept),
         TopicSpec(DLQ, 1, {"cleanup.policy": "delete", "retention.ms": str(4 * WEEK_MS), **sized}),

@@ -56,9 +56,10 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer("cognigy-archiver")
 
 
-def inject_headers(headers: Headers | None = None) -> Headers:
+def inject_headers(headers: Headers | None = None, at: Context | None = None) -> Headers:
+    """`headers` with the W3C trace context of the current span (or of the span in `at`) added."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    propagate.inject(carrier, context=at)
     out = list(headers or [])
     out.extend((k, v.encode()) for k, v in carrier.items())
     return out

@@ -10,6 +10,11 @@ storage failure: that page is dead-lettered with the reason, and the others go o
 With CA_ARCHIVE_ENCRYPTION=aes-256-gcm each segment is sealed under its export's data key (made by the
 first archiver that needs it, see shared/archive/keystore.py); sealing is deterministic too. The metadata carries
 the segment's subject index entries, which the notifier merges into the export's index.
+
+An export in Parquet (`output_format: parquet`) is not written page by page: its pages are held in chunks
+(file_windows.py: boundaries from input offsets) and each chunk is written as large files (parquet_files.py).
+Offsets then commit only up to the start of the window of the oldest chunk still held, so a restart, a
+rebalance or a retried batch reads that window again and cuts the same files.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
+
+from aiokafka import TopicPartition
+from opentelemetry import trace
 
 from shared.archive.audit import AuditLog
 from shared.archive.keystore import KeyStore, open_key_store
@@ -29,6 +38,7 @@ from shared.archive.segments import (
     dictionary_key,
     encode_segment,
     load_dictionary,
+    manifest_key,
     seal_segment,
     segment_dictionary_id,
     segment_key,
@@ -37,13 +47,15 @@ from shared.archive.segments import (
 )
 from shared.archive.storage import FilesystemStore, InvalidObjectKey, ObjectStore, open_store
 from shared.archive.subject_index import segment_entries
-from shared.errors import PoisonError
-from shared.kafka.loop import Output, Record, StageLoop
+from shared.errors import ConfigError, PoisonError, is_retriable
+from shared.kafka.loop import Output, Record, StageLoop, poison_letter
 from shared.kafka.page_processor import PageProcessor
-from shared.kafka.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import ARCHIVE_SEGMENTS, PAGES_SANITIZED
 from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
-from shared.settings import Settings
-from shared.telemetry.tracing import tracer
+from shared.settings import Settings, env_name
+from shared.telemetry.tracing import inject_headers, tracer
+from stages.archiver.file_windows import Chunk, PartitionWindows
+from stages.archiver.parquet_files import ChunkWriter, HeldPage
 
 STAGE = "archiver"
 
@@ -60,6 +72,69 @@ class Archiver(PageProcessor):
         self.dictionary = load_dictionary(settings.archive.dictionary)
         self.dictionary_id = dictionary_id(self.dictionary)
         self.dictionary_stored: set[str] = set()  # exports whose dictionary copy this process has written
+        self.windows: dict[TopicPartition, PartitionWindows[HeldPage]] = {}
+        self.first_read: dict[TopicPartition, int] = {}  # the first offset read since the last (re)start
+        self.files = ChunkWriter(store, keys, settings.archive.parquet_row_group_records)
+
+    # --- Parquet chunks: held across batches (shared/kafka/loop.py HoldsBack) ------------------------------
+
+    def partition_windows(self, record: Record) -> PartitionWindows[HeldPage]:
+        tp = TopicPartition(record.topic, record.partition)
+        if tp not in self.windows:
+            archive = self.settings.archive
+            self.windows[tp] = PartitionWindows(archive.parquet_window_offsets, archive.parquet_target_mb * 2**20)
+        return self.windows[tp]
+
+    def commit_offset(self, tp: TopicPartition, next_offset: int) -> int:
+        windows = self.windows.get(tp)
+        return next_offset if windows is None else windows.commit_offset(next_offset)
+
+    def rewound(self, tp: TopicPartition) -> None:
+        self.windows.pop(tp, None)
+        self.first_read.pop(tp, None)
+
+    def _maybe_replayed(self, record: Record) -> bool:
+        """Whether the record can be one processed before a restart, rebalance or retry: while partitions hold
+        chunks, the committed offset trails what was processed by up to a window and a batch."""
+        tp = TopicPartition(record.topic, record.partition)
+        first = self.first_read.setdefault(tp, record.offset)
+        return bool(record.offset < first + 2 * self.settings.archive.parquet_window_offsets)
+
+    async def assigned(self, consumer: Any, partitions: set[TopicPartition]) -> None:
+        """Partitions (re)assigned: read each from its committed offset, the start of a window, holding nothing
+        from before (aiokafka's rebalances are eager: this is the whole assignment)."""
+        self.windows.clear()
+        self.first_read.clear()
+        for tp in partitions:
+            committed = await consumer.committed(tp)
+            if committed is not None:
+                consumer.seek(tp, committed)
+
+    async def process(self, record: Record) -> list[Output]:
+        # A record of a later window closes the chunks of the last one, whatever the record turns out to be.
+        closed = await self.chunk_outputs(self.partition_windows(record).advance(record.offset))
+        try:
+            return [*closed, *await super().process(record)]
+        except Exception as exc:
+            if is_retriable(exc):
+                raise
+            return [*closed, poison_letter(self.settings, self.stage, record, exc)]
+
+    async def total_outputs(self, record: Record, total: ExportTotal) -> list[Output]:
+        # Every page of the export on this partition came before its total: its chunk is whole.
+        closed = await self.chunk_outputs(self.partition_windows(record).finish(total.export_id))
+        return [*closed, self.pass_on_total(record, total)]
+
+    async def chunk_outputs(self, chunks: list[Chunk[HeldPage]]) -> list[Output]:
+        """Write closed chunks: each page's SegmentWritten, or its dead letter and dead form."""
+        outputs: list[Output] = []
+        for chunk in chunks:
+            result = await self.files.write(chunk)
+            outputs.extend(self.stored_output(event, held) for event, held in result.events)
+            for record, page, exc in result.dead:
+                outputs.append(poison_letter(self.settings, self.stage, record, exc, page.export_id))
+                outputs.append(self.page_output(record, self.dead_page(record, page)))
+        return outputs
 
     def pass_on_total(self, record: Record, total: ExportTotal) -> Output:
         # archive.segments is keyed by export: the one notifier partition that counts it gets everything.
@@ -74,7 +149,22 @@ class Archiver(PageProcessor):
                               source_topic=record.topic, source_partition=record.partition,
                               source_offset=record.offset)
 
+    def stored_output(self, event: SegmentWritten, held: HeldPage) -> Output:
+        """A held page's event, in the page's own trace: it continues the archiver's span for the page, as an
+        unheld page's does, and a `storage write` span there names the file its records went into."""
+        page_span = trace.set_span_in_context(trace.NonRecordingSpan(held.span))
+        with tracer().start_as_current_span("storage write", context=page_span, attributes={
+                "storage.key": event.object_key or "", "storage.records": event.records,
+                "storage.bytes": event.bytes, "storage.held_pages": True}):
+            pass
+        return Output(self.out_topic, encode(event), key=event.export_id.encode(), headers=inject_headers(at=page_span))
+
     async def handle_page(self, record: Record, page: SanitizedPage) -> list[Output]:
+        if page.options.output_format == "parquet" and not page.dead:
+            # Held as the message, not the decoded page: memory is what the chunks' messages take.
+            held = HeldPage(record, trace.get_current_span().get_span_context())
+            closed = self.partition_windows(record).add(page.export_id, record.offset, held, len(record.value or b""))
+            return await self.chunk_outputs(closed)
         # A StorageError, DataKeyMissing or DecryptionFailed is retriable (the archive or the deployment's keys,
         # not the page): the batch waits until it is fixed, and /healthz says so once it has waited too long.
         try:
@@ -101,10 +191,15 @@ class Archiver(PageProcessor):
                                dictionary_id=used_dictionary, page_index=page.page_index, key_id=page.key_id,
                                key_check=page.key_check,
                                encryption=encryption, subjects=segment_entries(page.records), **coordinates)
-            if used_dictionary:
+            # A replay can reach back past an export that completed since (and that `subject erase` may
+            # have rewritten): its segments are left as they are.
+            replayed = self._maybe_replayed(record) and await self.store.exists(manifest_key(page.export_id))
+            span.set_attribute("storage.skipped", replayed)
+            if used_dictionary and not replayed:
                 await self._store_dictionary(page.export_id)
-            await self.store.put(key, data)
-            await write_meta(self.store, meta)
+            if not replayed:
+                await self.store.put(key, data)
+                await write_meta(self.store, meta)
         return SegmentWritten(export_id=page.export_id, page_index=page.page_index, object_key=key, sha256=digest,
                               bytes=len(data), records=len(page.records), redactions=page.redactions,
                               rejected_records=page.rejected_records, options=page.options,
@@ -126,6 +221,9 @@ class Archiver(PageProcessor):
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
+    for name in ("parquet_window_offsets", "parquet_target_mb", "parquet_row_group_records"):
+        if getattr(settings.archive, name) < 1:
+            raise ConfigError(f"{env_name('archive.' + name)} must be at least 1")
     encrypt = settings.archive.encryption != "none"
     if encrypt:
         settings.require("archive.master_key")
@@ -142,7 +240,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                                                              settings.archive.expire_interval_seconds, stop))
             tasks.push_async_callback(_finish, expiry)
         archiver = Archiver(settings, store, keys if encrypt else None)
-        await StageLoop(settings, STAGE, TRANSCRIPTS_SANITIZED, archiver).run(stop)
+        await StageLoop(settings, STAGE, PAGES_SANITIZED, archiver, on_assign=archiver.assigned).run(stop)
 
 
 async def _finish(task: asyncio.Task[None]) -> None:

@@ -8,7 +8,8 @@ from datetime import datetime
 
 import msgspec
 
-from shared.messages import SCHEMA_VERSION, DeliveryState, ExportId, ExportOptions
+from shared.messages import SCHEMA_VERSION, ExportId, ExportOptions
+from stages.notifier.messages import DeliveryState
 
 
 class NotifierState(msgspec.Struct, frozen=True, kw_only=True, tag="notifier_state"):

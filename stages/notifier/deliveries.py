@@ -3,9 +3,9 @@ never waits on an endpoint, and a slow or dead endpoint delays nothing but its o
 has its own PER_ENDPOINT slots (a slow one holds only those, each for at most its attempt deadline).
 
 What is due comes from the notifier's state (restored from its changelog after a restart). The worker
-never writes that state itself: it reports each attempt as a DeliveryOutcome to the notifier's own input
-topic, and the loop applies it in a transaction like any other input. A crash between an attempt and its
-outcome only repeats the attempt, with the same `webhook-id`.
+never writes that state itself: it reports each attempt as a DeliveryOutcome on `notifier.deliveries`, which
+the notifier's loop consumes with `archive.segments` and applies in a transaction like any other input. A
+crash between an attempt and its outcome only repeats the attempt, with the same `webhook-id`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ from typing import Any
 
 import httpx
 import msgspec
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from shared.messages import DeliveryOutcome
-from shared.settings import redact_url
+from shared.kafka.topics import NOTIFIER_DELIVERIES
+from shared.messages import encode
+from shared.settings import Settings, redact_url
 from shared.telemetry.tracing import tracer
 from stages.notifier.changelog import WebhookDelivery
+from stages.notifier.messages import DeliveryOutcome
 from stages.notifier.webhooks import Endpoint, RetryPolicy, attempt
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,18 @@ Key = tuple[str, str]  # (msg_id, url)
 PER_ENDPOINT = 4  # attempts in flight to one endpoint
 IDLE_SECONDS = 1.0
 OUTCOME_RETRY_SECONDS = 5.0
+
+
+def outcome_sender(settings: Settings, producer: AIOKafkaProducer) -> SendOutcome:
+    """How the worker reports an attempt: on `notifier.deliveries`, keyed by export id like `archive.segments`,
+    so it lands on the partition number of the export's state. `producer` may be a plain idempotent one: an
+    outcome applied twice changes nothing."""
+    topic = settings.kafka.topic(NOTIFIER_DELIVERIES)
+
+    async def send(outcome: DeliveryOutcome) -> None:
+        await producer.send_and_wait(topic, encode(outcome), key=outcome.export_id.encode())
+
+    return send
 
 
 class DeliveryWorker:
@@ -45,7 +60,7 @@ class DeliveryWorker:
         self.pending: dict[Key, tuple[str, WebhookDelivery]] = {}
         self.disabled: set[str] = set()
         self.in_flight: set[Key] = set()
-        self.finished: set[Key] = set()  # delivered or given up here; the state may not say so yet
+        self.finished: dict[Key, str] = {}  # delivered or given up here (-> export id); the state may not say so yet
         self.tasks: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
         self.slots = {url: asyncio.Semaphore(PER_ENDPOINT) for url in self.endpoints}
@@ -57,7 +72,7 @@ class DeliveryWorker:
             key = (d.msg_id, d.url)
             if d.state != "pending":
                 self.pending.pop(key, None)
-                self.finished.discard(key)
+                self.finished.pop(key, None)
                 continue
             known = self.pending.get(key)
             if key not in self.finished and (known is None or d.attempts > known[1].attempts):
@@ -66,7 +81,18 @@ class DeliveryWorker:
 
     def keep_only(self, export_ids: set[str]) -> None:
         """After a rebalance: forget deliveries of exports another replica owns now."""
-        self.pending = {k: v for k, v in self.pending.items() if v[0] in export_ids}
+        self._keep(lambda export_id: export_id in export_ids)
+
+    def forget(self, export_ids: set[str]) -> None:
+        """After a retried batch: the state of these exports is back to what was committed, which may not know
+        of attempts made here meanwhile (an outcome the retry took before the input that makes its delivery
+        again finds nothing to apply to): the state's word counts again, and such an attempt is repeated,
+        with the same webhook-id."""
+        self._keep(lambda export_id: export_id not in export_ids)
+
+    def _keep(self, keep: Callable[[str], bool]) -> None:
+        self.pending = {k: v for k, v in self.pending.items() if keep(v[0])}
+        self.finished = {k: e for k, e in self.finished.items() if keep(e)}
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -140,4 +166,4 @@ class DeliveryWorker:
                 delivery, attempts=outcome.attempt, next_attempt_at=outcome.next_attempt_at))
         else:
             del self.pending[key]
-            self.finished.add(key)
+            self.finished[key] = export_id

@@ -16,7 +16,7 @@ from shared.archive.manifest import (
     offset_ranges,
     write_manifest,
 )
-from shared.archive.segments import SegmentMeta, dictionary_key, read_metas, sha256_hex, subjects_key
+from shared.archive.segments import SegmentMeta, dictionary_key, page_parts, read_metas, sha256_hex, subjects_key
 from shared.archive.storage import ObjectStore
 from shared.archive.subject_index import build_index, entry_count
 from stages.notifier.changelog import NotifierState
@@ -27,14 +27,7 @@ async def write_export_manifest(store: ObjectStore, state: NotifierState, comple
                                 seal: ManifestSeal) -> tuple[Manifest, bytes]:
     """Write the manifest of a counted-complete export, sealed; returns it and its exact bytes.
     `completed_at` comes from the input, so a replay writes the same bytes."""
-    by_page: dict[int, SegmentMeta] = {}
-    for meta in await read_metas(store, state.export_id):
-        # A page archived twice (only possible if it was published twice upstream) keeps its first copy.
-        known = by_page.get(meta.page_index)
-        if has_page(state.archived_pages, meta.page_index) and (
-                known is None or meta.source_offset < known.source_offset):
-            by_page[meta.page_index] = meta
-    segments = [by_page[p] for p in sorted(by_page)]
+    segments = counted_segments(await read_metas(store, state.export_id), state)
     index = await write_index(store, subjects_key(state.export_id), build_index([s.subjects for s in segments]))
     dictionaries = []
     for dictionary in sorted({s.dictionary_id for s in segments if s.dictionary_id}):
@@ -56,6 +49,19 @@ async def write_export_manifest(store: ObjectStore, state: NotifierState, comple
         started_at=state.started_at, completed_at=completed_at, encryption=encryption_ref(segments),
         subject_index=index)
     return manifest, await write_manifest(store, manifest, seal)
+
+
+def counted_segments(metas: list[SegmentMeta], state: NotifierState) -> list[SegmentMeta]:
+    """The segments that hold the pages the notifier counted, in page order. A page archived twice (only
+    possible if it was published twice upstream) keeps its first copy (the one read at the lowest offset)."""
+    first: dict[int, int] = {}
+    for meta in metas:
+        for part in page_parts(meta):
+            known = first.get(part.page_index)
+            if has_page(state.archived_pages, part.page_index) and (known is None or part.source_offset < known):
+                first[part.page_index] = part.source_offset
+    kept = [m for m in metas if any(first.get(p.page_index) == p.source_offset for p in page_parts(m))]
+    return sorted(kept, key=lambda m: (min(p.page_index for p in page_parts(m)), m.key))
 
 
 async def write_index(store: ObjectStore, key: str, data: bytes) -> IndexRef:

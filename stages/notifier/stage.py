@@ -15,7 +15,8 @@ idempotent: a crash in between repeats them with the same result (the manifest's
 records, not the clock; the audit log skips known event ids).
 
 Webhooks are not sent here: pending deliveries are part of the state, and the DeliveryWorker sends them in
-the background and reports each attempt back through this stage's own input topic.
+the background and reports each attempt on `notifier.deliveries`, which this stage consumes with
+`archive.segments` (co-partitioned: one export's outcomes reach the member that owns its state).
 """
 
 from __future__ import annotations
@@ -40,9 +41,8 @@ from shared.errors import PoisonError, QuotaExceeded, is_retriable
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import Output, Record, StageLoop, poison_letter
 from shared.kafka.state import CoPartitionedStore, Table
-from shared.kafka.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_STATE
+from shared.kafka.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_DELIVERIES, NOTIFIER_STATE
 from shared.messages import (
-    DeliveryOutcome,
     ExportStatus,
     ExportTotal,
     FetchFailed,
@@ -53,9 +53,10 @@ from shared.messages import (
 )
 from shared.settings import Settings, redact_url
 from stages.notifier.changelog import ChangelogEntry, EndpointDisabled, NotifierState, WebhookDelivery
-from stages.notifier.deliveries import DeliveryWorker
+from stages.notifier.deliveries import DeliveryWorker, outcome_sender
 from stages.notifier.fetcher_counts import FetcherCounts
 from stages.notifier.manifests import write_export_manifest
+from stages.notifier.messages import DeliveryOutcome
 from stages.notifier.page_ranges import count_pages
 from stages.notifier.progress import apply, is_complete, quota_breach
 from stages.notifier.webhooks import (
@@ -71,6 +72,7 @@ from stages.notifier.webhooks import (
 
 log = logging.getLogger(__name__)
 STAGE = "notifier"
+INPUTS = (ARCHIVE_SEGMENTS, NOTIFIER_DELIVERIES)
 
 
 class Notifier:
@@ -85,7 +87,8 @@ class Notifier:
         self.worker = worker
         self.events = events
         self.urls = list(worker.endpoints)
-        self.changelog = CoPartitionedStore(settings, NOTIFIER_STATE, ChangelogEntry, ARCHIVE_SEGMENTS)
+        self.changelog = CoPartitionedStore(settings, NOTIFIER_STATE, ChangelogEntry, INPUTS)
+        self.outcomes_topic = settings.kafka.topic(NOTIFIER_DELIVERIES)
         self.states: dict[str, NotifierState] = {}
         self.partition_of: dict[str, int] = {}
 
@@ -125,14 +128,18 @@ class Notifier:
         return [*outputs, self.changelog.watermark(record)]
 
     async def _process(self, record: Record) -> list[Output]:
+        outcomes = record.topic == self.outcomes_topic
         try:
-            message: SegmentMessage = decode(record.value, SegmentMessage)
+            message: SegmentMessage | DeliveryOutcome = decode(record.value,
+                                                               DeliveryOutcome if outcomes else SegmentMessage)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise PoisonError(f"not a segment message: {exc}") from None
+            raise PoisonError(f"not a {'delivery outcome' if outcomes else 'segment message'}: {exc}") from None
         committed = await self.changelog.retried(record)
         if committed is not None:  # the loop is retrying an aborted batch: forget what it did
-            for export_id in [e for e, p in self.partition_of.items() if p == record.partition]:
+            undone = {e for e, p in self.partition_of.items() if p == record.partition}
+            for export_id in undone:
                 del self.states[export_id], self.partition_of[export_id]
+            self.worker.forget(undone)
             self._take(record.partition, committed)
         # A StorageError in any of these is retriable: the loop aborts the batch and tries it again.
         if isinstance(message, DeliveryOutcome):
@@ -176,7 +183,9 @@ class Notifier:
         return [*outputs, self._save(record, state)]
 
     async def _apply_outcome(self, record: Record, outcome: DeliveryOutcome) -> list[Output]:
-        state = self.states.get(outcome.export_id)
+        # Only on its export's partition number: an outcome anywhere else is not one the worker sent.
+        owned = self.partition_of.get(outcome.export_id) == record.partition
+        state = self.states.get(outcome.export_id) if owned else None
         key = (outcome.msg_id, outcome.url)
         match = [d for d in state.deliveries if (d.msg_id, d.url) == key] if state else []
         if state is None or not match or match[0].state != "pending" or match[0].attempts >= outcome.attempt:
@@ -312,23 +321,18 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     targets = endpoints(settings)
     events = subscribed_events(settings)
     producer = plain_producer(settings)
-    inbox = settings.kafka.topic(ARCHIVE_SEGMENTS)
-
-    async def send_outcome(outcome: DeliveryOutcome) -> None:
-        await producer.send_and_wait(inbox, encode(outcome), key=outcome.export_id.encode())
-
     async with (open_store(settings) as store, open_key_store(settings) as keys,
                 httpx.AsyncClient(timeout=settings.webhooks.timeout_seconds, follow_redirects=False) as http):
         audit = AuditLog(Path(settings.audit.log_path), settings.audit.hmac_key.reveal().encode(), store)
         await audit.catch_up_storage()
         await producer.start()
         counts = FetcherCounts(settings)
-        worker = DeliveryWorker(targets, RetryPolicy.from_settings(settings), http, send_outcome)
+        worker = DeliveryWorker(targets, RetryPolicy.from_settings(settings), http, outcome_sender(settings, producer))
         deliveries = asyncio.create_task(worker.run(stop))
         try:
             await counts.start()
             notifier = Notifier(settings, store, keys, audit, worker, counts, events)
-            await StageLoop(settings, STAGE, ARCHIVE_SEGMENTS, notifier, on_assign=notifier.restore).run(stop)
+            await StageLoop(settings, STAGE, INPUTS, notifier, on_assign=notifier.restore).run(stop)
         finally:
             stop.set()
             with contextlib.suppress(asyncio.CancelledError):

@@ -30,10 +30,10 @@ from standardwebhooks import Webhook
 
 from shared.errors import ConfigError
 from shared.http_retry import backoff, retry_after
-from shared.messages import DeliveryOutcome, DeliveryState
 from shared.settings import Settings, redact_url
 from shared.telemetry import metrics
 from stages.notifier.changelog import WebhookDelivery
+from stages.notifier.messages import DeliveryOutcome, DeliveryState
 
 COMPLETED_EVENT = "archival.completed"
 STATUS_EVENT = "export.status"

@@ -17,7 +17,6 @@ from shared.errors import ValidationFailed
 from shared.export_requests import validate_export_request
 from shared.messages import (
     DeadLetter,
-    DeliveryOutcome,
     ExportOptions,
     ExportRequest,
     ExportStatus,
@@ -38,7 +37,9 @@ from shared.messages import (
 )
 from shared.settings import Settings
 from stages.notifier import changelog
+from stages.notifier import messages as notifier_messages
 from stages.notifier.changelog import NotifierState
+from stages.notifier.messages import DeliveryOutcome
 
 BAD_IDS = [".", "..", "...", ".hidden", "-x", "a/b", "a\\b", "exp\n", "", "x" * 65, "exp:1", "ex p"]
 NOW = datetime(2026, 10, 1, tzinfo=UTC)
@@ -67,7 +68,7 @@ SAMPLES: list[msgspec.Struct] = [
 
 
 def test_every_message_with_an_export_id_is_covered() -> None:
-    carrying = {cls for module in (messages, changelog) for cls in vars(module).values()
+    carrying = {cls for module in (messages, changelog, notifier_messages) for cls in vars(module).values()
                 if isinstance(cls, type) and issubclass(cls, msgspec.Struct) and cls is not msgspec.Struct
                 and "export_id" in cls.__struct_fields__}
     assert carrying == {type(sample) for sample in SAMPLES}

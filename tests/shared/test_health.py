@@ -17,7 +17,7 @@ from cognigy_archiver.processes import ProcessGroup, child_env
 from shared.archive.storage import FilesystemStore
 from shared.kafka.loop import StageLoop
 from shared.kafka.tables import topic_values
-from shared.kafka.topics import ARCHIVE_SEGMENTS, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import ARCHIVE_SEGMENTS, PAGES_SANITIZED
 from shared.messages import ExportOptions, SanitizedPage, encode, page_key
 from shared.settings import Settings
 from shared.telemetry.health import HEALTH, start_health_server
@@ -67,10 +67,10 @@ async def test_a_stage_retrying_one_batch_for_long_turns_unhealthy_until_it_comm
         topics: Settings, tmp_path: Path, health_url: str, stuck_after_two_seconds: None) -> None:
     page = SanitizedPage(export_id="s", page_index=0, records=[{"id": "a", "inputText": "hello"}],
                          redactions=[], key_id="k1", options=ExportOptions())
-    await produce(topics, TRANSCRIPTS_SANITIZED, [(page_key("s", 0), encode(page))])
+    await produce(topics, PAGES_SANITIZED, [(page_key("s", 0), encode(page))])
     blocker = tmp_path / "archive"
     blocker.write_text("a file where the archive directory should be")  # every write fails, for good
-    loop = StageLoop(topics, "archiver", TRANSCRIPTS_SANITIZED, Archiver(topics, FilesystemStore(blocker)),
+    loop = StageLoop(topics, "archiver", PAGES_SANITIZED, Archiver(topics, FilesystemStore(blocker)),
                      retry_pause_seconds=0.3)
     stop = asyncio.Event()
     task = asyncio.create_task(loop.run(stop))

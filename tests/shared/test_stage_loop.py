@@ -15,7 +15,7 @@ from shared.archive.storage import FilesystemStore
 from shared.kafka.clients import plain_producer
 from shared.kafka.loop import StageLoop
 from shared.kafka.tables import topic_values
-from shared.kafka.topics import ARCHIVE_SEGMENTS, DLQ, PAGES_RAW, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import ARCHIVE_SEGMENTS, DLQ, PAGES_RAW, PAGES_SANITIZED, PAGES_VERIFIED
 from shared.messages import (
     DeadLetter,
     ExportOptions,
@@ -109,10 +109,10 @@ async def test_storage_failure_is_retried_without_loss(topics: Settings, tmp_pat
     settings = topics
     page = SanitizedPage(export_id="s", page_index=0, records=[{"id": "a", "inputText": "[PERSON_k1_00]"}],
                          redactions=[], key_id="k1", options=ExportOptions())
-    await produce(settings, TRANSCRIPTS_SANITIZED, [(page_key("s", 0), encode(page))])
+    await produce(settings, PAGES_SANITIZED, [(page_key("s", 0), encode(page))])
     blocker = tmp_path / "archive"
     blocker.write_text("a file where the archive directory should be")  # every write fails
-    loop = StageLoop(settings, "archiver", TRANSCRIPTS_SANITIZED, Archiver(settings, FilesystemStore(blocker)),
+    loop = StageLoop(settings, "archiver", PAGES_SANITIZED, Archiver(settings, FilesystemStore(blocker)),
                      retry_pause_seconds=0.5)
     stop = asyncio.Event()
     task = asyncio.create_task(loop.run(stop))

@@ -32,7 +32,8 @@ class ExportJobSource:
             "window": {"start": window.start.isoformat(), "end": window.end.isoformat()} if window else None,
             "session_ids": request.session_ids,
             "session_range": {"first": session_range.first, "last": session_range.last} if session_range else None,
-            "output_format": request.options.output_format,
+            # Cognigy writes JSONL or CSV; Parquet is the archiver's own, made from the records.
+            "output_format": "csv" if request.options.output_format == "csv" else "jsonl",
             "pii_rules": [{"type": r.entity_type, "action": r.action, "pattern": r.pattern, "min_length": r.min_length}
                           for r in request.options.pii_rules],
             "max_storage_mb": request.options.max_storage_mb,

@@ -16,7 +16,7 @@ from cognigy_archiver.processes import ProcessGroup, child_env
 from shared.archive.segments import dictionary_id, dictionary_key, encode_segment, load_dictionary, meta_key
 from shared.archive.storage import FilesystemStore, ObjectStore, StorageError
 from shared.kafka.loop import StageLoop
-from shared.kafka.topics import TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import PAGES_SANITIZED
 from shared.messages import SanitizedPage, SegmentWritten
 from shared.settings import Settings
 from stages.archiver.stage import Archiver
@@ -128,7 +128,7 @@ async def test_a_batch_retried_after_a_storage_failure_rewrites_the_same_bytes(
     if kind == "s3":
         s3_proxy.fail_puts, s3_proxy.match = 2, sixth
     store = Recording(inner, None if kind == "s3" else sixth)
-    loop = StageLoop(settings, "archiver", TRANSCRIPTS_SANITIZED, Archiver(settings, store),  # type: ignore[arg-type]
+    loop = StageLoop(settings, "archiver", PAGES_SANITIZED, Archiver(settings, store),  # type: ignore[arg-type]
                      retry_pause_seconds=0.2)
     stop = asyncio.Event()
     task = asyncio.create_task(loop.run(stop))

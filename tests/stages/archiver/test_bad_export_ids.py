@@ -18,7 +18,7 @@ from shared.archive.storage import FilesystemStore
 from shared.errors import PoisonError
 from shared.kafka.clients import plain_producer
 from shared.kafka.tables import topic_values
-from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import DLQ, PAGES_SANITIZED
 from shared.messages import DeadLetter, SanitizedPage, decode, encode
 from shared.settings import Settings
 from stages.archiver.stage import Archiver
@@ -31,7 +31,7 @@ async def produce_on_one_partition(settings: Settings, values: list[bytes]) -> N
     await producer.start()
     try:
         for value in values:
-            await producer.send(settings.kafka.topic(TRANSCRIPTS_SANITIZED), value, partition=0)
+            await producer.send(settings.kafka.topic(PAGES_SANITIZED), value, partition=0)
         await producer.flush()
     finally:
         await producer.stop()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from cognigy_archiver.local_pipeline import Pipeline, start_pipeline
@@ -18,14 +19,18 @@ from cognigy_archiver.processes import child_env
 from shared.archive.audit import authentic_entries
 from shared.export_requests import publish_request
 from shared.settings import Settings
+from stages.notifier.webhook_payloads import ExportStatusEvent
 
 pytestmark = pytest.mark.timeout(300)
 REASON = "index shard 3 unavailable"
 
 
 def failure_events(pipeline: Pipeline, export_id: str) -> list[dict[str, Any]]:
-    return [e for e in pipeline.receiver.unique_events.values()
-            if e["type"] == "export.status" and e["data"]["export_id"] == export_id and e["data"]["state"] == "failed"]
+    events = [e for e in pipeline.receiver.unique_events.values() if e["type"] == "export.status"
+              and e["data"]["export_id"] == export_id and e["data"]["state"] == "failed"]
+    for event in events:
+        msgspec.convert(event, ExportStatusEvent)  # as published (docs/schemas/), no field more or less
+    return events
 
 
 def audit_failures(pipeline: Pipeline, export_id: str) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from shared.archive.segments import failure_key
 from shared.archive.storage import FilesystemStore
 from shared.kafka.clients import plain_producer
 from shared.kafka.tables import topic_values
-from shared.kafka.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import EXPORTS_STATUS, FETCH_CHECKPOINTS, PAGES_SANITIZED
 from shared.messages import ExportOptions, ExportStatus, ExportTotal, FetchCheckpoint, encode
 from shared.settings import Secret, Settings
 from stages.archiver import stage as archiver
@@ -75,7 +75,7 @@ async def submit(settings: Settings, export_id: str, pages: int, options: Export
     await send(settings, FETCH_CHECKPOINTS, fetcher_checkpoint(export_id, pages, pages * per_page, started_at),
                export_id)
     total = ExportTotal(export_id=export_id, total_pages=pages, total_records=pages * per_page, started_at=started_at)
-    await send(settings, TRANSCRIPTS_SANITIZED, total, export_id)
+    await send(settings, PAGES_SANITIZED, total, export_id)
 
 
 async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:

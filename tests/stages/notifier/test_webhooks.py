@@ -14,9 +14,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from shared.errors import ConfigError
-from shared.messages import DeliveryOutcome
 from stages.notifier.changelog import WebhookDelivery
 from stages.notifier.deliveries import DeliveryWorker
+from stages.notifier.messages import DeliveryOutcome
 from stages.notifier.webhooks import Endpoint, RetryPolicy, endpoints, event_body, webhook_id
 from tests.stages.notifier.webhook_receivers import Receiver, new_secret, start, webhook_settings
 

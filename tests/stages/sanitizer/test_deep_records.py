@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from cognigy_archiver.synthetic_archive import input_record
-from shared.kafka.topics import DLQ, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import DLQ, PAGES_SANITIZED
 from shared.messages import DeadLetter, ExportOptions, PiiRule, SanitizedPage, VerifiedPage, decode, encode
 from shared.nesting import MAX_DEPTH
 from shared.settings import PiiSettings, Secret, Settings
@@ -45,7 +45,7 @@ async def test_a_deep_record_is_refused_alone_and_the_page_goes_on(engine: PiiEn
     assert [(letter.reason, letter.export_id, letter.record_index) for letter in letters] == [
         (f"record 1 of verified page 3: {TOO_DEEP}", "exp-deep", 1),
         (f"record 2 of verified page 3: {TOO_DEEP}", "exp-deep", 2)]
-    [out] = [o for o in outputs if o.topic == settings.kafka.topic(TRANSCRIPTS_SANITIZED)]
+    [out] = [o for o in outputs if o.topic == settings.kafka.topic(PAGES_SANITIZED)]
     sanitized = decode(out.value, SanitizedPage)
     assert not sanitized.dead and sanitized.rejected_records == 3
     assert [r["id"] for r in sanitized.records] == [r["id"] for i, r in enumerate(records) if i not in (1, 2)]

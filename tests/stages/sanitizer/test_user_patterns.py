@@ -23,7 +23,7 @@ from shared.errors import ValidationFailed
 from shared.export_requests import validate_export_request
 from shared.kafka.clients import plain_producer
 from shared.kafka.tables import topic_values
-from shared.kafka.topics import DLQ, FETCH_CHECKPOINTS, PAGES_VERIFIED, TRANSCRIPTS_SANITIZED
+from shared.kafka.topics import DLQ, FETCH_CHECKPOINTS, PAGES_SANITIZED, PAGES_VERIFIED
 from shared.messages import (
     DeadLetter,
     ExportOptions,
@@ -185,7 +185,7 @@ async def test_through_the_pipeline_a_bad_pattern_makes_only_its_own_export_part
         assert timed_out.reason == "pii_rules[1].pattern ran over its time limit of 1 s on one text"
         assert [(p.field, p.problem[:8]) for p in timed_out.problems] == [("pii_rules[1].pattern", "too slow")]
 
-        pages = [decode(v, SanitizedMessage) for v in await topic_values(settings, TRANSCRIPTS_SANITIZED)]
+        pages = [decode(v, SanitizedMessage) for v in await topic_values(settings, PAGES_SANITIZED)]
         dead = {p.export_id: p.dead for p in pages if isinstance(p, SanitizedPage)}
         assert dead == {"exp-refused": True, "exp-timeout": True, "exp-normal": False}
     finally:
