@@ -15,7 +15,6 @@ import msgspec
 import typer
 
 from cognigy_archiver.console import (
-    archive_table,
     audit_log,
     fail,
     manifest_trust,
@@ -23,6 +22,7 @@ from cognigy_archiver.console import (
     with_archive,
     with_store,
 )
+from shared.archive.iceberg_config import configured_table
 from shared.errors import ArchiverError, ConfigError, ValidationFailed
 from shared.export_requests import parse_time
 from shared.settings import Secret, Settings, env_name
@@ -92,7 +92,7 @@ def archive_expire(
     when = _now_or(now)
 
     async def expire(store: ObjectStore, keys: KeyStore) -> list[Expiry]:
-        table = None if dry_run else await archive_table(settings, store)
+        table = None if dry_run else await configured_table(settings, store)
         return await expire_exports(store, keys, audit_log(settings, store), when, dry_run, table)
 
     results = with_archive(settings, expire)
@@ -125,7 +125,7 @@ def archive_iceberg_sync(
     async def sync(store: ObjectStore) -> list[TableChange]:
         from shared.archive.iceberg_table import sync_archive
 
-        table = await archive_table(settings, store)
+        table = await configured_table(settings, store)
         if table is None:
             raise ConfigError(f"no Iceberg table: set {env_name('iceberg.catalog')} (sql, rest or glue)")
         trust = await manifest_trust(settings, store)

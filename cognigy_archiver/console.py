@@ -18,7 +18,6 @@ from shared.settings import Settings, env_name, load_settings
 
 if TYPE_CHECKING:
     from shared.archive.audit import AuditLog
-    from shared.archive.iceberg_table import ArchiveTable
     from shared.archive.keystore import KeyStore
     from shared.archive.manifest import ManifestTrust
     from shared.archive.storage import ObjectStore
@@ -105,18 +104,6 @@ def audit_log(settings: Settings, store: ObjectStore) -> AuditLog:
 
     settings.require("audit.hmac_key")
     return AuditLog(Path(settings.audit.log_path), settings.audit.hmac_key.reveal().encode(), store)
-
-
-async def archive_table(settings: Settings, store: ObjectStore) -> ArchiveTable | None:
-    """The Iceberg table over the archive, when the settings name a catalog (`CA_ICEBERG_CATALOG`)."""
-    if settings.iceberg.catalog == "none":
-        return None
-    try:
-        from shared.archive.iceberg_table import open_table
-    except ImportError:
-        raise ConfigError(f"{env_name('iceberg.catalog')} is set, but pyiceberg is not installed: install "
-                          "cognigy-archiver[iceberg]") from None
-    return await open_table(settings, store)
 
 
 async def manifest_trust(settings: Settings, store: ObjectStore) -> ManifestTrust:

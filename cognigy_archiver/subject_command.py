@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 import typer
 
-from cognigy_archiver.console import archive_table, audit_log, fail, manifest_trust, settings_or_fail, with_archive
+from cognigy_archiver.console import audit_log, fail, manifest_trust, settings_or_fail, with_archive
+from shared.archive.iceberg_config import configured_table
 from shared.errors import ArchiverError
 from shared.settings import Settings, env_name
 
@@ -128,7 +129,7 @@ def subject_erase(emails: Emails = [], phones: Phones = [], names: Names = [], c
 
     async def work(store: ObjectStore, keys: KeyStore) -> dict[str, Any]:
         audit = audit_log(settings, store)
-        table = await archive_table(settings, store)
+        table = await configured_table(settings, store)
         swept = await sweep_all(store, keys, audit, table)  # what an interrupted erase left behind
         search = await _search(settings, store, keys, found, whole_conversation, "" if yes else "search", reason)
         skipped = [msgspec.to_builtins(s) for s in search.skipped]

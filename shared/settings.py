@@ -226,7 +226,7 @@ class ArchiveSettings(Group, frozen=True, kw_only=True):
     # Parquet files (stages/archiver/file_windows.py): the input offsets a file can span, the pages' message
     # bytes at which a file is cut before its window ends, and Parquet row groups
     parquet_window_offsets: int = 2000
-    parquet_target_mb: int = 32
+    parquet_target_mb: int = 16
     parquet_row_group_records: int = 100_000
     expire_interval_seconds: float = 0.0  # > 0: the archiver also deletes expired exports this often
     encryption: Literal["none", "aes-256-gcm"] = "none"

@@ -183,8 +183,28 @@ def file_key(data: bytes, keys: FileKeys) -> bytes:
 def encode_parquet(records: list[dict[str, Any]], *, keys: FileKeys | None = None,
                    row_group_records: int = 100_000) -> bytes:
     """The records as one Parquet file (module docstring: exact, deterministic unless encrypted)."""
+    return write_tables([records_table(records)], keys=keys, row_group_records=row_group_records)
+
+
+def write_tables(tables: list[pa.Table], *, keys: FileKeys | None = None, row_group_records: int = 100_000) -> bytes:
+    """Tables of `records_table` as one Parquet file, the same bytes as `encode_parquet` of all their records:
+    a caller can convert records as they come and hold them as Arrow (compact), then write once."""
     if row_group_records < 1:
         raise ValueError(f"row_group_records must be >= 1, got {row_group_records}")
+    table = pa.concat_tables(tables).combine_chunks() if tables else records_table([])
+    sink = pa.BufferOutputStream()
+    pq.write_table(
+        table, sink, row_group_size=row_group_records, compression="zstd",
+        compression_level=COMPRESSION_LEVEL, write_statistics=STATISTICS, write_page_index=True,
+        write_page_checksum=True, data_page_version="1.0",  # DuckDB cannot decrypt v2 pages
+        encryption_properties=keys.encryption_properties() if keys else None,
+    )
+    return bytes(sink.getvalue())
+
+
+def records_table(records: list[dict[str, Any]]) -> pa.Table:
+    """The records as an Arrow table of the records schema (UnarchivableRecord for one that cannot be stored
+    exactly)."""
     extras, absent, rows = _undocumented(records)
     # Column by column: a loop over records and fields in Python costs three times as much.
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in COLUMNS]
@@ -197,14 +217,7 @@ def encode_parquet(records: list[dict[str, Any]], *, keys: FileKeys | None = Non
     arrays.append(pa.array([_json_text(extra, index, "a field in _extra") if extra else None
                             for index, extra in enumerate(extras)], type=_JSON))
     arrays.append(pa.array(absent, type=_JSON))
-    sink = pa.BufferOutputStream()
-    pq.write_table(
-        pa.Table.from_arrays(arrays, schema=SCHEMA), sink, row_group_size=row_group_records, compression="zstd",
-        compression_level=COMPRESSION_LEVEL, write_statistics=STATISTICS, write_page_index=True,
-        write_page_checksum=True, data_page_version="1.0",  # DuckDB cannot decrypt v2 pages
-        encryption_properties=keys.encryption_properties() if keys else None,
-    )
-    return bytes(sink.getvalue())
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 def _undocumented(records: list[Any]) -> tuple[list[dict[str, Any]], list[str | None], list[tuple[Any, ...]]]:

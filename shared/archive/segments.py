@@ -35,10 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pyarrow as pa
 import zstandard
 
 from shared.archive.encryption import ALGORITHM, DataKey
-from shared.archive.parquet_records import PARQUET_ENCRYPTION, encode_parquet, file_keys
+from shared.archive.parquet_records import PARQUET_ENCRYPTION, file_keys, records_table, write_tables
 from shared.archive.storage import ObjectStore
 from shared.errors import SegmentError
 from shared.messages import OutputFormat
@@ -232,9 +233,15 @@ def encode_parquet_file(records: list[dict[str, Any]], data_key: DataKey | None 
                         row_group_records: int = 100_000) -> tuple[bytes, SegmentEncryption | None]:
     """A Parquet file of the records, encrypted (Parquet modular encryption) under the export's data key if
     one is given, and what its metadata records about that."""
+    return encode_parquet_tables([records_table(records)], data_key, master_key_id, row_group_records)
+
+
+def encode_parquet_tables(tables: list[pa.Table], data_key: DataKey | None = None, master_key_id: str = "",
+                          row_group_records: int = 100_000) -> tuple[bytes, SegmentEncryption | None]:
+    """`encode_parquet_file` of records already converted (parquet_records.records_table)."""
     if data_key is None:
-        return encode_parquet(records, row_group_records=row_group_records), None
-    data = encode_parquet(records, keys=file_keys(data_key, master_key_id), row_group_records=row_group_records)
+        return write_tables(tables, row_group_records=row_group_records), None
+    data = write_tables(tables, keys=file_keys(data_key, master_key_id), row_group_records=row_group_records)
     return data, SegmentEncryption(algorithm=PARQUET_ENCRYPTION, data_key_id=data_key.key_id,
                                    master_key_id=master_key_id, plain_sha256="")
 

@@ -84,8 +84,26 @@ def record_keys(record: Mapping[str, Any]) -> set[int]:
 
 def segment_entries(records: Sequence[Mapping[str, Any]]) -> str:
     """A segment's entries, sorted, packed and base64-encoded for its metadata."""
+    return joined_entries([(record_entries(records), len(records))])
+
+
+def record_entries(records: Sequence[Mapping[str, Any]]) -> npt.NDArray[Any]:
+    """The entries of records numbered from 0: a segment's, or those of a run of records in one."""
     pairs = sorted((key, number) for number, record in enumerate(records) for key in record_keys(record))
-    return base64.b64encode(np.array(pairs, dtype=_SEGMENT_ENTRY).tobytes()).decode()
+    return np.array(pairs, dtype=_SEGMENT_ENTRY)
+
+
+def joined_entries(runs: Sequence[tuple[npt.NDArray[Any], int]]) -> str:
+    """The packed entries of a segment made of consecutive runs of records: each run's entries (numbered from
+    0, `record_entries`) and its record count."""
+    shifted, start = [], 0
+    for entries, count in runs:
+        moved = entries.copy()
+        moved["record"] += start
+        shifted.append(moved)
+        start += count
+    joined = np.sort(np.concatenate(shifted), order=["key", "record"]) if shifted else np.empty(0, _SEGMENT_ENTRY)
+    return base64.b64encode(joined.astype(_SEGMENT_ENTRY).tobytes()).decode()  # sorting may swap byte order
 
 
 def build_index(segments: Sequence[str]) -> bytes:

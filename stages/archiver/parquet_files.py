@@ -1,35 +1,43 @@
-"""Writing a closed chunk (file_windows.py) as Parquet files, and the SegmentWritten of each of its pages.
+"""Holding pages for Parquet files, and writing a closed chunk (file_windows.py) as files, with the
+SegmentWritten of each of its pages.
+
+A page is held converted: its records split by conversation date into Arrow tables of the records schema (and
+their subject index entries), so what a chunk holds takes about what its records take in Parquet's columns,
+and a record that has no exact Parquet form is refused when its page arrives (the page is dead-lettered then,
+as in any stage) rather than when its chunk is written.
 
 A chunk becomes one file per conversation date (the Hive partition engines prune on) and tokenization key (a
-file's metadata names one), named by the input offset of its first page. A page whose records fall on two
-dates is in two files; its SegmentWritten goes out once all of it is written, names the first, and carries
-its share of the files' bytes (shares of a file add up to its size, so the notifier's quota counts each byte
-once).
+file's metadata names one), named by the input offset of its first page, written one after another. A page
+whose records fall on two dates is in two files; its SegmentWritten goes out once all of it is written, names
+the first, and carries its share of the files' bytes (the shares of a file add up to its size, so the
+notifier's quota counts each byte once).
 
 A replay writes nothing that is there: a file whose object and metadata exist is left as it is (an encrypted
 file would not come out byte for byte the same: pyarrow draws its file keys at random), and an export whose
 manifest exists is complete, so none of its files is touched again (`subject erase` may have replaced them).
-A page whose records cannot be encoded is dead-lettered on its own; the rest of the chunk is written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+import numpy.typing as npt
+import pyarrow as pa
 from opentelemetry import trace
 
 from shared.archive.encryption import DataKey
 from shared.archive.keystore import KeyStore
-from shared.archive.parquet_records import DEFAULT_PARTITION, conversation_date
+from shared.archive.parquet_records import DEFAULT_PARTITION, conversation_date, records_table
 from shared.archive.segments import (
     PagePart,
     SegmentEncryption,
     SegmentMeta,
-    encode_parquet_file,
+    encode_parquet_tables,
     manifest_key,
     read_meta,
     records_key,
@@ -37,34 +45,53 @@ from shared.archive.segments import (
     write_meta,
 )
 from shared.archive.storage import ObjectMissing, ObjectStore
-from shared.archive.subject_index import segment_entries
+from shared.archive.subject_index import joined_entries, record_entries
 from shared.errors import is_retriable
 from shared.kafka.loop import Record
-from shared.messages import SanitizedPage, SegmentWritten, decode
+from shared.messages import SanitizedPage, SegmentWritten
 from shared.telemetry.tracing import tracer
 from stages.archiver.file_windows import Chunk
 
 
 @dataclass(frozen=True)
-class HeldPage:
-    """A page held for a file: its message, and the archiver's span for it (the page's trace shows where its
-    records were stored when they are)."""
+class DatePart:
+    """A held page's records of one conversation date."""
 
-    record: Record
-    span: trace.SpanContext
+    date: str
+    table: pa.Table
+    entries: npt.NDArray[Any]  # their subject index entries, numbered from 0
+
+
+@dataclass(frozen=True)
+class HeldPage:
+    record: Record  # without its value: the records are in `parts`
+    page: SanitizedPage  # without its records
+    records: int
+    message_bytes: int
+    parts: list[DatePart]
+    span: trace.SpanContext  # the archiver's span for the page: its trace shows where the records went
+
+
+def hold(record: Record, page: SanitizedPage, span: trace.SpanContext) -> HeldPage:
+    """The page as held (UnarchivableRecord for a record with no exact Parquet form); CPU-bound."""
+    by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in page.records:
+        by_date[conversation_date(r)].append(r)
+    parts = [DatePart(date, records_table(records), record_entries(records)) for date, records in by_date.items()]
+    return HeldPage(record=dataclasses.replace(record, value=None), page=msgspec.structs.replace(page, records=[]),
+                    records=len(page.records), message_bytes=len(record.value or b""), parts=parts, span=span)
 
 
 @dataclass(frozen=True)
 class Part:
-    """The records of one page that go into one file."""
+    """What of a held page goes into one file (no `part` for a page without records)."""
 
     held: HeldPage
-    page: SanitizedPage
-    records: list[dict[str, Any]]
+    part: DatePart | None
 
     @property
-    def record(self) -> Record:
-        return self.held.record
+    def rows(self) -> int:
+        return self.part.table.num_rows if self.part else 0
 
 
 @dataclass(frozen=True)
@@ -76,7 +103,7 @@ class WrittenFile:
 @dataclass(frozen=True)
 class ChunkResult:
     events: list[tuple[SegmentWritten, HeldPage]]
-    dead: list[tuple[Record, SanitizedPage, BaseException]]  # pages that could not be encoded
+    dead: list[tuple[HeldPage, BaseException]]  # pages whose file could not be encoded
 
 
 GroupKey = tuple[str, str, str]  # (conversation date, tokenization key id, key check)
@@ -89,29 +116,23 @@ class ChunkWriter:
         self.row_group_records = row_group_records
 
     async def write(self, chunk: Chunk[HeldPage]) -> ChunkResult:
-        pages = [(held, decode(held.record.value, SanitizedPage)) for _, held in chunk.pages]
+        pages = [held for _, held in chunk.pages]
         encryption = await self._encryption(chunk.export_id)
-        dead: dict[int, tuple[Record, SanitizedPage, BaseException]] = {}
-        while True:
-            groups = _groups([(h, p) for h, p in pages if h.record.offset not in dead])
-            encoded = await asyncio.gather(*(self._encode(parts, encryption) for parts in groups.values()))
-            if not any(isinstance(data, Exception) for data in encoded):
+        dead: dict[int, tuple[HeldPage, BaseException]] = {}
+        while True:  # the records were checked when held: a file that still fails takes its pages out
+            groups = _groups([h for h in pages if h.record.offset not in dead])
+            encoded = []
+            for parts in groups.values():  # one at a time: memory for one file's encoding, not all of them
+                data = await self._encode(parts, encryption)
+                if isinstance(data, Exception):
+                    dead.update((p.held.record.offset, (p.held, data)) for p in parts)
+                    break
+                encoded.append(data)
+            else:
                 break
-            for parts, data in zip(groups.values(), encoded, strict=True):
-                if not isinstance(data, Exception):
-                    continue
-                known = len(dead)
-                for part in parts:  # find the pages that will not encode: each on its own
-                    outcome = await self._encode([part], encryption)
-                    if isinstance(outcome, Exception):
-                        dead[part.record.offset] = (part.record, part.page, outcome)
-                if len(dead) == known:  # every page encodes alone, not together: none of them is kept
-                    dead.update((p.record.offset, (p.record, p.page, data)) for p in parts)
         complete = await self.store.exists(manifest_key(chunk.export_id))
-        files = []
-        for (date, _, _), parts, data in zip(groups, groups.values(), encoded, strict=True):
-            assert not isinstance(data, Exception)
-            files.append(await self._store(date, parts, data, complete))
+        files = [await self._store(date, parts, data, complete)
+                 for ((date, _, _), parts), data in zip(groups.items(), encoded, strict=True)]
         return ChunkResult(events=_events(files), dead=list(dead.values()))
 
     async def _encryption(self, export_id: str) -> tuple[DataKey, str] | None:
@@ -124,10 +145,10 @@ class ChunkWriter:
 
     async def _encode(self, parts: list[Part], encryption: tuple[DataKey, str] | None,
                       ) -> tuple[bytes, SegmentEncryption | None] | Exception:
-        records = [r for part in parts for r in part.records]
+        tables = [p.part.table for p in parts if p.part]
         data_key, master_key_id = encryption or (None, "")
         try:
-            return await asyncio.to_thread(encode_parquet_file, records, data_key, master_key_id,
+            return await asyncio.to_thread(encode_parquet_tables, tables, data_key, master_key_id,
                                            self.row_group_records)
         except Exception as exc:
             if is_retriable(exc):
@@ -137,21 +158,21 @@ class ChunkWriter:
     async def _store(self, date: str, parts: list[Part], encoded: tuple[bytes, SegmentEncryption | None],
                      complete: bool) -> WrittenFile:
         data, encryption = encoded
-        first = parts[0]
+        first = parts[0].held
         key = records_key(first.page.export_id, date, first.record.topic, first.record.partition, first.record.offset)
-        records = [r for part in parts for r in part.records]
+        records = sum(p.rows for p in parts)
         meta = SegmentMeta(
-            key=key, sha256=sha256_hex(data), bytes=len(data), records=len(records), format="parquet",
+            key=key, sha256=sha256_hex(data), bytes=len(data), records=records, format="parquet",
             page_index=first.page.page_index, source_topic=first.record.topic,
             source_partition=first.record.partition, source_offset=first.record.offset, key_id=first.page.key_id,
             key_check=first.page.key_check, encryption=encryption,
-            subjects=segment_entries(records), conversation_date=date,
-            pages=[PagePart(page_index=p.page.page_index, source_offset=p.record.offset, records=len(p.records))
+            subjects=joined_entries([(p.part.entries, p.rows) for p in parts if p.part]), conversation_date=date,
+            pages=[PagePart(page_index=p.held.page.page_index, source_offset=p.held.record.offset, records=p.rows)
                    for p in parts])
         if complete:
             return WrittenFile(meta, parts)
         with tracer().start_as_current_span("write parquet file") as span:
-            span.set_attributes({"storage.key": key, "storage.bytes": len(data), "storage.records": len(records),
+            span.set_attributes({"storage.key": key, "storage.bytes": len(data), "storage.records": records,
                                  "storage.pages": len(parts), "storage.encrypted": encryption is not None})
             existing = await self._existing(meta)
             if existing is not None:
@@ -174,51 +195,49 @@ class ChunkWriter:
             return existing
 
 
-def _groups(pages: list[tuple[HeldPage, SanitizedPage]]) -> dict[GroupKey, list[Part]]:
+def _groups(pages: list[HeldPage]) -> dict[GroupKey, list[Part]]:
     """The chunk's pages split into files, in offset order within each; a page without records goes into the
     first file of its key (or, alone, into the default partition), so every page is in some file."""
     groups: dict[GroupKey, list[Part]] = defaultdict(list)
     empty = []
-    for held, page in pages:
-        by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in page.records:
-            by_date[conversation_date(r)].append(r)
-        if not by_date:
-            empty.append(Part(held, page, []))
-        for date, records in by_date.items():
-            groups[(date, page.key_id, page.key_check)].append(Part(held, page, records))
+    for held in pages:
+        if not held.parts:
+            empty.append(Part(held, None))
+        for date_part in held.parts:
+            groups[(date_part.date, held.page.key_id, held.page.key_check)].append(Part(held, date_part))
     for part in empty:
-        same_key = sorted(k for k in groups if k[1:] == (part.page.key_id, part.page.key_check))
-        target = same_key[0] if same_key else (DEFAULT_PARTITION, part.page.key_id, part.page.key_check)
+        page = part.held.page
+        same_key = sorted(k for k in groups if k[1:] == (page.key_id, page.key_check))
+        target = same_key[0] if same_key else (DEFAULT_PARTITION, page.key_id, page.key_check)
         groups[target].append(part)
-        groups[target].sort(key=lambda p: p.record.offset)
-    return {k: groups[k] for k in sorted(groups, key=lambda k: (groups[k][0].record.offset, k))}
+        groups[target].sort(key=lambda p: p.held.record.offset)
+    return {k: groups[k] for k in sorted(groups, key=lambda k: (groups[k][0].held.record.offset, k))}
 
 
 def _events(files: list[WrittenFile]) -> list[tuple[SegmentWritten, HeldPage]]:
     """One SegmentWritten per page, in offset order, naming its first file and its share of the bytes."""
     shares: dict[int, int] = defaultdict(int)
     first_file: dict[int, SegmentMeta] = {}
-    pages: dict[int, Part] = {}
+    pages: dict[int, HeldPage] = {}
     for file in files:
         total = max(file.meta.records, 1)
         given = 0
         for i, part in enumerate(file.parts):
             last = i == len(file.parts) - 1
-            share = file.meta.bytes - given if last else file.meta.bytes * len(part.records) // total
+            share = file.meta.bytes - given if last else file.meta.bytes * part.rows // total
             given += share
-            offset = part.record.offset
+            offset = part.held.record.offset
             shares[offset] += share
             first_file.setdefault(offset, file.meta)
-            pages[offset] = part
+            pages[offset] = part.held
     events = []
     for offset in sorted(pages):
-        part, meta = pages[offset], first_file[offset]
-        page = part.page
+        held, meta = pages[offset], first_file[offset]
+        page = held.page
         events.append((SegmentWritten(
             export_id=page.export_id, page_index=page.page_index, object_key=meta.key, sha256=meta.sha256,
-            bytes=shares[offset], records=len(page.records), redactions=page.redactions,
-            rejected_records=page.rejected_records, options=page.options,
-            uncompressed_bytes=len(part.record.value or b""), source_topic=part.record.topic,
-            source_partition=part.record.partition, source_offset=offset), part.held))
+            bytes=shares[offset], records=held.records, redactions=page.redactions,
+            rejected_records=page.rejected_records, options=page.options, uncompressed_bytes=held.message_bytes,
+            source_topic=held.record.topic, source_partition=held.record.partition, source_offset=offset), held))
     return events
+

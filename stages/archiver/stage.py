@@ -55,7 +55,7 @@ from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, Segmen
 from shared.settings import Settings, env_name
 from shared.telemetry.tracing import inject_headers, tracer
 from stages.archiver.file_windows import Chunk, PartitionWindows
-from stages.archiver.parquet_files import ChunkWriter, HeldPage
+from stages.archiver.parquet_files import ChunkWriter, HeldPage, hold
 
 STAGE = "archiver"
 
@@ -131,9 +131,9 @@ class Archiver(PageProcessor):
         for chunk in chunks:
             result = await self.files.write(chunk)
             outputs.extend(self.stored_output(event, held) for event, held in result.events)
-            for record, page, exc in result.dead:
-                outputs.append(poison_letter(self.settings, self.stage, record, exc, page.export_id))
-                outputs.append(self.page_output(record, self.dead_page(record, page)))
+            for held, exc in result.dead:
+                outputs.append(poison_letter(self.settings, self.stage, held.record, exc, held.page.export_id))
+                outputs.append(self.page_output(held.record, self.dead_page(held.record, held.page)))
         return outputs
 
     def pass_on_total(self, record: Record, total: ExportTotal) -> Output:
@@ -161,9 +161,9 @@ class Archiver(PageProcessor):
 
     async def handle_page(self, record: Record, page: SanitizedPage) -> list[Output]:
         if page.options.output_format == "parquet" and not page.dead:
-            # Held as the message, not the decoded page: memory is what the chunks' messages take.
-            held = HeldPage(record, trace.get_current_span().get_span_context())
-            closed = self.partition_windows(record).add(page.export_id, record.offset, held, len(record.value or b""))
+            # Held as Arrow tables; a record with no exact Parquet form dead-letters its page here and now.
+            held = await asyncio.to_thread(hold, record, page, trace.get_current_span().get_span_context())
+            closed = self.partition_windows(record).add(page.export_id, record.offset, held, held.message_bytes)
             return await self.chunk_outputs(closed)
         # A StorageError, DataKeyMissing or DecryptionFailed is retriable (the archive or the deployment's keys,
         # not the page): the batch waits until it is fixed, and /healthz says so once it has waited too long.

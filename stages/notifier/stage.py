@@ -26,19 +26,21 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import msgspec
 from aiokafka import TopicPartition
 
 from shared.archive.audit import AuditLog
+from shared.archive.iceberg_config import configured_table
 from shared.archive.keystore import KeyStore, open_key_store
-from shared.archive.manifest import ExportFailure, ManifestSeal, manifest_record
+from shared.archive.manifest import ExportFailure, Manifest, ManifestSeal, manifest_record
 from shared.archive.segments import failure_key, manifest_key, sha256_hex
 from shared.archive.storage import ObjectStore, open_store
 from shared.errors import PoisonError, QuotaExceeded, is_retriable
 from shared.kafka.clients import plain_producer
+from shared.kafka.dead_letters import reason_for
 from shared.kafka.loop import Output, Record, StageLoop, poison_letter
 from shared.kafka.state import CoPartitionedStore, Table
 from shared.kafka.topics import ARCHIVE_SEGMENTS, EXPORTS_STATUS, NOTIFIER_DELIVERIES, NOTIFIER_STATE
@@ -52,6 +54,7 @@ from shared.messages import (
     encode,
 )
 from shared.settings import Settings, redact_url
+from shared.telemetry import metrics
 from stages.notifier.changelog import ChangelogEntry, EndpointDisabled, NotifierState, WebhookDelivery
 from stages.notifier.deliveries import DeliveryWorker, outcome_sender
 from stages.notifier.fetcher_counts import FetcherCounts
@@ -70,6 +73,9 @@ from stages.notifier.webhooks import (
     webhook_id,
 )
 
+if TYPE_CHECKING:
+    from shared.archive.iceberg_table import ArchiveTable
+
 log = logging.getLogger(__name__)
 STAGE = "notifier"
 INPUTS = (ARCHIVE_SEGMENTS, NOTIFIER_DELIVERIES)
@@ -78,8 +84,10 @@ INPUTS = (ARCHIVE_SEGMENTS, NOTIFIER_DELIVERIES)
 class Notifier:
     def __init__(self, settings: Settings, store: ObjectStore, keys: KeyStore, audit: AuditLog,
                  worker: DeliveryWorker, counts: FetcherCounts,
-                 events: tuple[str, ...] = (COMPLETED_EVENT, STATUS_EVENT)) -> None:
+                 events: tuple[str, ...] = (COMPLETED_EVENT, STATUS_EVENT), table: ArchiveTable | None = None,
+                 ) -> None:
         self.settings = settings
+        self.table = table  # set: complete Parquet exports are committed to this Iceberg table
         self.counts = counts
         self.store = store
         self.keys = keys
@@ -229,6 +237,23 @@ class Notifier:
 
     # --- completion and failure ---------------------------------------------------------------------------
 
+    async def _commit_to_table(self, manifest: Manifest) -> None:
+        """The complete export in the Iceberg table, before anyone is told (a replayed completion changes
+        nothing there). The catalog unreachable is retried like the archive; any other refusal is logged and left
+        to `archive iceberg-sync`, since the export itself is archived whatever the table says."""
+        assert self.table is not None
+        try:
+            change = await self.table.commit_export(manifest)
+        except Exception as exc:
+            if is_retriable(exc):
+                raise
+            log.error("export %s: not committed to the Iceberg table (%s); `archive iceberg-sync` retries it",
+                      manifest.export_id, reason_for(exc), extra={"export_id": manifest.export_id})
+            metrics.ERRORS.labels(STAGE, type(exc).__name__).inc()
+            return
+        log.info("export %s: Iceberg table %s (%d files added, %d removed)", manifest.export_id, change.outcome,
+                 change.added, change.removed, extra={"export_id": manifest.export_id})
+
     async def _finalize(self, state: NotifierState, completed_at: datetime) -> tuple[NotifierState, list[Output]]:
         export_id = state.export_id
         manifest, manifest_bytes = await write_export_manifest(self.store, state, completed_at,
@@ -248,6 +273,8 @@ class Notifier:
         await self.audit.append(archived, "export archived", export_id, {
             "partial": manifest.partial, "records": state.records, "pages": state.total_pages, "bytes": state.bytes,
             **manifest_record(manifest_bytes), "redactions": state.redactions, "expires_at": data["expires_at"]})
+        if self.table is not None:
+            await self._commit_to_table(manifest)
         # The log's head as of this entry, in the receivers' hands: a copy of it no one here can roll back.
         data["audit_head"] = msgspec.to_builtins(self.audit.positions[archived])
         deliveries = self._deliveries(export_id, "completed", completed_at, data)
@@ -331,7 +358,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         deliveries = asyncio.create_task(worker.run(stop))
         try:
             await counts.start()
-            notifier = Notifier(settings, store, keys, audit, worker, counts, events)
+            table = await configured_table(settings, store)
+            notifier = Notifier(settings, store, keys, audit, worker, counts, events, table)
             await StageLoop(settings, STAGE, INPUTS, notifier, on_assign=notifier.restore).run(stop)
         finally:
             stop.set()

@@ -168,3 +168,26 @@ async def test_exports_tokenized_with_another_key_are_named_not_searched(tmp_pat
     assert search.record_count == 0 and search.searched == 0
     assert [s.reason for s in search.skipped] == ["tokenized with key id(s) k1, not k2: not searched (run with that "
                                                   "key)"]
+
+
+async def test_erase_in_a_plain_archive_rewrites_only_what_held_the_records(tmp_path: Path,
+                                                                            fmt: OutputFormat) -> None:
+    store = FilesystemStore(tmp_path / "archive")
+    keys = KeyStore(FilesystemStore(tmp_path / "keys"), None)
+    # The person is in the even pages only: read from partition 0, they are one Parquet file of two.
+    held = [[r if p % 2 == 0 else {**r, "contactId": "[CONTACT_ID_k1_00000000000000aa]"} for r in page]
+            for p, page in enumerate(pages())]
+    manifest = await archive_export(store, "exp", held, settings=SETTINGS, fmt=fmt)
+    assert manifest.encryption is None
+    search = await find_subject(store, keys, FOUND, "k1")
+    assert search.record_count == 6
+    audit = AuditLog(tmp_path / "audit.jsonl", b"audit-key-0123456789abcdef", store)
+    [erased] = await erase_subject(store, audit, search, request_id(FOUND), "", False)
+    after = await read_manifest(store, "exp")
+    assert sorted(erased.segments) == sorted(s.key for s in after.segments if ".e1." in s.key)
+    untouched = [s for s in after.segments if ".e1." not in s.key]
+    assert untouched and untouched == [s for s in manifest.segments if s.key in {u.key for u in untouched}]
+    assert (await verify_export(store, "exp")).ok
+    kept = [f"{p}-{n}" for p in range(4) for n in range(9) if n % 3 or p % 2]
+    assert sorted(r["id"] for r in await read_export_records(store, "exp")) == sorted(kept)
+    assert (await find_subject(store, keys, FOUND, "k1")).record_count == 0

@@ -97,3 +97,26 @@ async def test_encrypted_files_read_back_with_the_export_key_and_not_without(tmp
     await keys.destroy("exp-enc")
     with pytest.raises(DataKeyMissing):
         await read_export_records(store, "exp-enc", keys)
+
+
+async def test_the_documented_query_over_a_whole_archive_sees_complete_exports_only(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    await archive_export(store, "exp-one", PAGES[:6], fmt="parquet")
+    await archive_export(store, "exp-two", PAGES[6:], fmt="parquet")
+    await archive_export(store, "exp-busy", PAGES[:2], fmt="parquet")
+    await store.delete(["exp-busy/manifest.json"])  # still being archived: files written, no manifest yet
+    con = duckdb.connect()
+    everything = con.execute(f"select count(*) from read_parquet('{tmp_path}/*/records/*/*.parquet', "
+                             "hive_partitioning = true)").fetchall()
+    # docs/archive-format.md, "Layout" (and the README), as written there but for the archive's path:
+    con.execute(f"""SET VARIABLE files = (
+        select list('{tmp_path}/' || s.key)
+        from (select unnest(segments) as s from read_json('{tmp_path}/*/manifest.json')))""")
+    day = "2025-01-06"
+    complete = con.execute(f"""select conversation_date, count(*) as records, count(distinct sessionId)
+        from read_parquet(getvariable('files'), hive_partitioning = true)
+        where conversation_date = '{day}' group by 1""").fetchall()
+    assert everything == [(700,)]
+    assert [(str(d), n, c) for d, n, c in complete] == [
+        (day, sum(1 for r in RECORDS if conversation_date(r) == day),
+         len({r["sessionId"] for r in RECORDS if conversation_date(r) == day}))]

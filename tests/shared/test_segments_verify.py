@@ -30,6 +30,7 @@ async def test_an_intact_export_verifies_and_reads_back(tmp_path: Path) -> None:
     assert (report.segments, report.records) == (3, 60) == (len(manifest.segments), manifest.records)
     assert await read_export_records(store, "exp-ok") == [r for page in PAGES for r in page]
     assert manifest.key_ids == ["k1"] and len(manifest.dictionaries) == 1
+    assert all(s.subjects == "" for s in manifest.segments)  # the index entries are in the index only
     assert [(r.partition, r.first, r.last) for r in manifest.offset_ranges] == [(0, 100, 102), (1, 101, 101)]
 
 
