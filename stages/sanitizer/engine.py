@@ -12,7 +12,7 @@ import msgspec
 
 from shared.errors import ConfigError
 from shared.messages import PiiAction, PiiRule, RedactionCount
-from shared.settings import Settings
+from shared.settings import Settings, env_name
 from stages.sanitizer.actions import Pseudonymizer
 from stages.sanitizer.already_redacted import is_redacted
 from stages.sanitizer.analyzer import PiiAnalyzer
@@ -50,7 +50,7 @@ class PiiEngine:
         try:
             languages = LanguageGuesser(settings.pii.language_list).languages
         except ValueError as exc:
-            raise ConfigError(f"pii_languages: {exc}") from None
+            raise ConfigError(f"{env_name('pii.languages')}: {exc}") from None
         return cls(key, key_id or settings.pii.tokenization_key_id, model or settings.pii.spacy_model,
                    worker_count(settings.pii.workers if workers is None else workers),
                    settings.pii.phone_region_list, settings.pii.allow_phrases, languages, settings.pii.bare_answers,
