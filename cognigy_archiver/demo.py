@@ -161,9 +161,13 @@ async def _follow(export_id: str, settings: Settings, procs: ProcessGroup, recei
 
     table = Table(title=f"export {export_id}", show_header=False, title_justify="left")
     table.add_row("state", "[yellow]partial[/]" if data["partial"] else "[green]completed[/]")
-    segments = len(manifest.segments)
-    table.add_row("records archived", f"{data['records']:,} in {data['pages']} pages ({segments} segments)")
-    table.add_row("archive size", f"{data['bytes'] / 1024:,.1f} KiB zstd, AES-256-GCM  ({archive / export_id})")
+    parquet = manifest.format == "parquet"
+    objects = f"{len(manifest.segments)} {'Parquet files' if parquet else 'segments'}"
+    dates = len({s.conversation_date for s in manifest.segments})
+    laid_out = f"{objects}: {dates} conversation dates x the input partitions" if parquet else objects
+    table.add_row("records archived", f"{data['records']:,} in {data['pages']} pages ({laid_out})")
+    encoding = "Parquet (zstd), modular encryption" if parquet else "zstd, AES-256-GCM"
+    table.add_row("archive size", f"{data['bytes'] / 1024:,.1f} KiB {encoding}  ({archive / export_id})")
     table.add_row("time to archive", f"{elapsed:.1f} s ({data['records'] / elapsed:,.0f} records/s end to end)")
     redactions = ", ".join(f"{k} {v}" for k, v in sorted(data["redactions"].items())) or "none"
     table.add_row("PII replaced", redactions)
