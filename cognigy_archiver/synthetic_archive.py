@@ -73,7 +73,8 @@ async def archive_pages(store: ObjectStore, pages: list[SanitizedPage], *,
                                                                 SegmentWritten):
                 state = apply(state, event, completed_at)
     seal = ManifestSeal(audit.key if audit else SYNTHETIC_AUDIT_KEY)
-    manifest, data = await write_export_manifest(store, state, completed_at, seal)
+    manifest, data = await write_export_manifest(store, state, completed_at, seal, keys,
+                                                 (settings or Settings()).archive.parquet_row_group_records)
     if audit is not None:
         await audit.append(f"archived:{export_id}", "export archived", export_id, manifest_record(data))
     return manifest

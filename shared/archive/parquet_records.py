@@ -345,10 +345,15 @@ def _json_text(value: Any, index: int, field: str) -> str:
 # --- decoding ---------------------------------------------------------------------------------------------
 
 
+def read_records_table(data: bytes, *, keys: FileKeys | None = None) -> pa.Table:
+    """The file's records as the Arrow table `records_table` made (errors as `decode_parquet`)."""
+    return _read(data, keys, lambda parquet: parquet.read())
+
+
 def decode_parquet(data: bytes, *, keys: FileKeys | None = None) -> list[dict[str, Any]]:
     """The records `encode_parquet` was given, in order. A damaged or foreign file raises SegmentError;
     an encrypted one without its keys, with the wrong keys, or damaged, DecryptionFailed."""
-    table = _read(data, keys, lambda parquet: parquet.read())
+    table = read_records_table(data, keys=keys)
     try:
         columns = [_decoded_column(name, table.column(name)) for name in COLUMNS]
         records = [dict(zip(COLUMNS, row, strict=True)) for row in zip(*columns, strict=True)]

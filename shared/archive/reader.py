@@ -220,7 +220,7 @@ def own_key(export_id: str, segment: SegmentMeta, erasure: int = 0) -> str:
     """The key a segment of this export has after its `erasure`-th rewrite (0: as archived)."""
     if segment.format == "parquet":
         return records_key(export_id, segment.conversation_date, segment.source_topic, segment.source_partition,
-                           segment.source_offset, erasure)
+                           segment.source_offset, erasure, segment.compacted)
     return segment_key(export_id, segment.source_topic, segment.source_partition, segment.source_offset,
                        segment.format, erasure)
 

@@ -82,6 +82,7 @@ class SegmentMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     # A Parquet file holds parts of several pages (page_index and source_offset are its first page's):
     pages: list[PagePart] = []
     conversation_date: str = ""  # its Hive partition value (parquet_records.conversation_date)
+    compacted: bool = False  # a Parquet file merged from small ones when the export completed (compaction.py)
 
 
 def page_parts(meta: SegmentMeta) -> list[PagePart]:
@@ -96,9 +97,10 @@ def segment_key(export_id: str, topic: str, partition: int, offset: int, fmt: Ou
 
 
 def records_key(export_id: str, conversation_date: str, topic: str, partition: int, offset: int,
-                erasure: int = 0) -> str:
-    """A Parquet file: Hive-partitioned by conversation date, named by its first page's input offset."""
-    revision = f".e{erasure}" if erasure else ""
+                erasure: int = 0, compacted: bool = False) -> str:
+    """A Parquet file: Hive-partitioned by conversation date, named by its first page's input offset (`.c` once
+    merged from several by compaction, `.e<n>` after the n-th erasure)."""
+    revision = (".c" if compacted else "") + (f".e{erasure}" if erasure else "")
     return (f"{export_id}/records/conversation_date={conversation_date}/"
             f"{topic}+{partition}+{offset:020d}{revision}.parquet")
 

@@ -93,6 +93,13 @@ def record_entries(records: Sequence[Mapping[str, Any]]) -> npt.NDArray[Any]:
     return np.array(pairs, dtype=_SEGMENT_ENTRY)
 
 
+def joined_segments(segments: Sequence[tuple[str, int]]) -> str:
+    """The packed entries of a segment made of whole segments, one after another: each one's packed entries
+    and its record count."""
+    return joined_entries([(np.frombuffer(base64.b64decode(packed), dtype=_SEGMENT_ENTRY), count)
+                           for packed, count in segments])
+
+
 def joined_entries(runs: Sequence[tuple[npt.NDArray[Any], int]]) -> str:
     """The packed entries of a segment made of consecutive runs of records: each run's entries (numbered from
     0, `record_entries`) and its record count."""

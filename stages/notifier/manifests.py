@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 import msgspec
 
+from shared.archive.compaction import compact_export
+from shared.archive.keystore import KeyStore
 from shared.archive.manifest import (
     DictionaryRef,
     EncryptionRef,
@@ -24,10 +26,15 @@ from stages.notifier.page_ranges import has_page
 
 
 async def write_export_manifest(store: ObjectStore, state: NotifierState, completed_at: datetime,
-                                seal: ManifestSeal) -> tuple[Manifest, bytes]:
+                                seal: ManifestSeal, keys: KeyStore | None = None,
+                                row_group_records: int = 100_000) -> tuple[Manifest, bytes]:
     """Write the manifest of a counted-complete export, sealed; returns it and its exact bytes.
     `completed_at` comes from the input, so a replay writes the same bytes."""
-    segments = counted_segments(await read_metas(store, state.export_id), state)
+    # Small Parquet files merged first (shared/archive/compaction.py); the ones they replace go after the manifest.
+    compaction = await compact_export(store, keys, state.export_id,
+                                      counted_segments(await read_metas(store, state.export_id), state),
+                                      row_group_records)
+    segments = compaction.segments
     index = await write_index(store, subjects_key(state.export_id), build_index([s.subjects for s in segments]))
     dictionaries = []
     for dictionary in sorted({s.dictionary_id for s in segments if s.dictionary_id}):
@@ -49,7 +56,9 @@ async def write_export_manifest(store: ObjectStore, state: NotifierState, comple
         expires_at=completed_at + timedelta(days=retention) if retention else None,
         started_at=state.started_at, completed_at=completed_at, encryption=encryption_ref(segments),
         subject_index=index)
-    return manifest, await write_manifest(store, manifest, seal)
+    data = await write_manifest(store, manifest, seal)
+    await store.delete(compaction.obsolete_keys)
+    return manifest, data
 
 
 def counted_segments(metas: list[SegmentMeta], state: NotifierState) -> list[SegmentMeta]:

@@ -256,8 +256,9 @@ class Notifier:
 
     async def _finalize(self, state: NotifierState, completed_at: datetime) -> tuple[NotifierState, list[Output]]:
         export_id = state.export_id
-        manifest, manifest_bytes = await write_export_manifest(self.store, state, completed_at,
-                                                               ManifestSeal(self.audit.key))
+        manifest, manifest_bytes = await write_export_manifest(
+            self.store, state, completed_at, ManifestSeal(self.audit.key), self.keys,
+            self.settings.archive.parquet_row_group_records)
         duration = (completed_at - state.started_at).total_seconds() if state.started_at else 0.0
         location = self.store.location(manifest_key(export_id))
         data = {

@@ -174,9 +174,11 @@ async def test_erase_in_a_plain_archive_rewrites_only_what_held_the_records(tmp_
                                                                             fmt: OutputFormat) -> None:
     store = FilesystemStore(tmp_path / "archive")
     keys = KeyStore(FilesystemStore(tmp_path / "keys"), None)
-    # The person is in the even pages only: read from partition 0, they are one Parquet file of two.
-    held = [[r if p % 2 == 0 else {**r, "contactId": "[CONTACT_ID_k1_00000000000000aa]"} for r in page]
-            for p, page in enumerate(pages())]
+    # The person is in the even pages only, their records on one day and the others' on the next: in Parquet,
+    # one file of the two.
+    held = [[{**r, "timestamp": f"2025-01-0{1 + p % 2}T10:00:00.000Z"} if p % 2 == 0 else
+             {**r, "timestamp": "2025-01-02T10:00:00.000Z", "contactId": "[CONTACT_ID_k1_00000000000000aa]"}
+             for r in page] for p, page in enumerate(pages())]
     manifest = await archive_export(store, "exp", held, settings=SETTINGS, fmt=fmt)
     assert manifest.encryption is None
     search = await find_subject(store, keys, FOUND, "k1")

@@ -35,9 +35,14 @@ async def test_a_parquet_export_is_a_few_partitioned_files_that_engines_read_as_
     store = FilesystemStore(tmp_path)
     manifest = await archive_export(store, "exp-pq", PAGES, fmt="parquet")
     dates = Counter(conversation_date(r) for r in RECORDS)
-    # Pages read from two partitions, one window each: one file per partition and date, not one per page.
-    partitions_and_dates = {(i % 2, conversation_date(r)) for i, page in enumerate(PAGES) for r in page}
-    assert len(manifest.segments) == len(partitions_and_dates) < len(PAGES) * len(dates)
+    # Pages read from two partitions: the archiver wrote a file per partition and date, merged on completion
+    # into one per date; the files they replaced are gone.
+    assert len(manifest.segments) == len(dates)
+    stored = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.parquet"))
+    assert stored == sorted(s.key for s in manifest.segments)
+    even, odd = ({conversation_date(r) for p in PAGES[start::2] for r in p} for start in (0, 1))
+    both = even & odd
+    assert {s.conversation_date for s in manifest.segments if s.compacted} == both
     assert all(s.key.startswith(f"exp-pq/records/conversation_date={s.conversation_date}/") and
                s.key.endswith(".parquet") for s in manifest.segments)
     report = await verify_export(store, "exp-pq")
