@@ -263,7 +263,7 @@ class Notifier:
         location = self.store.location(manifest_key(export_id))
         data = {
             "export_id": export_id, "partial": manifest.partial, "pages": state.total_pages,
-            "records": state.records, "bytes": state.bytes, "uncompressed_bytes": state.uncompressed_bytes,
+            "records": state.records, "bytes": manifest.bytes, "uncompressed_bytes": state.uncompressed_bytes,
             "duration_seconds": round(duration, 3),
             "throughput_mb_s": round(state.uncompressed_bytes / 1e6 / duration, 3) if duration > 0 else None,
             "redactions": state.redactions, "dead_pages": state.dead_pages,
@@ -272,7 +272,7 @@ class Notifier:
         }
         archived = webhook_id(export_id, COMPLETED_EVENT)
         await self.audit.append(archived, "export archived", export_id, {
-            "partial": manifest.partial, "records": state.records, "pages": state.total_pages, "bytes": state.bytes,
+            "partial": manifest.partial, "records": state.records, "pages": state.total_pages, "bytes": manifest.bytes,
             **manifest_record(manifest_bytes), "redactions": state.redactions, "expires_at": data["expires_at"]})
         if self.table is not None:
             await self._commit_to_table(manifest)
