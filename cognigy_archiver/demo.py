@@ -164,7 +164,7 @@ async def _follow(export_id: str, settings: Settings, procs: ProcessGroup, recei
     parquet = manifest.format == "parquet"
     objects = f"{len(manifest.segments)} {'Parquet files' if parquet else 'segments'}"
     dates = len({s.conversation_date for s in manifest.segments})
-    laid_out = f"{objects}: {dates} conversation dates x the input partitions" if parquet else objects
+    laid_out = f"{objects} over {dates} conversation dates" if parquet else objects
     table.add_row("records archived", f"{data['records']:,} in {data['pages']} pages ({laid_out})")
     encoding = "Parquet (zstd), modular encryption" if parquet else "zstd, AES-256-GCM"
     table.add_row("archive size", f"{data['bytes'] / 1024:,.1f} KiB {encoding}  ({archive / export_id})")
