@@ -124,6 +124,16 @@ class ExportTotal(msgspec.Struct, frozen=True, kw_only=True, tag="export_total")
     v: int = SCHEMA_VERSION
 
 
+class FetchPaused(msgspec.Struct, frozen=True, kw_only=True, tag="fetch_paused"):
+    """The fetcher stopped an export before its last page (it failed; a resubmission resumes it). Sent to every
+    partition of `pages.raw` after the pages fetched so far and passed on by the page stages, so that the archiver
+    writes the pages of the export it holds for Parquet files instead of waiting for a total that may not come."""
+
+    export_id: ExportId
+    attempt: str  # as in FetchFailed: the request's place on `exports` (partition:offset)
+    v: int = SCHEMA_VERSION
+
+
 class VerifiedPage(msgspec.Struct, frozen=True, kw_only=True, tag="verified_page"):
     """A page whose checksum was proven, split into records. `dead` pages carry no records: they went to
     the DLQ, and travel on only so that completion can be counted (the export becomes partial)."""
@@ -357,9 +367,9 @@ class ScheduleRequest(msgspec.Struct, frozen=True, kw_only=True, tag="schedule_r
 
 
 CheckpointEntry = FetchCheckpoint | FetchedIds  # what `fetch.checkpoints` holds
-PageMessage = RawPage | ExportTotal
-VerifiedMessage = VerifiedPage | ExportTotal
-SanitizedMessage = SanitizedPage | ExportTotal
+PageMessage = RawPage | ExportTotal | FetchPaused
+VerifiedMessage = VerifiedPage | ExportTotal | FetchPaused
+SanitizedMessage = SanitizedPage | ExportTotal | FetchPaused
 SegmentMessage = SegmentWritten | ExportTotal | FetchFailed
 
 _encoder = msgspec.msgpack.Encoder()

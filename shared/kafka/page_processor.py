@@ -17,7 +17,7 @@ import msgspec
 from shared.errors import PoisonError, is_retriable
 from shared.kafka.loop import Output, Record, check_sizes, poison_letter, with_trace_context
 from shared.kafka.topics import EXPORTS_PROGRESS
-from shared.messages import ExportTotal, PageProgress, decode, encode
+from shared.messages import ExportTotal, FetchPaused, PageProgress, decode, encode
 from shared.settings import Settings
 from shared.telemetry import metrics
 
@@ -39,6 +39,8 @@ class PageProcessor:
             raise PoisonError(f"not a message of {record.topic}: {exc}") from exc
         if isinstance(message, ExportTotal):
             return await self.total_outputs(record, message)
+        if isinstance(message, FetchPaused):
+            return await self.paused_outputs(record, message)
         outputs, dead = await self._page_outputs(record, message)
         # A raw page has not been split into records yet: the verifier counts pages only.
         records = (0 if dead else len(message.records)) if hasattr(message, "records") else None
@@ -70,6 +72,11 @@ class PageProcessor:
     async def total_outputs(self, record: Record, total: ExportTotal) -> list[Output]:
         """What the stage sends for an export's total: by default the total, passed on."""
         return [self.pass_on_total(record, total)]
+
+    async def paused_outputs(self, record: Record, paused: FetchPaused) -> list[Output]:
+        """What the stage sends when the fetcher stopped an export early: by default the marker, passed on as
+        the total is (the public topic does not carry it: the export is not over)."""
+        return [Output(self.out_topic, record.value, key=record.key, partition=record.partition)]
 
     def dead_outputs(self, record: Record, page: Any) -> list[Output]:
         """What the stage sends for a page it cannot produce (besides its dead letter): by default its dead form."""

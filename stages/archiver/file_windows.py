@@ -2,8 +2,9 @@
 
 Each input partition is divided into windows of `window` offsets (offset // window). The Parquet pages of one
 export read within one window make up its chunks: a chunk closes when its pages reach `target_bytes` (their
-message sizes), when the export's total arrives on the partition (every page of it here has been read), or
-when the window ends (the first record of a later window). A closed chunk is written as one file per
+message sizes), when the export's total arrives on the partition (every page of it here has been read) or the
+fetcher's pause marker (it gave up on the export part-way: a resubmission may never come), or when the window
+ends (the first record of a later window). A closed chunk is written as one file per
 conversation date.
 
 The archiver commits, for each partition, the start of the window of its oldest open chunk (or, with none

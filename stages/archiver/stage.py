@@ -51,7 +51,7 @@ from shared.errors import ConfigError, PoisonError, is_retriable
 from shared.kafka.loop import Output, Record, StageLoop, poison_letter
 from shared.kafka.page_processor import PageProcessor
 from shared.kafka.topics import ARCHIVE_SEGMENTS, PAGES_SANITIZED
-from shared.messages import ExportTotal, SanitizedMessage, SanitizedPage, SegmentWritten, encode
+from shared.messages import ExportTotal, FetchPaused, SanitizedMessage, SanitizedPage, SegmentWritten, encode
 from shared.settings import Settings, env_name
 from shared.telemetry.tracing import inject_headers, tracer
 from stages.archiver.file_windows import Chunk, PartitionWindows
@@ -119,6 +119,11 @@ class Archiver(PageProcessor):
             if is_retriable(exc):
                 raise
             return [*closed, poison_letter(self.settings, self.stage, record, exc)]
+
+    async def paused_outputs(self, record: Record, paused: FetchPaused) -> list[Output]:
+        # The export may resume much later or never: what is held of it is written now (compaction merges the
+        # extra files when it completes). The notifier hears of the failure from the fetcher itself.
+        return await self.chunk_outputs(self.partition_windows(record).finish(paused.export_id))
 
     async def total_outputs(self, record: Record, total: ExportTotal) -> list[Output]:
         # Every page of the export on this partition came before its total: its chunk is whole.

@@ -32,7 +32,7 @@ from shared.export_requests import request_fingerprint, validate_export_request
 from shared.kafka.loop import MessageRefused, Output, Record, dead_letter
 from shared.kafka.source_loop import SourceLoop
 from shared.kafka.topics import ARCHIVE_SEGMENTS, EXPORTS, PAGES_RAW
-from shared.messages import ExportRequest, ExportTotal, FetchCheckpoint, FetchFailed, decode, encode
+from shared.messages import ExportRequest, ExportTotal, FetchCheckpoint, FetchFailed, FetchPaused, decode, encode
 from shared.settings import Settings, redact_url
 from stages.fetcher.api_client import ApiClient
 from stages.fetcher.export_run import run_export
@@ -90,7 +90,15 @@ class Fetcher:
         except ArchiverError as exc:
             log.error("export %s failed: %s", request.export_id, exc.message, extra={"export_id": request.export_id})
             failed = self.sink.status(request, "failed", detail=exc.message)
-            await self.sink.finish(record, [failed, self._failure_notice(record, request, exc)])
+            paused = FetchPaused(export_id=request.export_id, attempt=f"{record.partition}:{record.offset}")
+            await self.sink.finish(record, [failed, self._failure_notice(record, request, exc),
+                                            *self._on_every_page_partition(request.export_id, encode(paused))])
+
+    def _on_every_page_partition(self, export_id: str, marker: bytes) -> list[Output]:
+        """A marker after the export's pages on every partition of pages.raw, for each downstream replica."""
+        raw_topic = self.settings.kafka.topic(PAGES_RAW)
+        return [Output(raw_topic, marker, key=export_id.encode(), partition=p)
+                for p in range(self.settings.kafka.page_partitions)]
 
     def _failure_notice(self, record: Record, request: ExportRequest, exc: ArchiverError) -> Output:
         """For the notifier, on its own input, to announce (webhook, audit log) in its transactional loop."""
@@ -131,10 +139,8 @@ class Fetcher:
             return  # stopping: the request's offset stays uncommitted, so a restart resumes the export
         total = ExportTotal(export_id=export_id, total_pages=cp.next_page_index, total_records=cp.records,
                             started_at=cp.started_at)
-        raw_topic = self.settings.kafka.topic(PAGES_RAW)
         # Every partition gets the total so each downstream replica can pass it on; the notifier counts.
-        markers = [Output(raw_topic, encode(total), key=export_id.encode(), partition=p)
-                   for p in range(self.settings.kafka.page_partitions)]
+        markers = self._on_every_page_partition(export_id, encode(total))
         await self.sink.export_done(record, request, [*markers, self.fetched_status(request, cp)])
         stats = self.api.stats
         log.info("export %s: fetched %d pages, %d records, %d bytes, %d duplicates skipped (%d requests, %d retries, "

@@ -18,6 +18,9 @@ from cognigy_archiver.local_pipeline import Pipeline, start_pipeline
 from cognigy_archiver.processes import child_env
 from shared.archive.audit import authentic_entries
 from shared.export_requests import publish_request
+from shared.kafka.tables import read_topic
+from shared.kafka.topics import PAGES_RAW, PAGES_SANITIZED
+from shared.messages import FetchPaused, PageMessage, SanitizedMessage, decode
 from shared.settings import Settings
 from stages.notifier.webhook_payloads import ExportStatusEvent
 
@@ -38,6 +41,19 @@ def audit_failures(pipeline: Pipeline, export_id: str) -> list[dict[str, Any]]:
     lines = path.read_bytes().splitlines() if path.exists() else []
     return [e for e in authentic_entries(lines, pipeline.settings.audit.hmac_key.reveal().encode())
             if e["action"] == "export fetch failed" and e["export_id"] == export_id]
+
+
+async def paused_markers(pipeline: Pipeline, export_id: str, topic: str) -> set[tuple[int, str]]:
+    """(partition, attempt) of the export's FetchPaused markers on a page topic, once they are all through."""
+    kind = PageMessage if topic == PAGES_RAW else SanitizedMessage
+    name = pipeline.settings.kafka.topic(topic)
+    for _ in range(150):
+        found = {(r.partition, m.attempt) async for r in read_topic(pipeline.settings, name)
+                 if isinstance(m := decode(r.value, kind), FetchPaused) and m.export_id == export_id}
+        if len(found) >= 2 * pipeline.settings.kafka.page_partitions:
+            break
+        await asyncio.sleep(0.2)
+    return found
 
 
 def log_count(pipeline: Pipeline, stage: str, text: str) -> int:
@@ -81,6 +97,13 @@ async def test_a_fetch_that_gives_up_is_announced_once_per_attempt_with_its_reas
         entries = audit_failures(pipeline, export_id)
         assert len(entries) == 2 and entries[0]["data"]["request"] != entries[1]["data"]["request"]
         assert len(failure_events(pipeline, export_id)) == 2
+
+        # Each attempt's pause marker crossed the page topics on every partition, for the archiver to write
+        # what it holds of the export.
+        for topic in (PAGES_RAW, PAGES_SANITIZED):
+            assert await paused_markers(pipeline, export_id, topic) == {
+                (partition, attempt["data"]["request"]) for partition in range(pipeline.settings.kafka.page_partitions)
+                for attempt in entries}, topic
 
         result = await export_status(pipeline, export_id)
         assert result.returncode == 1, result.stderr
