@@ -188,15 +188,15 @@ class PiiSettings(Group, frozen=True, kw_only=True):
 
     @property
     def phone_region_list(self) -> list[str]:
-        return [r.strip().upper() for r in self.phone_regions.split(",") if r.strip()]
+        return [region.upper() for region in comma_list(self.phone_regions)]
 
     @property
     def language_list(self) -> list[str]:
-        return [code.strip().lower() for code in self.languages.split(",") if code.strip()]
+        return [code.lower() for code in comma_list(self.languages)]
 
     @property
     def allow_phrases(self) -> list[str]:
-        return [p.strip() for p in self.allow_list.split(",") if p.strip()]
+        return comma_list(self.allow_list)
 
 
 class S3Settings(Group, frozen=True, kw_only=True):
@@ -272,7 +272,7 @@ class WebhookSettings(Group, frozen=True, kw_only=True):
 
     @property
     def url_list(self) -> list[str]:
-        return [u.strip() for u in self.urls.split(",") if u.strip()]
+        return comma_list(self.urls)
 
 
 class AuditSettings(Group, frozen=True, kw_only=True):
@@ -355,6 +355,11 @@ def redact_urls(value: str) -> str:
     if all("://" in item for item in items if item.strip()):
         return ",".join(redact_url(item) if item.strip() else item for item in items)
     return redact_url(value)
+
+
+def comma_list(value: str) -> list[str]:
+    """The items of a comma-separated setting, stripped, empty ones left out."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def _fields(cls: type[msgspec.Struct], path: str) -> Iterator[tuple[str, str, bool]]:

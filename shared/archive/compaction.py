@@ -59,7 +59,8 @@ async def compact_export(store: ObjectStore, keys: KeyStore | None, export_id: s
     covered = {(s.conversation_date, p.page_index, p.source_offset) for s in merged for p in s.pages}
     replaced = [s for s in segments if not s.compacted and s.format == "parquet" and
                 all((s.conversation_date, p.page_index, p.source_offset) in covered for p in page_parts(s))]
-    rest = [s for s in segments if not s.compacted and s not in replaced]
+    replaced_keys = {s.key for s in replaced}
+    rest = [s for s in segments if not s.compacted and s.key not in replaced_keys]
     kept: list[SegmentMeta] = [s for s in rest if s.format != "parquet"]
     for run in _runs([s for s in rest if s.format == "parquet"], row_group_records):
         if len(run) == 1:

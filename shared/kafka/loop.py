@@ -242,6 +242,7 @@ class StageLoop:
         names = [input_topics] if isinstance(input_topics, str) else input_topics
         self.input_topics = [settings.kafka.topic(name) for name in names]
         self.processor = processor
+        self.holds_back = processor if isinstance(processor, HoldsBack) else None
         self.on_assign = on_assign
         self.max_records = max_records
         self.retry_pause_seconds = retry_pause_seconds
@@ -294,8 +295,8 @@ class StageLoop:
             for record in records:
                 outputs.extend(await self._process_one(record))
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
-        if isinstance(self.processor, HoldsBack):
-            offsets = {tp: self.processor.commit_offset(tp, offset) for tp, offset in offsets.items()}
+        if self.holds_back is not None:
+            offsets = {tp: self.holds_back.commit_offset(tp, offset) for tp, offset in offsets.items()}
         try:
             await send_transaction(producer, outputs, offsets, self.settings.kafka.group_id(self.stage))
         except (KafkaError, MessageRefused) as exc:
@@ -303,9 +304,9 @@ class StageLoop:
 
     async def _retry_offset(self, consumer: Any, tp: TopicPartition, first: int) -> int:
         """Where a retried batch starts: its first record, or what a processor that holds back committed."""
-        if not isinstance(self.processor, HoldsBack):
+        if self.holds_back is None:
             return first
-        self.processor.rewound(tp)
+        self.holds_back.rewound(tp)
         committed = await consumer.committed(tp)
         return first if committed is None else int(committed)
 

@@ -30,7 +30,7 @@ from standardwebhooks import Webhook
 
 from shared.errors import ConfigError
 from shared.http_retry import backoff, retry_after
-from shared.settings import Settings, redact_url
+from shared.settings import Settings, comma_list, redact_url
 from shared.telemetry import metrics
 from stages.notifier.changelog import WebhookDelivery
 from stages.notifier.messages import DeliveryOutcome, DeliveryState
@@ -119,7 +119,7 @@ def _signer(number: int, secret: str) -> Webhook:
 
 
 def subscribed_events(settings: Settings) -> tuple[str, ...]:
-    wanted = tuple(e.strip() for e in settings.webhooks.events.split(",") if e.strip()) or EVENT_TYPES
+    wanted = tuple(comma_list(settings.webhooks.events)) or EVENT_TYPES
     unknown = sorted(set(wanted) - set(EVENT_TYPES))
     if unknown:
         raise ConfigError(f"CA_WEBHOOK_EVENTS: unknown event type(s) {unknown}; known: {', '.join(EVENT_TYPES)}")

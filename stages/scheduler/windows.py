@@ -31,7 +31,7 @@ from shared.messages import (
     ScheduleState,
     TimeWindow,
 )
-from shared.settings import Settings
+from shared.settings import Settings, comma_list
 
 CONTINUOUS = "continuous"
 ARCHIVED_STATES = ("completed", "partial")
@@ -98,7 +98,7 @@ def check_schedule_settings(settings: Settings) -> None:
 
 def schedule_options(settings: Settings) -> ExportOptions:
     try:
-        rules = [parse_rule(text.strip()) for text in settings.schedule.pii_rules.split(",") if text.strip()]
+        rules = [parse_rule(text) for text in comma_list(settings.schedule.pii_rules)]
     except ArchiverError as exc:  # it names the rule; the setting is what the user must fix
         raise ConfigError(f"CA_SCHEDULE_PII_RULES: {exc.message}") from None
     if not rules:
